@@ -1,0 +1,1 @@
+//! The embedded sample collection and `tagscape demo`.

@@ -1,0 +1,19 @@
+//! tagscape: from an image collection to an annotated, zoomable map of its
+//! thematic clusters.
+//!
+//! The modules follow the pipeline (see DESIGN.md): `collect` reads inputs,
+//! `fetch` downloads and thumbnails, `tagging` brings tags in, `graph` builds
+//! the image–tag network, `layout` runs ForceAtlas2, `export` writes files.
+//! Every stage reads and writes the `project` store.
+
+pub mod bench;
+pub mod cli;
+pub mod collect;
+pub mod demo;
+pub mod export;
+pub mod fetch;
+pub mod graph;
+pub mod layout;
+pub mod project;
+pub mod tagging;
+pub mod ui;
