@@ -1,19 +1,44 @@
 //! Building the network from the project's tags, with the user's filters.
 
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use super::Graph;
+use super::{Edge, Graph, Node, NodeKind};
 use crate::project::Project;
 
 /// Filters of `tagscape graph`, saved in the project. By default nothing is
 /// filtered, as in the recipe.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct GraphSettings {
+    /// Drop tags scored below this; tags without a score are kept.
     pub min_confidence: Option<f64>,
+    /// Keep each image's K most confident tags.
     pub top_k: Option<usize>,
-    /// Lowercased stop tags.
+    /// Tags never used (lowercase).
     pub stop_tags: Vec<String>,
+    /// Drop tags carried by fewer images (a tag on one image links nothing).
     pub min_tag_degree: Option<usize>,
+}
+
+impl GraphSettings {
+    /// Reads a stop-tag list: one tag per line, `#` starts a comment.
+    pub fn read_stop_tags(path: &Path) -> Result<Vec<String>> {
+        let text = std::fs::read_to_string(path).with_context(|| {
+            format!(
+                "cannot read the stop-tag list {}: give a UTF-8 text file with one tag per line",
+                path.display()
+            )
+        })?;
+        Ok(text
+            .lines()
+            .map(|line| line.split('#').next().unwrap_or("").trim().to_lowercase())
+            .filter(|tag| !tag.is_empty())
+            .collect())
+    }
 }
 
 /// What `tagscape graph` reports.
@@ -23,12 +48,386 @@ pub struct GraphSummary {
     pub tags: usize,
     pub edges: usize,
     pub isolated_images: usize,
+    /// Nodes in the largest connected component.
     pub largest_component: usize,
+    /// Image–tag pairs removed by the filters.
+    pub filtered_edges: usize,
 }
 
-pub fn build_graph(
-    _project: &Project,
-    _settings: &GraphSettings,
-) -> anyhow::Result<(Graph, GraphSummary)> {
-    anyhow::bail!("graph building is not built yet")
+impl std::fmt::Display for GraphSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "graph: {} images, {} tags, {} edges; {} images without tags; largest component {} nodes",
+            self.images, self.tags, self.edges, self.isolated_images, self.largest_component
+        )?;
+        if self.filtered_edges > 0 {
+            write!(f, "; {} image–tag pairs filtered out", self.filtered_edges)?;
+        }
+        Ok(())
+    }
+}
+
+/// One image–tag pair as stored, merged over sources.
+struct Pair {
+    image: usize,
+    tag_key: String,
+    tag: String,
+    confidence: Option<f64>,
+}
+
+/// Builds the image–tag network from every image of the project and its tags.
+pub fn build_graph(project: &Project, settings: &GraphSettings) -> Result<(Graph, GraphSummary)> {
+    let conn = project.conn();
+    let mut nodes = Vec::new();
+    let mut image_index = HashMap::new();
+    {
+        let mut stmt = conn.prepare("SELECT id, url, frequency FROM images ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, u32>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (id, url, frequency) = row?;
+            image_index.insert(id, nodes.len());
+            nodes.push(Node {
+                kind: NodeKind::Image,
+                label: file_name_of(&url),
+                id: url,
+                image_id: Some(id),
+                frequency,
+            });
+        }
+    }
+    let n_images = nodes.len();
+
+    // Several sources may give the same tag to an image: keep the highest score.
+    let mut pairs: Vec<Pair> = Vec::new();
+    {
+        let mut stmt = conn.prepare(
+            "SELECT image_id, tag_key, tag, MAX(confidence) FROM tags
+             GROUP BY image_id, tag_key ORDER BY image_id, tag_key",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<f64>>(3)?,
+            ))
+        })?;
+        for row in rows {
+            let (image_id, tag_key, tag, confidence) = row?;
+            if let Some(&image) = image_index.get(&image_id) {
+                pairs.push(Pair {
+                    image,
+                    tag_key,
+                    tag,
+                    confidence,
+                });
+            }
+        }
+    }
+    let total_pairs = pairs.len();
+    let kept = filter_pairs(pairs, settings);
+    let filtered_edges = total_pairs - kept.len();
+
+    // Tags: shown in their most common spelling, ordered by key for stable indices.
+    let mut spellings: HashMap<&str, HashMap<&str, usize>> = HashMap::new();
+    for p in &kept {
+        *spellings
+            .entry(&p.tag_key)
+            .or_default()
+            .entry(&p.tag)
+            .or_default() += 1;
+    }
+    let mut keys: Vec<&str> = spellings.keys().copied().collect();
+    keys.sort_unstable();
+    let image_ids: std::collections::HashSet<&str> = nodes.iter().map(|n| n.id.as_str()).collect();
+    let mut tag_index = HashMap::new();
+    let mut tag_nodes = Vec::with_capacity(keys.len());
+    for key in keys {
+        let shown = spellings[key]
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+            .map(|(s, _)| (*s).to_string())
+            .unwrap_or_else(|| key.to_string());
+        // A tag spelled like an image URL would merge with it in Gephi.
+        let id = if image_ids.contains(shown.as_str()) {
+            format!("tag:{shown}")
+        } else {
+            shown.clone()
+        };
+        tag_index.insert(key.to_string(), n_images + tag_nodes.len());
+        tag_nodes.push(Node {
+            kind: NodeKind::Tag,
+            id,
+            label: shown,
+            image_id: None,
+            frequency: 0,
+        });
+    }
+    let mut edges = Vec::with_capacity(kept.len());
+    for p in &kept {
+        let tag = tag_index[&p.tag_key];
+        // Images shared more often weigh more in a tag's frequency.
+        tag_nodes[tag - n_images].frequency += nodes[p.image].frequency;
+        edges.push(Edge {
+            source: p.image as u32,
+            target: tag as u32,
+            weight: p.confidence.unwrap_or(1.0) as f32,
+        });
+    }
+    nodes.extend(tag_nodes);
+    let graph = Graph::new(nodes, n_images, edges);
+
+    let summary = GraphSummary {
+        images: n_images,
+        tags: graph.node_count() - n_images,
+        edges: graph.edges.len(),
+        isolated_images: (0..n_images).filter(|&i| graph.degree(i) == 0).count(),
+        largest_component: largest_component(&graph),
+        filtered_edges,
+    };
+    Ok((graph, summary))
+}
+
+/// Applies stop tags, minimum confidence, top-k and minimum tag degree, in that order.
+fn filter_pairs(pairs: Vec<Pair>, settings: &GraphSettings) -> Vec<Pair> {
+    let stop: std::collections::HashSet<&str> =
+        settings.stop_tags.iter().map(String::as_str).collect();
+    let mut kept: Vec<Pair> = pairs
+        .into_iter()
+        .filter(|p| !stop.contains(p.tag_key.as_str()))
+        .filter(|p| match (settings.min_confidence, p.confidence) {
+            (Some(min), Some(c)) => c >= min,
+            _ => true,
+        })
+        .collect();
+    if let Some(k) = settings.top_k {
+        // Pairs arrive grouped by image; rank each group by score, ties by tag.
+        kept.sort_by(|a, b| {
+            a.image
+                .cmp(&b.image)
+                .then_with(|| {
+                    b.confidence
+                        .unwrap_or(1.0)
+                        .total_cmp(&a.confidence.unwrap_or(1.0))
+                })
+                .then_with(|| a.tag_key.cmp(&b.tag_key))
+        });
+        let mut rank = 0;
+        let mut last_image = usize::MAX;
+        kept.retain(|p| {
+            if p.image != last_image {
+                last_image = p.image;
+                rank = 0;
+            }
+            rank += 1;
+            rank <= k
+        });
+    }
+    if let Some(min_degree) = settings.min_tag_degree {
+        let mut degree: HashMap<&str, usize> = HashMap::new();
+        for p in &kept {
+            *degree.entry(p.tag_key.as_str()).or_default() += 1;
+        }
+        let keep: std::collections::HashSet<String> = degree
+            .into_iter()
+            .filter(|(_, d)| *d >= min_degree)
+            .map(|(k, _)| k.to_string())
+            .collect();
+        kept.retain(|p| keep.contains(&p.tag_key));
+    }
+    kept
+}
+
+/// The file name at the end of a URL or path, as the recipe labels images.
+pub fn file_name_of(url: &str) -> String {
+    let without_query = url.split(['?', '#']).next().unwrap_or(url);
+    without_query
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .filter(|s| !s.is_empty())
+        .unwrap_or(url)
+        .to_string()
+}
+
+/// Size of the largest connected component (union–find over the edges).
+fn largest_component(graph: &Graph) -> usize {
+    let n = graph.node_count();
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn find(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    for e in &graph.edges {
+        let (a, b) = (
+            find(&mut parent, e.source as usize),
+            find(&mut parent, e.target as usize),
+        );
+        if a != b {
+            parent[a] = b;
+        }
+    }
+    let mut sizes = vec![0usize; n];
+    for i in 0..n {
+        let root = find(&mut parent, i);
+        sizes[root] += 1;
+    }
+    sizes.into_iter().max().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A project with images a, b, c and tags given as (image, tag, confidence, source).
+    fn project_with(tags: &[(&str, &str, Option<f64>, &str)]) -> (tempfile::TempDir, Project) {
+        let dir = tempfile::tempdir().unwrap();
+        let project = Project::init(dir.path()).unwrap();
+        for (url, freq) in [
+            ("http://x/a.jpg", 3),
+            ("http://x/b.jpg", 1),
+            ("http://x/c.jpg", 1),
+        ] {
+            project
+                .conn()
+                .execute(
+                    "INSERT INTO images(url, frequency) VALUES (?1, ?2)",
+                    (url, freq),
+                )
+                .unwrap();
+        }
+        for (image, tag, conf, source) in tags {
+            project
+                .conn()
+                .execute(
+                    "INSERT INTO tags(image_id, tag, tag_key, confidence, source)
+                     SELECT id, ?2, lower(?2), ?3, ?4 FROM images WHERE url = ?1",
+                    (format!("http://x/{image}.jpg"), tag, conf, source),
+                )
+                .unwrap();
+        }
+        (dir, project)
+    }
+
+    fn edge_set(g: &Graph) -> Vec<(String, String, f32)> {
+        g.edges
+            .iter()
+            .map(|e| {
+                (
+                    g.nodes[e.source as usize].label.clone(),
+                    g.nodes[e.target as usize].label.clone(),
+                    e.weight,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn unfiltered_graph_keeps_everything_and_counts_isolated_images() {
+        let (_d, p) = project_with(&[
+            ("a", "Cat", Some(0.9), "s"),
+            ("a", "cat ", Some(0.5), "t"),
+            ("b", "cat", Some(0.4), "s"),
+            ("b", "Dog", None, "s"),
+        ]);
+        let (g, s) = build_graph(&p, &GraphSettings::default()).unwrap();
+        // "Cat" / "cat" are one tag; the stored text was not trimmed by this test's insert, so
+        // "cat " differs in key and stays a separate tag.
+        assert_eq!(s.images, 3);
+        assert_eq!(s.isolated_images, 1);
+        assert_eq!(s.tags, 3);
+        assert_eq!(s.edges, 4);
+        // a, b, cat, dog and "cat " form one component of 5 nodes.
+        assert_eq!(s.largest_component, 5);
+        let cat = g
+            .nodes
+            .iter()
+            .find(|n| n.label.eq_ignore_ascii_case("cat"))
+            .unwrap();
+        // Tag frequency sums the frequencies of images carrying it: a (3) + b (1).
+        assert_eq!(cat.frequency, 4);
+        // No score means full weight.
+        assert!(edge_set(&g).contains(&("b.jpg".into(), "Dog".into(), 1.0)));
+    }
+
+    #[test]
+    fn filters_apply_in_order() {
+        let (_d, p) = project_with(&[
+            ("a", "cat", Some(0.9), "s"),
+            ("a", "pet", Some(0.8), "s"),
+            ("a", "animal", Some(0.3), "s"),
+            ("b", "cat", Some(0.7), "s"),
+            ("b", "sofa", Some(0.95), "s"),
+            ("b", "pet", Some(0.6), "s"),
+            ("c", "pet", Some(0.2), "s"),
+        ]);
+        let settings = GraphSettings {
+            min_confidence: Some(0.5),
+            top_k: Some(2),
+            stop_tags: vec!["sofa".into()],
+            min_tag_degree: Some(2),
+        };
+        let (g, s) = build_graph(&p, &settings).unwrap();
+        // sofa stopped; animal and c/pet below 0.5; top-2 keeps a:{cat,pet}, b:{cat,pet};
+        // every remaining tag is on two images.
+        let mut edges = edge_set(&g);
+        edges.sort_by(|x, y| (&x.0, &x.1).cmp(&(&y.0, &y.1)));
+        assert_eq!(
+            edges,
+            vec![
+                ("a.jpg".into(), "cat".into(), 0.9),
+                ("a.jpg".into(), "pet".into(), 0.8),
+                ("b.jpg".into(), "cat".into(), 0.7),
+                ("b.jpg".into(), "pet".into(), 0.6),
+            ]
+        );
+        assert_eq!(s.filtered_edges, 3);
+        assert_eq!(s.isolated_images, 1);
+    }
+
+    #[test]
+    fn min_tag_degree_drops_single_image_tags() {
+        let (_d, p) = project_with(&[
+            ("a", "cat", Some(0.9), "s"),
+            ("b", "cat", Some(0.9), "s"),
+            ("c", "rare", Some(0.9), "s"),
+        ]);
+        let settings = GraphSettings {
+            min_tag_degree: Some(2),
+            ..Default::default()
+        };
+        let (_, s) = build_graph(&p, &settings).unwrap();
+        assert_eq!((s.tags, s.edges, s.isolated_images), (1, 2, 1));
+    }
+
+    #[test]
+    fn file_names_are_taken_from_urls() {
+        assert_eq!(
+            file_name_of("https://pbs.twimg.com/media/D1t.jpg?name=large"),
+            "D1t.jpg"
+        );
+        assert_eq!(file_name_of("file:///home/u/pics/x.png"), "x.png");
+        assert_eq!(file_name_of("https://example.org/"), "example.org");
+    }
+
+    #[test]
+    fn stop_tag_file_ignores_comments_and_case() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stop.txt");
+        std::fs::write(&path, "# generic\nNo Person\n\n illustration # too broad\n").unwrap();
+        assert_eq!(
+            GraphSettings::read_stop_tags(&path).unwrap(),
+            vec!["no person", "illustration"]
+        );
+    }
 }
