@@ -1,10 +1,33 @@
-use std::path::PathBuf;
+//! `tagscape bench layout|render|fetch`: figures for people, never tests.
 
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Example:\n  tagscape bench layout --images 100000 --iterations 50 --backend cpu\n  tagscape bench render\n  tagscape bench fetch --images 500 --downloads 5000"
+)]
 pub struct Args {
-    pub dir: PathBuf,
+    #[command(subcommand)]
+    pub what: What,
 }
 
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("not built yet")
+#[derive(clap::Subcommand, Debug)]
+pub enum What {
+    /// ForceAtlas2 ms/iteration and layout quality on a planted-cluster graph.
+    #[command(
+        after_help = "Example:\n  tagscape bench layout --images 10000 --iterations 100 --json\n  tagscape bench layout --edges img10000_edges.csv --truth img10000_truth.csv --init img10000_init.csv"
+    )]
+    Layout(crate::bench::layout::Options),
+    /// Rendering frame times (10k, 100k, 1M sprites offscreen) and atlas memory.
+    #[command(after_help = "Example:\n  tagscape bench render\n  tagscape bench render --sprites 100000 --frames 10 --json")]
+    Render(crate::bench::render::Options),
+    /// Thumbnail and download throughput.
+    #[command(after_help = "Example:\n  tagscape bench fetch --images 1000 --downloads 10000")]
+    Fetch(crate::bench::fetch::Options),
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    match args.what {
+        What::Layout(opts) => crate::bench::layout::run(&opts),
+        What::Render(opts) => crate::bench::render::run(&opts),
+        What::Fetch(opts) => crate::bench::fetch::run(&opts),
+    }
 }

@@ -1,10 +1,60 @@
 use std::path::PathBuf;
 
+use crate::export::{ExportFormat, ExportOptions, export};
+use crate::project::{Access, Project};
+
+/// Write the network (and its layout) for Gephi and other tools.
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Example:\n  tagscape export study --format gephi-csv --out gephi/\n  tagscape export study --format gexf --out study.gexf\n  tagscape export study --format png --out map.png --width 4000"
+)]
 pub struct Args {
+    /// The project directory.
     pub dir: PathBuf,
+    /// gexf and gephi-csv open in Gephi; graphml for other tools; positions
+    /// is the layout as CSV; png is the map as a picture (svg, dzi and video
+    /// come later).
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Output file; a folder for gephi-csv (nodes.csv and edges.csv).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Image width in pixels (png, svg, dzi, video).
+    #[arg(long)]
+    pub width: Option<u32>,
+    /// Image height in pixels (png, svg, dzi, video).
+    #[arg(long)]
+    pub height: Option<u32>,
+    /// GEXF: write Gephi's `www.gexf.net` namespace (Gephi reads both; only
+    /// the default validates against the official schema).
+    #[arg(long)]
+    pub gephi_compat: bool,
 }
 
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("not built yet")
+pub fn run(args: Args) -> anyhow::Result<()> {
+    args.format.ensure_built()?;
+    if args.format.is_built()
+        && args.format != ExportFormat::Png
+        && (args.width.is_some() || args.height.is_some())
+    {
+        tracing::warn!(
+            "--width/--height apply to png, svg, dzi and video only; ignored for --format {}",
+            args.format
+        );
+    }
+    if args.gephi_compat && args.format != ExportFormat::Gexf {
+        tracing::warn!(
+            "--gephi-compat applies to --format gexf only; ignored for --format {}",
+            args.format
+        );
+    }
+    let opts = ExportOptions {
+        gephi_compat: args.gephi_compat,
+        width: args.width,
+        height: args.height,
+    };
+    let project = Project::open(&args.dir, Access::Read)?;
+    let report = export(&project, args.format, &args.out, &opts)?;
+    crate::ui::summary(report);
+    Ok(())
 }

@@ -1,10 +1,40 @@
 use std::path::PathBuf;
 
+use crate::project::{Access, Project};
+use crate::tagging::{ImportOptions, TagFormat, import_tags};
+
+/// Import a tag table written by another tool (the DMI tagging tool, Memespector, a long or wide table).
+///
+/// Images are matched by URL, path or file name; rows for images not in the
+/// project are listed in DIR/unmatched-tags.csv. Importing the same file
+/// again replaces the tags it gave before.
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Example:\n  tagscape import-tags study tweets_concepts_general.csv\n  tagscape import-tags study labels.csv --format wide --separator '|' --source my-coding"
+)]
 pub struct Args {
+    /// The project directory.
     pub dir: PathBuf,
+    /// The tag table (CSV or TSV).
+    pub file: PathBuf,
+    /// The table's format; `auto` recognises it from the header.
+    #[arg(long, value_enum, default_value_t = TagFormat::Auto)]
+    pub format: TagFormat,
+    /// The separator between tags in a wide table's cell (default: `;`, `|` or `,`, detected).
+    #[arg(long, value_name = "SEP")]
+    pub separator: Option<String>,
+    /// The source name stored with the tags (default: import:FORMAT, memespector:API).
+    #[arg(long, value_name = "NAME")]
+    pub source: Option<String>,
 }
 
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("not built yet")
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let mut project = Project::open(&args.dir, Access::Write)?;
+    let opts = ImportOptions {
+        separator: args.separator,
+        source: args.source,
+    };
+    let report = import_tags(&mut project, &args.file, args.format, &opts)?;
+    crate::ui::summary(report);
+    Ok(())
 }

@@ -15,6 +15,7 @@ mod init;
 mod layout;
 mod not_built;
 mod run;
+mod tag;
 
 use clap::{Parser, Subcommand};
 
@@ -44,7 +45,7 @@ pub enum Command {
     Init(init::Args),
     Add(add::Args),
     Fetch(fetch::Args),
-    Tag(not_built::TagArgs),
+    Tag(tag::TagArgs),
     ImportTags(import_tags::Args),
     Graph(graph::Args),
     Layout(layout::Args),
@@ -61,7 +62,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Init(a) => init::run(a),
         Command::Add(a) => add::run(a),
         Command::Fetch(a) => fetch::run(a),
-        Command::Tag(a) => not_built::tag(a),
+        Command::Tag(a) => tag::run(a),
         Command::ImportTags(a) => import_tags::run(a),
         Command::Graph(a) => graph::run(a),
         Command::Layout(a) => layout::run(a),

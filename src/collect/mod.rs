@@ -1,1 +1,313 @@
-//! (being written)
+//! Reading inputs (`tagscape add`): CSV/TSV tables of image URLs (TCAT exports
+//! included), plain lists of URLs or paths, and folders of images, into the
+//! project's `images` table, deduplicated by normalised URL with a frequency
+//! per image.
+//!
+//! - `table`: delimited files (BOM, delimiter, positions in errors); shared with the tag importer
+//! - `columns`: which column holds the URLs
+//! - `tcat`: multi-URL cells, `media_type`, `frequency`, video/GIF stills
+//! - `normalize`: one spelling per URL or path
+//! - `read`, `folder`: feeding tables, lists and folders into `store::Sink`
+//! - `store`: the inserts, counts and skip reasons of one input
+
+mod columns;
+mod folder;
+pub mod normalize;
+mod read;
+mod store;
+pub mod table;
+pub mod tcat;
+
+use std::fmt;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use rusqlite::OptionalExtension;
+
+use crate::project::{Project, SQL_NOW};
+pub use columns::URL_COLUMN_NAMES;
+pub use store::Counts;
+
+/// What kind of input a path was read as.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InputKind {
+    /// A table; the column the URLs came from and how it was found.
+    Table {
+        column: String,
+        by_content: bool,
+    },
+    /// One URL or path per line.
+    List,
+    Folder,
+}
+
+/// What happened to one input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Added(Counts),
+    /// The same content was added before (as `path`, at `added_at`): nothing changed.
+    AlreadyAdded {
+        path: String,
+        added_at: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceReport {
+    pub input: PathBuf,
+    pub kind: InputKind,
+    pub outcome: Outcome,
+    /// Table rows whose field count differed from the header's (read leniently).
+    pub ragged_rows: u64,
+    pub first_ragged_line: Option<u64>,
+}
+
+/// The result of `add_inputs`: one report per input and the project's new total.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AddReport {
+    pub sources: Vec<SourceReport>,
+    pub images_in_project: u64,
+}
+
+impl AddReport {
+    /// Images new to the project, over all inputs.
+    pub fn new_images(&self) -> u64 {
+        self.sources
+            .iter()
+            .map(|s| match &s.outcome {
+                Outcome::Added(c) => c.new,
+                Outcome::AlreadyAdded { .. } => 0,
+            })
+            .sum()
+    }
+}
+
+/// Adds every input (file or folder) to the project, one transaction each.
+pub fn add_inputs(
+    project: &mut Project,
+    inputs: &[PathBuf],
+    column: Option<&str>,
+) -> Result<AddReport> {
+    if inputs.is_empty() {
+        bail!("no input given: name a CSV/TSV/TXT list of image URLs or a folder of images");
+    }
+    let mut sources = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        sources.push(add_one(project, input, column)?);
+    }
+    let images_in_project: i64 =
+        project
+            .conn()
+            .query_row("SELECT count(*) FROM images", [], |r| r.get(0))?;
+    Ok(AddReport {
+        sources,
+        images_in_project: images_in_project as u64,
+    })
+}
+
+/// Plain lists are named so; a file whose first line is already a URL (no
+/// header, no delimiter) is one too.
+fn is_plain_list(path: &Path) -> Result<bool> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase());
+    if matches!(ext.as_deref(), Some("txt" | "list" | "lst" | "urls")) {
+        return Ok(true);
+    }
+    let first = table::first_line(path)?;
+    let first = first.trim();
+    Ok(!first.contains([',', '\t']) && normalize::normalize_url(first).is_some())
+}
+
+fn file_hash(path: &Path) -> Result<String> {
+    let mut hasher = blake3::Hasher::new();
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    hasher
+        .update_reader(file)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(hasher.finalize().to_hex().to_string())
+}
+
+fn add_one(project: &mut Project, input: &Path, column: Option<&str>) -> Result<SourceReport> {
+    let metadata = std::fs::metadata(input).with_context(|| {
+        format!(
+            "cannot read the input {}: check the path (a CSV/TSV/TXT list or a folder)",
+            input.display()
+        )
+    })?;
+    let is_folder = metadata.is_dir();
+    let folder_files = if is_folder {
+        Some(folder::image_files(input)?)
+    } else {
+        None
+    };
+    let hash = match &folder_files {
+        Some(files) => folder::listing_hash(input, files),
+        None => file_hash(input)?,
+    };
+    let plain_list = !is_folder && is_plain_list(input)?;
+    let mut kind = if is_folder {
+        InputKind::Folder
+    } else if plain_list {
+        InputKind::List
+    } else {
+        InputKind::Table {
+            column: String::new(),
+            by_content: false,
+        }
+    };
+    let tx = project.conn_mut().transaction()?;
+    let before: Option<(String, String)> = tx
+        .query_row(
+            "SELECT path, added_at FROM sources WHERE content_hash = ?1 ORDER BY id LIMIT 1",
+            [&hash],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    if let Some((path, added_at)) = before {
+        return Ok(SourceReport {
+            input: input.to_path_buf(),
+            kind,
+            outcome: Outcome::AlreadyAdded { path, added_at },
+            ragged_rows: 0,
+            first_ragged_line: None,
+        });
+    }
+    // Relative paths in a list are relative to the list's own folder.
+    let base_dir = std::path::absolute(input)
+        .with_context(|| format!("cannot resolve the path {}", input.display()))?;
+    let base_dir = if is_folder {
+        base_dir
+    } else {
+        base_dir.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
+    let (counts, ragged_rows, first_ragged_line) = {
+        let mut sink = store::Sink::new(&tx, &base_dir, !is_folder);
+        let mut ragged = (0, None);
+        if let Some(files) = &folder_files {
+            folder::read_folder(&mut sink, input, files)?;
+        } else if plain_list {
+            read::read_list(&mut sink, input)?;
+        } else {
+            let bar = crate::ui::progress(metadata.len(), "reading");
+            let info = read::read_table(&mut sink, input, &base_dir, column, &bar)?;
+            bar.finish_and_clear();
+            ragged = (info.ragged_rows, info.first_ragged_line);
+            kind = InputKind::Table {
+                column: info.column,
+                by_content: info.found == columns::Found::ByContent,
+            };
+        }
+        (sink.counts, ragged.0, ragged.1)
+    };
+    let url_column = match &kind {
+        InputKind::Table { column, .. } => Some(column.clone()),
+        _ => None,
+    };
+    tx.execute(
+        &format!(
+            "INSERT INTO sources(path, url_column, rows, added_at, content_hash)
+             VALUES (?1, ?2, ?3, {SQL_NOW}, ?4)"
+        ),
+        (
+            input.display().to_string(),
+            url_column,
+            counts.occurrences as i64,
+            &hash,
+        ),
+    )?;
+    tx.commit()?;
+    Ok(SourceReport {
+        input: input.to_path_buf(),
+        kind,
+        outcome: Outcome::Added(counts),
+        ragged_rows,
+        first_ragged_line,
+    })
+}
+
+/// `1 image`, `2 images`.
+pub(crate) fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+impl fmt::Display for SourceReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = self.input.display();
+        let counts = match &self.outcome {
+            Outcome::AlreadyAdded { path, added_at } => {
+                return write!(
+                    f,
+                    "skipped {name}: the same content was already added (as {path}, {added_at}); nothing changed"
+                );
+            }
+            Outcome::Added(counts) => counts,
+        };
+        write!(f, "added {}", plural(counts.distinct, "image", "images"))?;
+        if counts.occurrences != counts.distinct {
+            write!(f, " ({} occurrences)", counts.occurrences)?;
+        }
+        match &self.kind {
+            InputKind::Table { column, by_content } => write!(
+                f,
+                " from {name} (column {column}{})",
+                if *by_content {
+                    ", found by content"
+                } else {
+                    ""
+                }
+            )?,
+            InputKind::List => write!(f, " from {name} (list)")?,
+            InputKind::Folder => write!(f, " from folder {name}")?,
+        }
+        write!(
+            f,
+            ": {} new, {} already in the project",
+            counts.new, counts.existing
+        )?;
+        let skipped = counts.skipped_total();
+        if skipped > 0 {
+            let reasons: Vec<String> = counts
+                .skipped
+                .iter()
+                .map(|(reason, n)| format!("{n} {reason}"))
+                .collect();
+            write!(f, ", {skipped} skipped ({})", reasons.join(", "))?;
+        }
+        let stills = counts.video_thumbs + counts.gif_thumbs;
+        if stills > 0 {
+            write!(
+                f,
+                "; {} flagged ({} video, {} GIF)",
+                plural(stills, "video/GIF thumbnail", "video/GIF thumbnails"),
+                counts.video_thumbs,
+                counts.gif_thumbs
+            )?;
+        }
+        if self.ragged_rows > 0 {
+            write!(
+                f,
+                "; {} with a different number of fields than the header (first at line {}): missing fields read as empty, extra fields ignored",
+                plural(self.ragged_rows, "row", "rows"),
+                self.first_ragged_line.unwrap_or(0)
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for AddReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for source in &self.sources {
+            writeln!(f, "{source}")?;
+        }
+        write!(
+            f,
+            "project has {} ({} new)",
+            plural(self.images_in_project, "image", "images"),
+            self.new_images()
+        )
+    }
+}

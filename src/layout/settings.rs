@@ -56,3 +56,38 @@ impl ForceAtlas2Settings {
         }
     }
 }
+
+/// Everything `tagscape layout` saves under the project's `layout` setting:
+/// the ForceAtlas2 settings (flattened, so the JSON also reads as a plain
+/// [`ForceAtlas2Settings`]) plus the run and node-size settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LayoutSettings {
+    #[serde(flatten)]
+    pub fa2: ForceAtlas2Settings,
+    #[serde(flatten)]
+    pub size: crate::layout::SizeSettings,
+    pub iterations: u32,
+    pub seed: u64,
+    /// Stop once the global swing per node falls below `convergence_swing`
+    /// (then `iterations` is the cap).
+    pub until_converged: bool,
+    pub convergence_swing: f32,
+}
+
+impl Default for LayoutSettings {
+    fn default() -> Self {
+        LayoutSettings {
+            fa2: ForceAtlas2Settings::default(),
+            size: crate::layout::SizeSettings::default(),
+            iterations: 500,
+            seed: 42,
+            until_converged: false,
+            convergence_swing: DEFAULT_CONVERGENCE_SWING,
+        }
+    }
+}
+
+/// Default threshold of global swing per node (mass-weighted, force units)
+/// for `--until-converged`.
+pub const DEFAULT_CONVERGENCE_SWING: f32 = 1.0;

@@ -75,6 +75,57 @@ const MIGRATIONS: &[&str] = &[
         size    REAL NOT NULL
     );
     "#,
+    // 1 -> 2: `add` remembers what each input contained, so adding the same
+    // file again is recognised and skipped instead of doubling frequencies.
+    r#"
+    ALTER TABLE sources ADD COLUMN content_hash TEXT; -- blake3 hex of the file (of the listing for folders)
+    CREATE INDEX sources_content_hash ON sources(content_hash);
+    "#,
+    // 2 -> 3: `fetch` writes JPEG thumbnails for opaque images and PNG for
+    // images with transparency; the renderer needs to know which.
+    r#"
+    ALTER TABLE images ADD COLUMN thumb_ext TEXT; -- jpg | png: thumbs/<level>/<2 hex>/<content_hash>.<thumb_ext>
+    "#,
+    // 3 -> 4: `tag` computes tags with vision backends: it keeps each image's
+    // raw answer (compressed, for audit), what failed and why, and the kind
+    // of each tag (Google's web entities and text are not labels).
+    r#"
+    ALTER TABLE tags ADD COLUMN kind TEXT NOT NULL DEFAULT 'label'; -- label | web_entity | text | safe_search
+    ALTER TABLE tags ADD COLUMN topicality REAL;                   -- Google labels' topicality
+    CREATE TABLE tag_runs (
+        id          INTEGER PRIMARY KEY,
+        backend     TEXT NOT NULL,     -- clarifai | google | openai | ...
+        model       TEXT NOT NULL,     -- the model key results are filed under
+        options     TEXT NOT NULL,     -- JSON: the options the run was started with (never keys)
+        started_at  TEXT NOT NULL,
+        finished_at TEXT,
+        requests    INTEGER NOT NULL DEFAULT 0,
+        tagged      INTEGER NOT NULL DEFAULT 0,
+        failed      INTEGER NOT NULL DEFAULT 0
+    );
+    -- One row per image tagged by a backend+model: its presence means "done".
+    CREATE TABLE tag_responses (
+        image_id      INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        backend       TEXT NOT NULL,
+        model         TEXT NOT NULL,
+        model_version TEXT,            -- as the vendor reported it, when it did
+        run_id        INTEGER REFERENCES tag_runs(id),
+        response      BLOB NOT NULL,   -- zlib-compressed JSON: the vendor's answer for this image
+        created_at    TEXT NOT NULL,
+        PRIMARY KEY (image_id, backend, model)
+    );
+    CREATE TABLE tag_failures (
+        image_id  INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        backend   TEXT NOT NULL,
+        model     TEXT NOT NULL,
+        code      TEXT NOT NULL,       -- the vendor's code (e.g. 30002, 3) or ours (timeout, malformed_response)
+        message   TEXT NOT NULL,
+        transient INTEGER NOT NULL,    -- 1: retried by the next run; 0: only with --retry-failed
+        attempts  INTEGER NOT NULL DEFAULT 1,
+        failed_at TEXT NOT NULL,
+        PRIMARY KEY (image_id, backend, model)
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

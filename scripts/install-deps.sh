@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what `make demo` and `make test` need and is missing:
+# Debian/Ubuntu packages through apt (when root), the Rust toolchain check.
+set -euo pipefail
+
+# libxml2-utils: xmllint validates GEXF exports in the tests.
+# mesa-vulkan-drivers: lavapipe, the software Vulkan driver wgpu uses without a GPU.
+# xvfb, xauth, xdotool: a virtual display for the viewer's tests.
+packages=(libxml2-utils mesa-vulkan-drivers xvfb xauth xdotool)
+
+missing=()
+if command -v dpkg-query >/dev/null 2>&1; then
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "warning: missing packages ${missing[*]}; install them with: sudo apt-get install ${missing[*]}" >&2
+  fi
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "error: cargo (Rust 1.89 or newer) is missing: install it from https://rustup.rs and run again" >&2
+  exit 1
+fi

@@ -1,0 +1,284 @@
+//! `tagscape tag DIR --with BACKEND`: tag the project's images with a
+//! computer-vision backend.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+
+use crate::project::{Access, Project};
+use crate::tagging::keys::{self, ApiKey};
+use crate::tagging::send::SendMode;
+use crate::tagging::tagger::{self, Plan, RunOptions, Tagger, TaggerInfo};
+use crate::tagging::{clarifai, google, openai, pricing};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Backend {
+    /// Clarifai's predict API (key: CLARIFAI_PAT).
+    Clarifai,
+    /// Google Cloud Vision (key: GOOGLE_API_KEY, or GOOGLE_ACCESS_TOKEN from `gcloud auth print-access-token`).
+    Google,
+    /// An OpenAI-compatible vision model: Ollama, vLLM, LM Studio (key: OPENAI_API_KEY, optional).
+    Openai,
+    /// A local CLIP model (not built yet).
+    Clip,
+}
+
+/// Tag the project's images with a computer-vision backend.
+///
+/// Images already tagged by the same backend and model are skipped (unless
+/// --force), and every answer is saved as it arrives, so an interrupted run
+/// can simply be started again: no image is paid for twice. Keys come from
+/// the environment (CLARIFAI_PAT, GOOGLE_API_KEY or GOOGLE_ACCESS_TOKEN,
+/// OPENAI_API_KEY) or from keys.toml in the user's config directory
+/// (e.g. ~/.config/tagscape/keys.toml: clarifai_pat = "..."); they are never
+/// written to the project.
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Example:\n  tagscape tag study --with clarifai --max-requests 100 --dry-run\n  CLARIFAI_PAT=... tagscape tag study --with clarifai --min-value 0.1\n  tagscape tag study --with google --features label,web,text\n  tagscape tag study --with openai --model qwen2.5vl:7b --endpoint http://localhost:11434/v1"
+)]
+pub struct TagArgs {
+    /// The project directory.
+    pub dir: PathBuf,
+    /// The backend.
+    #[arg(long = "with", value_enum)]
+    pub backend: Backend,
+    /// The model: Clarifai USER/APP/MODEL[/VERSION] (default clarifai/main/general-image-recognition);
+    /// Google builtin/stable or builtin/latest; for openai the served model's name (required).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Send at most N requests (retries of the same images not counted); the rest waits for the next run.
+    #[arg(long, value_name = "N")]
+    pub max_requests: Option<u64>,
+    /// Print how many requests and images would be sent and what it would cost; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Tag again images already tagged by this backend and model (replaces their tags).
+    #[arg(long)]
+    pub force: bool,
+    /// Send again images whose earlier failure was permanent (bad image, URL not reachable).
+    #[arg(long)]
+    pub retry_failed: bool,
+    /// The API's base URL (proxies, enterprise deployments, local servers).
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// How images travel: their public URL, or the downloaded bytes. `auto`: the URL when
+    /// the image has an http(s) one and the backend can fetch it, bytes otherwise.
+    #[arg(long, value_enum, default_value_t = SendMode::Auto)]
+    pub send: SendMode,
+    /// Images sent as bytes are shrunk to this longer side, in pixels (0: originals as they are).
+    #[arg(long, value_name = "PX", default_value_t = 1024)]
+    pub max_side: u32,
+    /// Drop tags scored below this (Clarifai default 0.1, as the recipe's tagging tool).
+    #[arg(long, value_name = "X")]
+    pub min_value: Option<f64>,
+    /// Tags per image, at most.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub max_concepts: u32,
+    /// Google features: label, web (web entities), text (words in the image), safe (SafeSearch).
+    #[arg(long, value_name = "LIST", default_value = "label")]
+    pub features: String,
+    /// Images per request (default and most: Clarifai 128, Google 16, openai 1).
+    #[arg(long, value_name = "N")]
+    pub batch: Option<usize>,
+    /// Requests per second (default: the vendor's limit, Clarifai 15, Google 30; openai unlimited).
+    #[arg(long, value_name = "R")]
+    pub rate: Option<f64>,
+    /// Requests in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub concurrency: usize,
+    /// Retries of a request that was throttled or got no usable answer.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub retries: u32,
+    /// Seconds before the first retry, doubled each time (the vendor's Retry-After wins).
+    #[arg(long, value_name = "SECS", default_value_t = 2.0)]
+    pub retry_wait: f64,
+    /// Seconds a request may take.
+    #[arg(long, value_name = "SECS", default_value_t = 120.0)]
+    pub timeout: f64,
+}
+
+pub fn run(args: TagArgs) -> Result<()> {
+    if args.backend == Backend::Clip {
+        bail!(
+            "`tagscape tag --with clip` is not built yet in this version: use --with openai with a local model (Ollama), or bring tags in with `tagscape import-tags {} FILE`",
+            args.dir.display()
+        );
+    }
+    let opts = options(&args)?;
+    let endpoint = |default: &str| args.endpoint.clone().unwrap_or_else(|| default.to_string());
+    match args.backend {
+        Backend::Clarifai => {
+            let model = args.model.as_deref().unwrap_or(clarifai::DEFAULT_MODEL);
+            let settings = clarifai::Settings {
+                endpoint: endpoint(clarifai::DEFAULT_ENDPOINT),
+                model: clarifai::ModelPath::parse(model)?,
+                max_concepts: args.max_concepts,
+                min_value: args.min_value.unwrap_or(0.1),
+            };
+            let info = clarifai::info(&settings);
+            if args.dry_run {
+                return dry_run(&args, &info, &opts, &[]);
+            }
+            let key = required_key(clarifai::KEY_VARIABLE)?;
+            go(&args, clarifai::Clarifai::new(settings, key)?, &opts)
+        }
+        Backend::Google => {
+            let settings = google::Settings {
+                endpoint: endpoint(google::DEFAULT_ENDPOINT),
+                model: args.model.clone(),
+                features: google::Feature::parse_list(&args.features)?,
+                max_results: args.max_concepts,
+                min_score: args.min_value,
+            };
+            let info = google::info(&settings);
+            if args.dry_run {
+                let names: Vec<&str> = settings.features.iter().map(|f| f.name()).collect();
+                return dry_run(&args, &info, &opts, &names);
+            }
+            let auth = google_auth()?;
+            go(&args, google::Google::new(settings, auth)?, &opts)
+        }
+        Backend::Openai => {
+            let Some(model) = args.model.clone() else {
+                bail!(
+                    "--model is required with --with openai: name the served vision model, e.g. --model qwen2.5vl:7b"
+                );
+            };
+            let settings = openai::Settings {
+                endpoint: endpoint(openai::DEFAULT_ENDPOINT),
+                model,
+                max_tags: args.max_concepts,
+                min_confidence: args.min_value,
+            };
+            let info = openai::info(&settings);
+            if args.dry_run {
+                return dry_run(&args, &info, &opts, &[]);
+            }
+            let key = keys::lookup(openai::KEY_VARIABLE)?;
+            go(&args, openai::OpenAi::new(settings, key)?, &opts)
+        }
+        Backend::Clip => unreachable!("answered above"),
+    }
+}
+
+fn options(args: &TagArgs) -> Result<RunOptions> {
+    let seconds = |value: f64, flag: &str| -> Result<Duration> {
+        if value.is_finite() && value >= 0.0 {
+            Ok(Duration::from_secs_f64(value))
+        } else {
+            bail!("{flag} {value} is not a number of seconds: give e.g. {flag} 2")
+        }
+    };
+    if let Some(rate) = args.rate
+        && !(rate.is_finite() && rate > 0.0)
+    {
+        bail!("--rate {rate} is not a number of requests per second above 0: give e.g. --rate 10");
+    }
+    if let Some(min) = args.min_value
+        && !(0.0..=1.0).contains(&min)
+    {
+        bail!("--min-value {min} is outside 0–1: give e.g. --min-value 0.1");
+    }
+    if args.batch == Some(0) || args.concurrency == 0 || args.max_concepts == 0 {
+        bail!("--batch, --concurrency and --max-concepts must be at least 1");
+    }
+    let timeout = seconds(args.timeout, "--timeout")?;
+    if timeout.is_zero() {
+        bail!("--timeout must be above 0 seconds: give e.g. --timeout 120");
+    }
+    Ok(RunOptions {
+        send: args.send,
+        max_side: args.max_side,
+        batch: args.batch,
+        concurrency: args.concurrency,
+        rate: args.rate,
+        max_requests: args.max_requests,
+        force: args.force,
+        retry_failed: args.retry_failed,
+        retries: args.retries,
+        retry_wait: seconds(args.retry_wait, "--retry-wait")?,
+        timeout,
+    })
+}
+
+fn required_key(variable: &str) -> Result<ApiKey> {
+    match keys::lookup(variable)? {
+        Some(key) => Ok(key),
+        None => bail!("no API key: {}", keys::how_to_set(variable)),
+    }
+}
+
+/// An API key (`?key=`), else an OAuth access token (`Authorization: Bearer`).
+/// A service-account file (GOOGLE_APPLICATION_CREDENTIALS) is not read
+/// directly: `gcloud` turns it into a token.
+fn google_auth() -> Result<google::Auth> {
+    if let Some(key) = keys::lookup(google::KEY_VARIABLE)? {
+        return Ok(google::Auth::ApiKey(key));
+    }
+    if let Some(token) = keys::lookup(google::TOKEN_VARIABLE)? {
+        let project = std::env::var(google::PROJECT_VARIABLE)
+            .ok()
+            .filter(|p| !p.trim().is_empty());
+        return Ok(google::Auth::Token { token, project });
+    }
+    let credentials = if std::env::var_os("GOOGLE_APPLICATION_CREDENTIALS").is_some() {
+        " (GOOGLE_APPLICATION_CREDENTIALS is set: tagscape does not read service-account files; run `export GOOGLE_ACCESS_TOKEN=$(gcloud auth application-default print-access-token)`)"
+    } else {
+        ""
+    };
+    bail!(
+        "no Google credentials{credentials}: {}, or set {} to the output of `gcloud auth print-access-token` (and {} to the billed project)",
+        keys::how_to_set(google::KEY_VARIABLE),
+        google::TOKEN_VARIABLE,
+        google::PROJECT_VARIABLE
+    )
+}
+
+fn dry_run(args: &TagArgs, info: &TaggerInfo, opts: &RunOptions, features: &[&str]) -> Result<()> {
+    let project = Project::open(&args.dir, Access::Read)?;
+    let plan = tagger::plan(&project, info, opts)?;
+    let as_url: u64 = plan.batches.iter().flatten().filter(|p| p.as_url).count() as u64;
+    crate::ui::summary(format_args!(
+        "dry run: tag {} {} would send {} requests with {} images ({} as URLs, {} as bytes){}; cost: {}",
+        info.backend,
+        info.model,
+        plan.requests(),
+        plan.images(),
+        as_url,
+        plan.images() - as_url,
+        skipped(&plan),
+        pricing::estimate(info.backend, features, plan.images())
+    ));
+    Ok(())
+}
+
+fn skipped(plan: &Plan) -> String {
+    let mut parts = Vec::new();
+    for (n, why) in [
+        (plan.skipped_done, "already tagged"),
+        (plan.skipped_failed, "failed before"),
+        (plan.skipped_not_downloaded, "not downloaded"),
+        (plan.left_for_later, "left by --max-requests"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {why}"));
+        }
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(", skipping {}", parts.join(", "))
+    }
+}
+
+fn go<T: Tagger>(args: &TagArgs, backend: T, opts: &RunOptions) -> Result<()> {
+    let mut project = Project::open(&args.dir, Access::Write)?;
+    let plan = tagger::plan(&project, backend.info(), opts)?;
+    let outcome = tagger::run(&mut project, backend, plan, opts)?;
+    crate::ui::summary(outcome.report);
+    match outcome.stopped {
+        Some(reason) => Err(reason.context("the run stopped; what was answered is saved")),
+        None => Ok(()),
+    }
+}

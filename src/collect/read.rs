@@ -1,0 +1,127 @@
+//! Feeding a URL table or a plain list into a `Sink`.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Map, Value};
+
+use super::columns::{self, Found};
+use super::store::Sink;
+use super::table::{RaggedRows, Row, Table, open_without_bom};
+use super::tcat::{self, MediaKind};
+
+/// Rows looked at to recognise the URL column by its content.
+const SAMPLE_ROWS: usize = 1000;
+
+/// What reading a table found out about it (for the summary).
+pub struct TableInfo {
+    pub column: String,
+    pub found: Found,
+    pub ragged_rows: u64,
+    pub first_ragged_line: Option<u64>,
+}
+
+/// Reads a CSV/TSV table of URLs (TCAT exports included).
+pub fn read_table(
+    sink: &mut Sink<'_>,
+    path: &Path,
+    base_dir: &Path,
+    column: Option<&str>,
+    progress: &indicatif::ProgressBar,
+) -> Result<TableInfo> {
+    let mut table = Table::open(path, RaggedRows::Pad)?;
+    let mut samples = Vec::new();
+    while samples.len() < SAMPLE_ROWS {
+        match table.next_row()? {
+            Some(row) => samples.push(row),
+            None => break,
+        }
+    }
+    let (url_col, found) = columns::choose(path, &table.headers, &samples, column, base_dir)?;
+    let headers = table.headers.clone();
+    let url_name = headers[url_col].to_ascii_lowercase();
+    // `media_type` describes the `media_urls` list, not the avatar or other URL columns.
+    let type_col = url_name
+        .starts_with("media")
+        .then(|| table.column("media_type"))
+        .flatten();
+    let frequency_col = table.column("frequency").filter(|&i| i != url_col);
+    let mut handle = |row: &Row| -> Result<()> {
+        let times = tcat::row_frequency(frequency_col.map(|i| row.get(i))).map_err(|what| {
+            anyhow::anyhow!(
+                "{} line {}: {what}: fix the value or remove the `frequency` column",
+                path.display(),
+                row.line
+            )
+        })?;
+        let urls = tcat::split_cell(row.get(url_col));
+        let types = type_col.and_then(|i| tcat::aligned(tcat::split_cell(row.get(i)), urls.len()));
+        for (index, raw) in urls.iter().enumerate() {
+            sink.entry(
+                raw,
+                times,
+                |url| tcat::media_kind(types.as_deref(), index, url),
+                || Some(row_metadata(&headers, row, url_col)),
+            )?;
+        }
+        Ok(())
+    };
+    for row in &samples {
+        handle(row)?;
+    }
+    drop(samples);
+    let mut n = 0u64;
+    while let Some(row) = table.next_row()? {
+        handle(&row)?;
+        n += 1;
+        if n.is_multiple_of(4096) {
+            progress.set_position(table.byte_offset());
+        }
+    }
+    Ok(TableInfo {
+        column: headers[url_col].clone(),
+        found,
+        ragged_rows: table.ragged_rows,
+        first_ragged_line: table.first_ragged_line,
+    })
+}
+
+/// The row's other columns, as kept in `images.metadata`.
+fn row_metadata(headers: &[String], row: &Row, url_col: usize) -> Value {
+    let map: Map<String, Value> = headers
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != url_col)
+        .map(|(i, h)| (h.clone(), Value::String(row.get(i).to_string())))
+        .collect();
+    Value::Object(map)
+}
+
+/// Reads a plain list: one URL or path per line; blank lines are ignored.
+pub fn read_list(sink: &mut Sink<'_>, path: &Path) -> Result<()> {
+    let mut reader = BufReader::new(open_without_bom(path)?);
+    let mut buf = Vec::new();
+    let mut line = 0u64;
+    loop {
+        buf.clear();
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        if n == 0 {
+            return Ok(());
+        }
+        line += 1;
+        let Ok(text) = std::str::from_utf8(&buf) else {
+            bail!(
+                "{} line {line}: invalid UTF-8 text: save the list as UTF-8",
+                path.display()
+            );
+        };
+        let entry = text.trim();
+        if entry.is_empty() {
+            continue;
+        }
+        sink.entry(entry, 1, MediaKind::from_url, || None)?;
+    }
+}

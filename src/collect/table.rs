@@ -1,0 +1,313 @@
+//! Reading delimited tables (CSV, TSV, semicolon CSV) the way the tools that
+//! write them do: a UTF-8 BOM skipped (TCAT writes one), the delimiter taken
+//! from the extension or the header line, `"` quoting, and every problem
+//! reported with the file and line. Used by `add` and by the tag importer.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+use csv::StringRecord;
+
+/// How rows whose field count differs from the header's are treated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RaggedRows {
+    /// An error naming the line (tag tables: a shifted column means a wrong tag).
+    Reject,
+    /// Short rows are padded with empty fields and extra fields are dropped;
+    /// the reader counts them (URL lists: spreadsheet exports often have
+    /// trailing empty cells missing).
+    Pad,
+}
+
+/// One data row and the line it starts on (1-based, as an editor shows it).
+pub struct Row {
+    pub line: u64,
+    pub fields: StringRecord,
+}
+
+impl Row {
+    /// The field in column `index`, empty when the row is short.
+    pub fn get(&self, index: usize) -> &str {
+        self.fields.get(index).unwrap_or("")
+    }
+}
+
+/// An open table: its header and a stream of rows.
+pub struct Table {
+    path: PathBuf,
+    pub headers: Vec<String>,
+    pub delimiter: u8,
+    reader: csv::Reader<Box<dyn Read>>,
+    ragged: RaggedRows,
+    /// Rows with a different field count than the header (only with `Pad`).
+    pub ragged_rows: u64,
+    pub first_ragged_line: Option<u64>,
+    /// Bytes after the BOM, and whether the last one is a newline: to tell
+    /// the line a record starts on (see `start_line`).
+    data_len: u64,
+    ends_with_newline: bool,
+    crlf: bool,
+}
+
+/// A file opened past its BOM: `Box<dyn Read>` so table and list readers share it.
+pub fn open_without_bom(path: &Path) -> Result<Box<dyn Read>> {
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let start = reader
+        .fill_buf()
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if start.starts_with(b"\xEF\xBB\xBF") {
+        reader.consume(3);
+    }
+    Ok(Box::new(reader))
+}
+
+/// The length of a file after its BOM and whether it ends with a newline.
+fn data_extent(path: &Path) -> Result<(u64, bool)> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let len = file.metadata()?.len();
+    let mut head = [0u8; 3];
+    let bom = if len >= 3 && file.read_exact(&mut head).is_ok() && head == *b"\xEF\xBB\xBF" {
+        3
+    } else {
+        0
+    };
+    let mut last = [0u8; 1];
+    let ends_with_newline = len > 0
+        && file.seek(SeekFrom::End(-1)).is_ok()
+        && file.read_exact(&mut last).is_ok()
+        && last[0] == b'\n';
+    Ok((len - bom, ends_with_newline))
+}
+
+/// The first line of a file (BOM skipped, lossily decoded, at most 64 KiB).
+pub fn first_line(path: &Path) -> Result<String> {
+    Ok(first_line_raw(path)?.trim_end_matches('\r').to_string())
+}
+
+/// The first line with its `\r` if the file uses CRLF line ends.
+fn first_line_raw(path: &Path) -> Result<String> {
+    let mut reader = open_without_bom(path)?;
+    let mut buf = Vec::new();
+    reader
+        .by_ref()
+        .take(1 << 16)
+        .read_to_end(&mut buf)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
+    Ok(String::from_utf8_lossy(&buf[..end]).into_owned())
+}
+
+/// The delimiter of a table: TAB for `.tsv`/`.tab`, otherwise the most frequent
+/// of `,` TAB `;` outside quotes in the header line (comma when none occurs).
+pub fn detect_delimiter(path: &Path, header_line: &str) -> u8 {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase());
+    if matches!(ext.as_deref(), Some("tsv" | "tab")) {
+        return b'\t';
+    }
+    let (mut commas, mut tabs, mut semicolons, mut quoted) = (0, 0, 0, false);
+    for c in header_line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => commas += 1,
+            '\t' if !quoted => tabs += 1,
+            ';' if !quoted => semicolons += 1,
+            _ => {}
+        }
+    }
+    if tabs > 0 && tabs >= commas && tabs >= semicolons {
+        b'\t'
+    } else if semicolons > commas {
+        b';'
+    } else {
+        b','
+    }
+}
+
+impl Table {
+    /// Opens `path` and reads its header row.
+    pub fn open(path: &Path, ragged: RaggedRows) -> Result<Table> {
+        let delimiter = detect_delimiter(path, &first_line(path)?);
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(open_without_bom(path)?);
+        let mut header = StringRecord::new();
+        let got = reader
+            .read_record(&mut header)
+            .map_err(|e| csv_error(path, e))?;
+        if !got {
+            bail!(
+                "{} is empty: expected a header row and data rows",
+                path.display()
+            );
+        }
+        let headers = header.iter().map(|h| h.trim().to_string()).collect();
+        let (data_len, ends_with_newline) = data_extent(path)?;
+        let crlf = first_line_raw(path)?.ends_with('\r');
+        Ok(Table {
+            path: path.to_path_buf(),
+            headers,
+            delimiter,
+            reader,
+            ragged,
+            ragged_rows: 0,
+            first_ragged_line: None,
+            data_len,
+            ends_with_newline,
+            crlf,
+        })
+    }
+
+    /// The line `record` starts on. csv reports the position where it began
+    /// reading, which is before any blank lines it skipped; so count back from
+    /// where the record ended instead, minus newlines inside quoted fields.
+    fn start_line(&self, record: &StringRecord) -> u64 {
+        let began = record.position().map(|p| p.line()).unwrap_or(1);
+        let after = self.reader.position();
+        let inner: u64 = record
+            .iter()
+            .map(|f| f.bytes().filter(|&b| b == b'\n').count() as u64)
+            .sum();
+        // After a `\r\n` csv has consumed the `\r` only, so its line count has
+        // not moved on yet; nor has it at the end of a file without a final newline.
+        let unterminated = after.byte() >= self.data_len && !self.ends_with_newline;
+        let last_line = if unterminated || self.crlf {
+            after.line()
+        } else {
+            after.line().saturating_sub(1)
+        };
+        last_line.saturating_sub(inner).max(began)
+    }
+
+    /// The index of the column named `name` (trimmed, case-insensitive).
+    pub fn column(&self, name: &str) -> Option<usize> {
+        let name = name.trim();
+        self.headers
+            .iter()
+            .position(|h| h.eq_ignore_ascii_case(name))
+    }
+
+    /// The header names joined for messages ("columns seen: a, b, c").
+    pub fn describe_columns(&self) -> String {
+        self.headers
+            .iter()
+            .map(|h| format!("`{h}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads the next data row, skipping blank lines.
+    pub fn next_row(&mut self) -> Result<Option<Row>> {
+        let mut record = StringRecord::new();
+        loop {
+            if !self
+                .reader
+                .read_record(&mut record)
+                .map_err(|e| csv_error(&self.path, e))?
+            {
+                return Ok(None);
+            }
+            let line = self.start_line(&record);
+            if record.len() == 1 && record[0].trim().is_empty() {
+                continue;
+            }
+            if record.len() != self.headers.len() {
+                match self.ragged {
+                    RaggedRows::Reject => bail!(
+                        "{} line {line}: {} fields where the header has {} (a value containing `{}` must be quoted): fix the row",
+                        self.path.display(),
+                        record.len(),
+                        self.headers.len(),
+                        self.delimiter as char
+                    ),
+                    RaggedRows::Pad => {
+                        self.ragged_rows += 1;
+                        self.first_ragged_line.get_or_insert(line);
+                        record.truncate(self.headers.len());
+                        while record.len() < self.headers.len() {
+                            record.push_field("");
+                        }
+                    }
+                }
+            }
+            return Ok(Some(Row {
+                line,
+                fields: record,
+            }));
+        }
+    }
+
+    /// Bytes read so far (for progress bars).
+    pub fn byte_offset(&self) -> u64 {
+        self.reader.position().byte()
+    }
+}
+
+/// A csv error as "FILE line N: what is wrong: what to do".
+fn csv_error(path: &Path, err: csv::Error) -> anyhow::Error {
+    let line = err.position().map(|p| p.line());
+    let what = match err.kind() {
+        csv::ErrorKind::Utf8 { .. } => {
+            "invalid UTF-8 text: save the file as UTF-8 (e.g. \"CSV UTF-8\" in a spreadsheet)"
+                .to_string()
+        }
+        csv::ErrorKind::Io(e) => format!("cannot read: {e}"),
+        _ => format!("{err}: fix the row"),
+    };
+    match line {
+        Some(line) => anyhow!("{} line {line}: {what}", path.display()),
+        None => anyhow!("{}: {what}", path.display()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines_of(text: &str) -> Vec<(u64, String)> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, text).unwrap();
+        let mut table = Table::open(&path, RaggedRows::Pad).unwrap();
+        let mut out = Vec::new();
+        while let Some(row) = table.next_row().unwrap() {
+            out.push((row.line, row.get(0).to_string()));
+        }
+        out
+    }
+
+    #[test]
+    fn rows_report_the_line_they_start_on() {
+        // Line 1 header, 2 blank, 3 "a", 4-5 a quoted two-line field, 6 blank, 7 "c".
+        let text = "\u{feff}h,x\n\na,1\n\"b\nb\",2\n\nc,3";
+        let want = vec![(3, "a".to_string()), (4, "b\nb".into()), (7, "c".into())];
+        assert_eq!(lines_of(text), want);
+        assert_eq!(lines_of(&format!("{text}\n")), want);
+        let crlf = text.replace('\n', "\r\n");
+        for text in [crlf.clone(), format!("{crlf}\r\n")] {
+            let lines: Vec<u64> = lines_of(&text).into_iter().map(|(l, _)| l).collect();
+            assert_eq!(lines, [3, 4, 7]);
+        }
+    }
+
+    #[test]
+    fn delimiter_comes_from_extension_or_header() {
+        let p = Path::new("x.csv");
+        assert_eq!(detect_delimiter(p, "a,b,c"), b',');
+        assert_eq!(detect_delimiter(p, "a\tb\t\"c,d\""), b'\t');
+        assert_eq!(detect_delimiter(p, "a;b;\"c,d\""), b';');
+        assert_eq!(detect_delimiter(Path::new("x.TSV"), "a,b"), b'\t');
+    }
+}

@@ -1,0 +1,40 @@
+//! The layout as a plain table, `id,type,label,x,y,size,cluster`, for
+//! scripts and other tools. `cluster` stays empty until communities are
+//! detected (the clusters issue fills it).
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+
+use super::{AtomicFile, ExportData};
+
+const HEADER: [&str; 7] = ["id", "type", "label", "x", "y", "size", "cluster"];
+
+pub(super) fn write(data: &ExportData, out: &Path) -> Result<()> {
+    let Some(placements) = &data.placements else {
+        bail!("the project has no layout yet: run `tagscape layout DIR` first");
+    };
+    let file = AtomicFile::create(out)?;
+    let mut csv = csv::Writer::from_writer(file);
+    let written: Result<()> = (|| {
+        csv.write_record(HEADER)?;
+        for (i, (node, p)) in data.graph.nodes.iter().zip(placements).enumerate() {
+            csv.write_record([
+                node.id.as_str(),
+                node.kind.as_str(),
+                &data.label(i),
+                &p.x.to_string(),
+                &p.y.to_string(),
+                &data.size(i).to_string(),
+                "",
+            ])?;
+        }
+        Ok(())
+    })();
+    written.with_context(|| format!("cannot write {}", out.display()))?;
+    let file = csv
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    file.finish()
+}

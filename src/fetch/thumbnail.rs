@@ -1,0 +1,350 @@
+//! Decoding an original (with limits against decompression bombs and its EXIF
+//! orientation applied) into the level-of-detail pyramid and the mean colour.
+//!
+//! JPEGs, most of any collection, are decoded at 1/2, 1/4 or 1/8 scale in the
+//! IDCT (jpeg-decoder's `scale`) when the largest thumbnail needs no more:
+//! a 2000×1500 photo becomes 500×375 without ever existing at full size.
+
+use std::io::Cursor;
+
+use fast_image_resize::images::Image;
+use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder, ImageError, ImageReader, RgbImage, RgbaImage};
+
+use super::Failure;
+use super::sniff::{self, Format};
+
+/// Longest side of each pyramid level, largest first. A level is never larger
+/// than the image itself (small images are not upscaled).
+pub const LEVELS: [u32; 3] = [256, 64, 16];
+
+/// Bounds on what a decoder may take: an image past them fails as
+/// `too_many_pixels` before its pixels are allocated.
+#[derive(Clone, Copy, Debug)]
+pub struct DecodeLimits {
+    pub max_width: u32,
+    pub max_height: u32,
+    pub max_alloc: u64,
+}
+
+impl Default for DecodeLimits {
+    fn default() -> Self {
+        DecodeLimits {
+            max_width: 20_000,
+            max_height: 20_000,
+            max_alloc: 512 * 1024 * 1024,
+        }
+    }
+}
+
+/// The pyramid of one image, encoded and ready to store.
+pub struct Thumbnails {
+    /// Size of the original after its EXIF orientation is applied.
+    pub width: u32,
+    pub height: u32,
+    /// Alpha-weighted mean of the pixels, 0xRRGGBB.
+    pub mean_color: u32,
+    /// `jpg` for opaque images, `png` when some pixel is not fully opaque.
+    pub extension: &'static str,
+    /// `(longest side asked for, width, height, encoded bytes)`, in `LEVELS` order.
+    pub levels: Vec<(u32, u32, u32, Vec<u8>)>,
+}
+
+/// Pixels of a decoded (possibly DCT-downscaled) image, oriented.
+struct Decoded {
+    pixels: DynamicImage,
+    /// Full size of the oriented original (the pixels may be smaller).
+    width: u32,
+    height: u32,
+}
+
+/// Decodes `bytes` (already sniffed as `format`) and builds the pyramid.
+pub fn make_thumbnails(
+    bytes: &[u8],
+    format: Format,
+    limits: &DecodeLimits,
+) -> Result<Thumbnails, Failure> {
+    make_thumbnails_with(bytes, format, limits, true)
+}
+
+/// `make_thumbnails`, optionally without JPEG DCT scaling (full-size decode):
+/// the baseline `tagscape bench fetch` compares against.
+pub fn make_thumbnails_with(
+    bytes: &[u8],
+    format: Format,
+    limits: &DecodeLimits,
+    dct_scaling: bool,
+) -> Result<Thumbnails, Failure> {
+    let decoded = decode(bytes, format, limits, LEVELS[0], dct_scaling)?;
+    let opaque = match &decoded.pixels {
+        DynamicImage::ImageRgb8(_) => true,
+        DynamicImage::ImageRgba8(rgba) => rgba.pixels().all(|p| p.0[3] == 255),
+        other => !other.color().has_alpha(),
+    };
+    let (pixel_type, src_w, src_h, buffer) = if opaque {
+        let rgb = decoded.pixels.into_rgb8();
+        (PixelType::U8x3, rgb.width(), rgb.height(), rgb.into_raw())
+    } else {
+        let rgba = decoded.pixels.into_rgba8();
+        (
+            PixelType::U8x4,
+            rgba.width(),
+            rgba.height(),
+            rgba.into_raw(),
+        )
+    };
+    let mut current = Image::from_vec_u8(src_w, src_h, buffer, pixel_type)
+        .map_err(|e| Failure::new("decode_error", format!("unusable pixel buffer: {e}")))?;
+
+    let mut resizer = Resizer::new();
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
+    let mut levels = Vec::with_capacity(LEVELS.len());
+    let mut mean_color = 0;
+    for (i, &level) in LEVELS.iter().enumerate() {
+        // Each level is made from the one above it: cheaper, and as sharp.
+        let (w, h) = fit(decoded.width, decoded.height, level);
+        if (w, h) != (current.width(), current.height()) {
+            let mut next = Image::new(w, h, pixel_type);
+            resizer
+                .resize(&current, &mut next, &options)
+                .map_err(|e| Failure::new("decode_error", format!("resizing failed: {e}")))?;
+            current = next;
+        }
+        if i == 0 {
+            mean_color = mean_rgb(current.buffer(), pixel_type == PixelType::U8x4);
+        }
+        levels.push((level, w, h, encode(&current, opaque)?));
+    }
+    Ok(Thumbnails {
+        width: decoded.width,
+        height: decoded.height,
+        mean_color,
+        extension: if opaque { "jpg" } else { "png" },
+        levels,
+    })
+}
+
+/// The size of a `level` thumbnail of a `width`×`height` image: the longest
+/// side becomes `level` (never more than the image), the aspect ratio is kept.
+pub fn fit(width: u32, height: u32, level: u32) -> (u32, u32) {
+    let longest = width.max(height);
+    if longest <= level {
+        return (width, height);
+    }
+    let scale = |side: u32| ((side as f64 * level as f64 / longest as f64).round() as u32).max(1);
+    (scale(width), scale(height))
+}
+
+fn decode(
+    bytes: &[u8],
+    format: Format,
+    limits: &DecodeLimits,
+    target: u32,
+    dct_scaling: bool,
+) -> Result<Decoded, Failure> {
+    if format == Format::Jpeg {
+        if sniff::jpeg_is_truncated(bytes) {
+            return Err(Failure::new(
+                "truncated",
+                "the JPEG ends before its end-of-image marker",
+            ));
+        }
+        if dct_scaling && let Some(decoded) = decode_jpeg_scaled(bytes, limits, target)? {
+            return Ok(decoded);
+        }
+    }
+    decode_full(bytes, format, limits)
+}
+
+/// The fast JPEG path: DCT-scaled decoding of 8-bit grey or RGB JPEGs.
+/// `Ok(None)` sends the image to the general decoder (CMYK, 16-bit, or
+/// anything jpeg-decoder rejects but zune-jpeg may read).
+fn decode_jpeg_scaled(
+    bytes: &[u8],
+    limits: &DecodeLimits,
+    target: u32,
+) -> Result<Option<Decoded>, Failure> {
+    let mut decoder = jpeg_decoder::Decoder::new(bytes);
+    if decoder.read_info().is_err() {
+        return Ok(None);
+    }
+    let Some(info) = decoder.info() else {
+        return Ok(None);
+    };
+    let (w, h) = (u32::from(info.width), u32::from(info.height));
+    check_dimensions(w, h, limits)?;
+    if !matches!(
+        info.pixel_format,
+        jpeg_decoder::PixelFormat::L8 | jpeg_decoder::PixelFormat::RGB24
+    ) {
+        return Ok(None);
+    }
+    let orientation = decoder
+        .exif_data()
+        .and_then(Orientation::from_exif_chunk)
+        .unwrap_or(Orientation::NoTransforms);
+    // Ask for the smallest DCT scale that still covers the largest level.
+    let (want_w, want_h) = fit(w, h, target);
+    let Ok((scaled_w, scaled_h)) = decoder.scale(want_w as u16, want_h as u16) else {
+        return Ok(None);
+    };
+    let Ok(pixels) = decoder.decode() else {
+        return Ok(None);
+    };
+    let (scaled_w, scaled_h) = (u32::from(scaled_w), u32::from(scaled_h));
+    let rgb = match info.pixel_format {
+        jpeg_decoder::PixelFormat::RGB24 => RgbImage::from_raw(scaled_w, scaled_h, pixels),
+        _ => image::GrayImage::from_raw(scaled_w, scaled_h, pixels)
+            .map(|grey| DynamicImage::ImageLuma8(grey).into_rgb8()),
+    };
+    let Some(rgb) = rgb else {
+        return Ok(None);
+    };
+    let mut pixels = DynamicImage::ImageRgb8(rgb);
+    pixels.apply_orientation(orientation);
+    let (width, height) = oriented(w, h, orientation);
+    Ok(Some(Decoded {
+        pixels,
+        width,
+        height,
+    }))
+}
+
+/// Any supported format through `image`, with its limits and orientation.
+fn decode_full(bytes: &[u8], format: Format, limits: &DecodeLimits) -> Result<Decoded, Failure> {
+    let Some(image_format) = format.image_format() else {
+        return Err(Failure::new(
+            "unsupported_format",
+            format!("{} images cannot be decoded by this build", format.name()),
+        ));
+    };
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format);
+    let mut image_limits = image::Limits::default();
+    image_limits.max_image_width = Some(limits.max_width);
+    image_limits.max_image_height = Some(limits.max_height);
+    image_limits.max_alloc = Some(limits.max_alloc);
+    reader.limits(image_limits);
+    let mut decoder = reader.into_decoder().map_err(decode_failure)?;
+    let (w, h) = decoder.dimensions();
+    check_dimensions(w, h, limits)?;
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let mut pixels = DynamicImage::from_decoder(decoder).map_err(decode_failure)?;
+    pixels.apply_orientation(orientation);
+    let pixels = if pixels.color().has_alpha() {
+        DynamicImage::ImageRgba8(pixels.into_rgba8())
+    } else {
+        DynamicImage::ImageRgb8(pixels.into_rgb8())
+    };
+    let (width, height) = (pixels.width(), pixels.height());
+    Ok(Decoded {
+        pixels,
+        width,
+        height,
+    })
+}
+
+fn check_dimensions(w: u32, h: u32, limits: &DecodeLimits) -> Result<(), Failure> {
+    if w == 0 || h == 0 {
+        return Err(Failure::new(
+            "decode_error",
+            format!("the image declares a size of {w}×{h} pixels"),
+        ));
+    }
+    if w > limits.max_width || h > limits.max_height {
+        return Err(Failure::new(
+            "too_many_pixels",
+            format!(
+                "the image declares {w}×{h} pixels, more than the {}×{} allowed",
+                limits.max_width, limits.max_height
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn oriented(w: u32, h: u32, orientation: Orientation) -> (u32, u32) {
+    match orientation {
+        Orientation::Rotate90
+        | Orientation::Rotate270
+        | Orientation::Rotate90FlipH
+        | Orientation::Rotate270FlipH => (h, w),
+        _ => (w, h),
+    }
+}
+
+fn decode_failure(error: ImageError) -> Failure {
+    match error {
+        ImageError::Limits(e) => Failure::new("too_many_pixels", e.to_string()),
+        ImageError::Unsupported(e) => Failure::new("unsupported_format", e.to_string()),
+        ImageError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            Failure::new("truncated", format!("the image data ends early: {e}"))
+        }
+        other => Failure::new("decode_error", other.to_string()),
+    }
+}
+
+fn mean_rgb(buffer: &[u8], has_alpha: bool) -> u32 {
+    let channels = if has_alpha { 4 } else { 3 };
+    let mut sums = [0u64; 3];
+    let mut weight = 0u64;
+    for px in buffer.chunks_exact(channels) {
+        let a = if has_alpha { u64::from(px[3]) } else { 1 };
+        for c in 0..3 {
+            sums[c] += u64::from(px[c]) * a;
+        }
+        weight += a;
+    }
+    if weight == 0 {
+        return 0;
+    }
+    let channel = |c: usize| ((sums[c] + weight / 2) / weight) as u32;
+    (channel(0) << 16) | (channel(1) << 8) | channel(2)
+}
+
+fn encode(level: &Image<'_>, opaque: bool) -> Result<Vec<u8>, Failure> {
+    let mut out = Vec::new();
+    let (w, h) = (level.width(), level.height());
+    let result = if opaque {
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85).encode(
+            level.buffer(),
+            w,
+            h,
+            image::ExtendedColorType::Rgb8,
+        )
+    } else {
+        let rgba = RgbaImage::from_raw(w, h, level.buffer().to_vec());
+        match rgba {
+            Some(rgba) => DynamicImage::ImageRgba8(rgba)
+                .write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png),
+            None => return Err(Failure::new("decode_error", "thumbnail buffer size")),
+        }
+    };
+    result
+        .map_err(|e| Failure::new("decode_error", format!("encoding a thumbnail failed: {e}")))?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_keeps_aspect_and_never_upscales() {
+        assert_eq!(fit(2000, 1500, 256), (256, 192));
+        assert_eq!(fit(1500, 2000, 64), (48, 64));
+        assert_eq!(fit(300, 200, 256), (256, 171)); // 200·256/300 = 170.67
+        assert_eq!(fit(100, 50, 256), (100, 50));
+        assert_eq!(fit(10000, 10, 16), (16, 1));
+    }
+
+    #[test]
+    fn mean_weights_by_alpha() {
+        // One opaque red pixel and one transparent green one: the mean is red.
+        let px = [255, 0, 0, 255, 0, 255, 0, 0];
+        assert_eq!(mean_rgb(&px, true), 0xFF0000);
+        // Red and blue, opaque: (255 + 0) / 2 rounds to 128 = 0x80.
+        let px = [255, 0, 0, 0, 0, 255];
+        assert_eq!(mean_rgb(&px, false), 0x800080);
+    }
+}

@@ -1,0 +1,416 @@
+//! The GPU ForceAtlas2 (wgpu compute shaders) checked on whatever adapter is
+//! present: in CI that is Mesa's lavapipe (package mesa-vulkan-drivers).
+//! References are computed here from Gephi's formulas
+//! (shared/bench/fa2/README.md) or by the CPU backend.
+
+use std::sync::{Arc, OnceLock};
+
+use tagscape::gpu::GpuContext;
+use tagscape::graph::{Edge, Graph, Node, NodeKind};
+use tagscape::layout::gpu::{GpuFa2, Repulsion};
+use tagscape::layout::speed::GlobalSpeed;
+use tagscape::layout::{
+    CpuFa2, Fa2Backend, ForceAtlas2Settings, LayoutInput, exact_repulsion, quality,
+    random_positions, synthetic,
+};
+
+/// One device for the whole test binary (tests run in parallel threads).
+fn ctx() -> Arc<GpuContext> {
+    static CTX: OnceLock<Arc<GpuContext>> = OnceLock::new();
+    CTX.get_or_init(|| match GpuContext::new_headless() {
+        Ok(ctx) => Arc::new(ctx),
+        Err(e) => panic!("{e:#} (the GPU tests need an adapter; on CI install mesa-vulkan-drivers)"),
+    })
+    .clone()
+}
+
+/// splitmix64: a tiny deterministic generator for test data.
+struct Rng(u64);
+
+impl Rng {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn unit(&mut self) -> f32 {
+        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+}
+
+/// Bipartite image–tag graph: each image carries 1..=max_tags distinct tags,
+/// popular tags much more often (hubs), weights in (0, 1].
+fn random_graph(images: usize, tags: usize, max_tags: usize, seed: u64) -> Graph {
+    let mut rng = Rng(seed);
+    let mut nodes = Vec::new();
+    for i in 0..images {
+        nodes.push(Node {
+            kind: NodeKind::Image,
+            id: format!("img{i}"),
+            label: format!("img{i}"),
+            image_id: Some(i as i64),
+            frequency: 1,
+        });
+    }
+    for t in 0..tags {
+        nodes.push(Node {
+            kind: NodeKind::Tag,
+            id: format!("tag{t}"),
+            label: format!("tag{t}"),
+            image_id: None,
+            frequency: 1,
+        });
+    }
+    let mut edges = Vec::new();
+    for i in 0..images {
+        let k = 1 + rng.below(max_tags);
+        let mut chosen: Vec<usize> = Vec::new();
+        while chosen.len() < k.min(tags) {
+            // Squared uniform: low tag indices are hubs.
+            let u = rng.unit();
+            let t = ((u * u) * tags as f32) as usize % tags;
+            if !chosen.contains(&t) {
+                chosen.push(t);
+            }
+        }
+        for t in chosen {
+            edges.push(Edge {
+                source: i as u32,
+                target: (images + t) as u32,
+                weight: 0.05 + 0.95 * rng.unit(),
+            });
+        }
+    }
+    Graph::new(nodes, images, edges)
+}
+
+/// Clustered positions (Gaussian blobs of different spreads, plus a uniform
+/// background), closer to a real layout than a uniform square.
+fn clustered_positions(n: usize, seed: u64) -> Vec<[f32; 2]> {
+    let mut rng = Rng(seed);
+    let centres: Vec<([f32; 2], f32)> = (0..12)
+        .map(|_| {
+            (
+                [rng.unit() * 400.0 - 200.0, rng.unit() * 400.0 - 200.0],
+                2.0 + rng.unit() * 30.0,
+            )
+        })
+        .collect();
+    (0..n)
+        .map(|_| {
+            if rng.below(10) == 0 {
+                return [rng.unit() * 600.0 - 300.0, rng.unit() * 600.0 - 300.0];
+            }
+            let (c, s) = centres[rng.below(centres.len())];
+            // Box–Muller.
+            let r = (-2.0 * (1.0 - rng.unit()).ln()).sqrt() * s;
+            let a = rng.unit() * std::f32::consts::TAU;
+            [c[0] + r * a.cos(), c[1] + r * a.sin()]
+        })
+        .collect()
+}
+
+fn rel_err(a: [f32; 2], b: [f32; 2]) -> f64 {
+    let dx = f64::from(a[0]) - f64::from(b[0]);
+    let dy = f64::from(a[1]) - f64::from(b[1]);
+    let nb = (f64::from(b[0]).powi(2) + f64::from(b[1]).powi(2)).sqrt();
+    (dx * dx + dy * dy).sqrt() / nb.max(1e-30)
+}
+
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
+fn all_finite(p: &[[f32; 2]]) -> bool {
+    p.iter().all(|v| v[0].is_finite() && v[1].is_finite())
+}
+
+#[test]
+fn exact_repulsion_matches_cpu_pair_sum() {
+    let graph = random_graph(1200, 300, 12, 1);
+    let n = graph.node_count();
+    let mut positions = random_positions(n, 7);
+    // Some coincident nodes: they must repel along the shared fixed direction.
+    for k in 0..20 {
+        positions[k * 3 + 1] = positions[k * 3];
+    }
+    for adjust_sizes in [false, true] {
+        let settings = ForceAtlas2Settings {
+            adjust_sizes,
+            barnes_hut_optimize: false,
+            ..Default::default()
+        };
+        let sizes: Vec<f32> = (0..n).map(|i| 0.2 + (i % 7) as f32 * 0.3).collect();
+        let (input, _) = LayoutInput::new(&graph, sizes, &settings);
+        let mut gpu = GpuFa2::new(ctx(), &input, &settings, &positions).unwrap();
+        let got = gpu.repulsion_forces(Repulsion::Exact).unwrap();
+        let want = exact_repulsion(
+            &positions,
+            &input.mass,
+            adjust_sizes.then_some(&input.sizes[..]),
+            settings.scaling_ratio,
+        );
+        let mut worst = 0f64;
+        for i in 0..n {
+            worst = worst.max(rel_err(got[i], want[i]));
+        }
+        // f32 sums of ~1500 terms in another order than the f64 reference.
+        assert!(worst < 2e-3, "adjust_sizes={adjust_sizes}: worst relative error {worst}");
+    }
+}
+
+/// Total force from Gephi's formulas (README), written independently of the
+/// crate: weights used as they are (influence 1), mass = 1 + degree.
+fn reference_total_force(
+    graph: &Graph,
+    positions: &[[f32; 2]],
+    settings: &ForceAtlas2Settings,
+) -> Vec<[f32; 2]> {
+    let n = graph.node_count();
+    let mass: Vec<f32> = (0..n).map(|i| 1.0 + graph.degree(i) as f32).collect();
+    let mut f = exact_repulsion(positions, &mass, None, settings.scaling_ratio);
+    for i in 0..n {
+        let [x, y] = positions[i];
+        let d = (x * x + y * y).sqrt();
+        if d > 0.0 {
+            let k = if settings.strong_gravity_mode {
+                mass[i] * settings.gravity
+            } else {
+                mass[i] * settings.gravity / d
+            };
+            f[i][0] -= x * k;
+            f[i][1] -= y * k;
+        }
+    }
+    for e in &graph.edges {
+        let (a, b) = (e.source as usize, e.target as usize);
+        let dx = positions[b][0] - positions[a][0];
+        let dy = positions[b][1] - positions[a][1];
+        let d = (dx * dx + dy * dy).sqrt();
+        let mut k = if settings.lin_log_mode {
+            e.weight * (1.0 + d).ln() / d
+        } else {
+            e.weight
+        };
+        if settings.outbound_attraction_distribution {
+            // Divided by the source's (image's) mass, times the mean mass.
+            let mean = mass.iter().sum::<f32>() / n as f32;
+            k *= mean / mass[a];
+        }
+        // Both ends, once each.
+        f[a][0] += dx * k;
+        f[a][1] += dy * k;
+        f[b][0] -= dx * k;
+        f[b][1] -= dy * k;
+    }
+    f
+}
+
+#[test]
+fn total_forces_match_gephi_formulas() {
+    let graph = random_graph(800, 200, 10, 2);
+    let n = graph.node_count();
+    let positions = random_positions(n, 3);
+    for (lin_log_mode, strong_gravity_mode, outbound_attraction_distribution) in
+        [(false, false, false), (true, true, false), (false, false, true)]
+    {
+        let settings = ForceAtlas2Settings {
+            lin_log_mode,
+            strong_gravity_mode,
+            outbound_attraction_distribution,
+            barnes_hut_optimize: false,
+            gravity: 1.5,
+            ..Default::default()
+        };
+        let (input, _) = LayoutInput::new(&graph, vec![1.0; n], &settings);
+        let mut gpu = GpuFa2::new(ctx(), &input, &settings, &positions).unwrap();
+        let got = gpu.total_forces().unwrap();
+        let want = reference_total_force(&graph, &positions, &settings);
+        let mut errs: Vec<f64> = (0..n).map(|i| rel_err(got[i], want[i])).collect();
+        errs.sort_by(f64::total_cmp);
+        let worst = errs[n - 1];
+        assert!(
+            worst < 5e-3,
+            "linlog={lin_log_mode} strong={strong_gravity_mode} hubs={outbound_attraction_distribution}: worst {worst}"
+        );
+    }
+}
+
+#[test]
+fn one_step_follows_gephi_adaptive_speed() {
+    let graph = random_graph(500, 120, 8, 4);
+    let n = graph.node_count();
+    let positions = random_positions(n, 5);
+    let settings = ForceAtlas2Settings {
+        barnes_hut_optimize: false,
+        ..Default::default()
+    };
+    let (input, _) = LayoutInput::new(&graph, vec![1.0; n], &settings);
+    let mut gpu = GpuFa2::new(ctx(), &input, &settings, &positions).unwrap();
+    // Two steps so the second has a non-zero previous force.
+    let mut speed = GlobalSpeed::default();
+    let mut old = vec![[0f32; 2]; n];
+    let mut pos = positions.clone();
+    for step in 0..2 {
+        let f = gpu.total_forces().unwrap();
+        let (mut swing, mut traction) = (0f64, 0f64);
+        for i in 0..n {
+            let m = f64::from(input.mass[i]);
+            let s = f64::from(((f[i][0] - old[i][0]).powi(2) + (f[i][1] - old[i][1]).powi(2)).sqrt());
+            let t = f64::from(((f[i][0] + old[i][0]).powi(2) + (f[i][1] + old[i][1]).powi(2)).sqrt());
+            swing += m * s;
+            traction += 0.5 * m * t;
+        }
+        let want_speed = speed.update(swing, traction, n, f64::from(settings.jitter_tolerance));
+        let stats = gpu.step().unwrap();
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-3 * b.abs().max(1e-9);
+        assert!(close(f64::from(stats.swing), swing), "step {step}: swing {} vs {swing}", stats.swing);
+        assert!(close(f64::from(stats.traction), traction), "step {step}: traction");
+        assert!(close(f64::from(stats.speed), want_speed), "step {step}: speed {} vs {want_speed}", stats.speed);
+        let got = gpu.positions().unwrap();
+        for i in 0..n {
+            let s = ((f[i][0] - old[i][0]).powi(2) + (f[i][1] - old[i][1]).powi(2)).sqrt();
+            let sp = want_speed as f32;
+            let factor = sp / (1.0 + (sp * input.mass[i] * s).sqrt());
+            let want = [pos[i][0] + f[i][0] * factor, pos[i][1] + f[i][1] * factor];
+            let moved = ((want[0] - pos[i][0]).powi(2) + (want[1] - pos[i][1]).powi(2)).sqrt();
+            let err = ((got[i][0] - want[0]).powi(2) + (got[i][1] - want[1]).powi(2)).sqrt();
+            assert!(err <= 1e-3 * moved.max(1e-3) + 1e-4 * want[0].abs().max(want[1].abs()), "step {step} node {i}: {got:?} vs {want:?}", got = got[i]);
+        }
+        pos = got;
+        old = f;
+    }
+}
+
+#[test]
+fn tree_repulsion_error_on_20k_nodes() {
+    // 16k images, 4k tags with hubs: masses up to thousands.
+    let graph = random_graph(16_000, 4_000, 20, 6);
+    let n = graph.node_count();
+    assert_eq!(n, 20_000);
+    let positions = clustered_positions(n, 9);
+    let settings = ForceAtlas2Settings::default();
+    let (input, _) = LayoutInput::new(&graph, vec![1.0; n], &settings);
+    let mut gpu = GpuFa2::new(ctx(), &input, &settings, &positions).unwrap();
+    let exact = gpu.repulsion_forces(Repulsion::Exact).unwrap();
+    let tree = gpu.repulsion_forces(Repulsion::Tree).unwrap();
+    let mut errs: Vec<f64> = (0..n).map(|i| rel_err(tree[i], exact[i])).collect();
+    errs.sort_by(f64::total_cmp);
+    let (median, p99) = (percentile(&errs, 0.5), percentile(&errs, 0.99));
+    eprintln!("tree vs exact, θ = {}: median {median:.5}, p99 {p99:.5}, max {:.5}", settings.barnes_hut_theta, errs[n - 1]);
+    assert!(median <= 0.02, "median relative error {median}");
+    assert!(p99 <= 0.10, "99th percentile relative error {p99}");
+    // A smaller θ opens more cells: it must be more accurate.
+    let fine = ForceAtlas2Settings { barnes_hut_theta: 0.5, ..settings };
+    let mut gpu = GpuFa2::new(ctx(), &input, &fine, &positions).unwrap();
+    let tree = gpu.repulsion_forces(Repulsion::Tree).unwrap();
+    let mut errs_fine: Vec<f64> = (0..n).map(|i| rel_err(tree[i], exact[i])).collect();
+    errs_fine.sort_by(f64::total_cmp);
+    assert!(percentile(&errs_fine, 0.5) < median, "θ = 0.5 not more accurate than θ = 1.2");
+}
+
+#[test]
+fn degenerate_inputs_stay_finite() {
+    // Isolated nodes (tags nobody carries), zero-weight edges, everything
+    // at one point, both repulsion kernels, every force variant.
+    let mut graph = random_graph(300, 80, 6, 8);
+    let n = graph.node_count();
+    for w in graph.adjacency_weight.iter_mut().step_by(3) {
+        *w = 0.0;
+    }
+    let starts: [Vec<[f32; 2]>; 2] = [vec![[0.0, 0.0]; n], {
+        let mut p = random_positions(n, 1);
+        for k in 0..n / 2 {
+            p[k] = [1.0, 1.0];
+        }
+        p
+    }];
+    for start in &starts {
+        for (bh, adjust_sizes, lin_log_mode, strong_gravity_mode) in [
+            (true, false, false, false),
+            (false, false, false, false),
+            (true, true, true, false),
+            (false, true, false, true),
+        ] {
+            let settings = ForceAtlas2Settings {
+                barnes_hut_optimize: bh,
+                adjust_sizes,
+                lin_log_mode,
+                strong_gravity_mode,
+                edge_weight_influence: 0.5,
+                ..Default::default()
+            };
+            let (input, _) = LayoutInput::new(&graph, vec![1.0; n], &settings);
+            let mut gpu = GpuFa2::new(ctx(), &input, &settings, start).unwrap();
+            let stats = gpu.run(30).unwrap();
+            let p = gpu.positions().unwrap();
+            assert!(all_finite(&p), "non-finite positions with {settings:?}");
+            assert!(stats.speed.is_finite() && stats.swing.is_finite(), "{stats:?}");
+            // Coincident nodes were pulled apart.
+            assert!(p[0] != p[1], "coincident nodes did not separate with {settings:?}");
+        }
+    }
+    // A single node and an empty graph.
+    for size in [0usize, 1] {
+        let g = random_graph(size, 0, 1, 1);
+        let settings = ForceAtlas2Settings::default();
+        let (input, _) = LayoutInput::new(&g, vec![], &settings);
+        let mut gpu = GpuFa2::new(ctx(), &input, &settings, &vec![[3.0, 4.0]; size]).unwrap();
+        gpu.run(5).unwrap();
+        let p = gpu.positions().unwrap();
+        assert_eq!(p.len(), size);
+        assert!(all_finite(&p));
+    }
+}
+
+#[test]
+fn gpu_and_cpu_layouts_agree() {
+    let data = synthetic::generate(&synthetic::SyntheticSpec::new(1000));
+    let graph = &data.graph;
+    let n = graph.node_count();
+    let settings = ForceAtlas2Settings::for_graph(n);
+    let (input, _) = LayoutInput::new(graph, vec![1.0; n], &settings);
+    let start = random_positions(n, 42);
+    let iterations = 300;
+    let mut cpu = CpuFa2::new(&input, &settings, start.clone());
+    for _ in 0..iterations {
+        cpu.step().unwrap();
+    }
+    let cpu_pos = cpu.positions().unwrap();
+    let mut gpu = GpuFa2::new(ctx(), &input, &settings, &start).unwrap();
+    gpu.run(iterations).unwrap();
+    let gpu_pos = gpu.positions().unwrap();
+    assert!(all_finite(&gpu_pos));
+
+    let images = graph.n_images;
+    let q_cpu = quality::score(&cpu_pos[..images], &data.clusters);
+    let q_gpu = quality::score(&gpu_pos[..images], &data.clusters);
+    eprintln!("quality cpu {q_cpu:?}, gpu {q_gpu:?}");
+    assert!(q_gpu.knn10n >= 0.85 && q_gpu.sil >= 0.3, "GPU layout quality {q_gpu:?}");
+    assert!(q_gpu.knn10n >= q_cpu.knn10n - 0.05, "GPU {q_gpu:?} vs CPU {q_cpu:?}");
+    assert!(q_gpu.sil >= q_cpu.sil - 0.05, "GPU {q_gpu:?} vs CPU {q_cpu:?}");
+
+    // Structure: each image's 10 nearest images, mostly the same in both.
+    let knn = |p: &[[f32; 2]], i: usize| -> Vec<usize> {
+        let mut d: Vec<(f32, usize)> = (0..images)
+            .filter(|&j| j != i)
+            .map(|j| ((p[i][0] - p[j][0]).powi(2) + (p[i][1] - p[j][1]).powi(2), j))
+            .collect();
+        d.sort_by(|a, b| a.0.total_cmp(&b.0));
+        d[..10].iter().map(|x| x.1).collect()
+    };
+    let mut shared = 0usize;
+    for i in 0..images {
+        let a = knn(&cpu_pos, i);
+        let b = knn(&gpu_pos, i);
+        shared += a.iter().filter(|j| b.contains(j)).count();
+    }
+    let share = shared as f64 / (images * 10) as f64;
+    eprintln!("share of common 10-nearest neighbours: {share:.3}");
+    assert!(share >= 0.3, "share of common 10-NN {share}");
+}
