@@ -42,27 +42,13 @@ fn main(
         }
     }
 
+    let first = offsets[i];
     let end = offsets[i + 1u];
-    for (var k = offsets[i]; k < end; k++) {
-        let j = neighbors[k];
-        let delta = pos[j] - p;
-        let c = attraction[k];
-        if adjust {
-            let d = length(delta) - s - sizes[j];
-            if d > 0.0 {
-                if linlog {
-                    f += delta * (c * log(1.0 + d) / d);
-                } else {
-                    f += delta * c;
-                }
-            }
-        } else if linlog {
-            let d = length(delta);
-            if d > 0.0 {
-                f += delta * (c * log(1.0 + d) / d);
-            }
-        } else {
-            f += delta * c;
+    // Hub rows were summed by fa2_attraction_heavy.wgsl, already in `force`.
+    if end - first <= HEAVY_ROW {
+        for (var k = first; k < end; k++) {
+            let j = neighbors[k];
+            f += edge_attraction(pos[j] - p, attraction[k], s + sizes[j], linlog, adjust);
         }
     }
     force[i] = f;

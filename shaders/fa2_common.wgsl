@@ -16,7 +16,8 @@ struct Params {
     jitter_tolerance: f32,
     // Node count as a float, for the adaptive speed.
     n_f: f32,
-    _pad0: f32,
+    // Nodes in fa2_attraction_heavy.wgsl's list.
+    heavy_rows: u32,
     _pad1: f32,
     _pad2: f32,
 }
@@ -111,4 +112,32 @@ fn pair_repulsion(i: u32, j: u32, delta: vec2<f32>, kr_mm: f32, size_sum: f32, a
         }
     }
     return d * factor;
+}
+
+// Rows longer than this (hubs) are summed by a whole workgroup in
+// fa2_attraction_heavy.wgsl instead of one thread (HEAVY_ROW in Rust).
+const HEAVY_ROW: u32 = 2048u;
+
+// Attraction of one CSR entry on its row's node; `delta` goes from the node
+// to its neighbour, `c` is the entry's coefficient.
+fn edge_attraction(delta: vec2<f32>, c: f32, size_sum: f32, linlog: bool, adjust_sizes: bool) -> vec2<f32> {
+    if adjust_sizes {
+        // Prevent overlap: only between nodes that do not touch.
+        let d = length(delta) - size_sum;
+        if d <= 0.0 {
+            return vec2<f32>(0.0);
+        }
+        if linlog {
+            return delta * (c * log(1.0 + d) / d);
+        }
+        return delta * c;
+    }
+    if linlog {
+        let d = length(delta);
+        if d > 0.0 {
+            return delta * (c * log(1.0 + d) / d);
+        }
+        return vec2<f32>(0.0);
+    }
+    return delta * c;
 }

@@ -30,6 +30,8 @@ struct Atlas {
 @group(0) @binding(2) var<storage, read> sprites: array<Sprite>;
 @group(0) @binding(3) var<storage, read> entries: array<vec2<u32>>;
 @group(0) @binding(4) var<uniform> atlas: Atlas;
+// The sprites to draw, in index order (the ones on screen, or all of them).
+@group(0) @binding(5) var<storage, read> order: array<u32>;
 @group(1) @binding(0) var level16: texture_2d_array<f32>;
 @group(1) @binding(1) var level64: texture_2d_array<f32>;
 @group(1) @binding(2) var level256: texture_2d_array<f32>;
@@ -51,7 +53,8 @@ const CORNERS = array<vec2<f32>, 6>(
 
 @vertex
 fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> VsOut {
-    let s = sprites[ii];
+    let si = order[ii];
+    let s = sprites[si];
     var out: VsOut;
     if ((s.flags & 2u) != 0u) {
         out.clip = vec4<f32>(2.0, 2.0, 0.0, 1.0); // outside the clip volume
@@ -66,7 +69,7 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
     let world = positions[s.node] + (corner * 2.0 - 1.0) * half;
     out.clip = vec4<f32>((world - camera.center) * camera.scale, 0.0, 1.0);
     out.local = vec2<f32>(corner.x, 1.0 - corner.y);
-    out.entry = entries[ii];
+    out.entry = entries[si];
     out.color = unpack4x8unorm(s.color);
     out.tint = unpack4x8unorm(s.tint);
     if ((s.flags & 1u) != 0u) {

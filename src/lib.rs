@@ -8,6 +8,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod cluster;
 pub mod collect;
 pub mod demo;
 pub mod export;
@@ -19,3 +20,4 @@ pub mod project;
 pub mod render;
 pub mod tagging;
 pub mod ui;
+pub mod viewer;

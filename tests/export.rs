@@ -45,18 +45,26 @@ fn fixture() -> (Fixture, Project) {
     let mut project = Project::init(&dir).unwrap();
 
     let images = [
-        (URL_TRICKY, Some(H1), Some(0xEFAD42_i64), 3),
-        (URL_LOCAL, Some(H2), Some(0x102030), 1),
-        (URL_FAILED, None, None, 2),
-        (URL_UNTAGGED, None, None, 1),
+        (URL_TRICKY, Some(H1), Some("jpg"), Some(0xEFAD42_i64), 3),
+        (URL_LOCAL, Some(H2), Some("png"), Some(0x102030), 1),
+        (URL_FAILED, None, None, None, 2),
+        (URL_UNTAGGED, None, None, None, 1),
     ];
     let mut image_ids = Vec::new();
-    for (url, hash, color, frequency) in images {
+    for (url, hash, ext, color, frequency) in images {
         project
             .conn()
             .execute(
-                "INSERT INTO images(url, frequency, status, content_hash, mean_color) VALUES (?1, ?2, ?3, ?4, ?5)",
-                (url, frequency, if hash.is_some() { "done" } else { "failed" }, hash, color),
+                "INSERT INTO images(url, frequency, status, content_hash, thumb_ext, mean_color)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                (
+                    url,
+                    frequency,
+                    if hash.is_some() { "done" } else { "failed" },
+                    hash,
+                    ext,
+                    color,
+                ),
             )
             .unwrap();
         image_ids.push(project.conn().last_insert_rowid());

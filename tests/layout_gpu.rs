@@ -19,7 +19,9 @@ fn ctx() -> Arc<GpuContext> {
     static CTX: OnceLock<Arc<GpuContext>> = OnceLock::new();
     CTX.get_or_init(|| match GpuContext::new_headless() {
         Ok(ctx) => Arc::new(ctx),
-        Err(e) => panic!("{e:#} (the GPU tests need an adapter; on CI install mesa-vulkan-drivers)"),
+        Err(e) => {
+            panic!("{e:#} (the GPU tests need an adapter; on CI install mesa-vulkan-drivers)")
+        }
     })
     .clone()
 }
@@ -45,7 +47,15 @@ impl Rng {
 
 /// Bipartite image–tag graph: each image carries 1..=max_tags distinct tags,
 /// popular tags much more often (hubs), weights in (0, 1].
-fn random_graph(images: usize, tags: usize, max_tags: usize, seed: u64) -> Graph {
+/// With `hub`, every image also carries tag 0 (a row long enough for the
+/// GPU's one-workgroup-per-hub attraction path when images > 2048).
+fn random_graph_with_hub(
+    images: usize,
+    tags: usize,
+    max_tags: usize,
+    seed: u64,
+    hub: bool,
+) -> Graph {
     let mut rng = Rng(seed);
     let mut nodes = Vec::new();
     for i in 0..images {
@@ -70,7 +80,10 @@ fn random_graph(images: usize, tags: usize, max_tags: usize, seed: u64) -> Graph
     for i in 0..images {
         let k = 1 + rng.below(max_tags);
         let mut chosen: Vec<usize> = Vec::new();
-        while chosen.len() < k.min(tags) {
+        if hub && tags > 0 {
+            chosen.push(0);
+        }
+        while chosen.len() < (k + usize::from(hub)).min(tags) {
             // Squared uniform: low tag indices are hubs.
             let u = rng.unit();
             let t = ((u * u) * tags as f32) as usize % tags;
@@ -87,6 +100,10 @@ fn random_graph(images: usize, tags: usize, max_tags: usize, seed: u64) -> Graph
         }
     }
     Graph::new(nodes, images, edges)
+}
+
+fn random_graph(images: usize, tags: usize, max_tags: usize, seed: u64) -> Graph {
+    random_graph_with_hub(images, tags, max_tags, seed, false)
 }
 
 /// Clustered positions (Gaussian blobs of different spreads, plus a uniform
@@ -160,7 +177,10 @@ fn exact_repulsion_matches_cpu_pair_sum() {
             worst = worst.max(rel_err(got[i], want[i]));
         }
         // f32 sums of ~1500 terms in another order than the f64 reference.
-        assert!(worst < 2e-3, "adjust_sizes={adjust_sizes}: worst relative error {worst}");
+        assert!(
+            worst < 2e-3,
+            "adjust_sizes={adjust_sizes}: worst relative error {worst}"
+        );
     }
 }
 
@@ -213,12 +233,16 @@ fn reference_total_force(
 
 #[test]
 fn total_forces_match_gephi_formulas() {
-    let graph = random_graph(800, 200, 10, 2);
+    // Tag 0 has 2500 edges: summed by the GPU's per-hub workgroup path.
+    let graph = random_graph_with_hub(2500, 200, 6, 2, true);
+    assert!(graph.degree(2500) > 2048);
     let n = graph.node_count();
     let positions = random_positions(n, 3);
-    for (lin_log_mode, strong_gravity_mode, outbound_attraction_distribution) in
-        [(false, false, false), (true, true, false), (false, false, true)]
-    {
+    for (lin_log_mode, strong_gravity_mode, outbound_attraction_distribution) in [
+        (false, false, false),
+        (true, true, false),
+        (false, false, true),
+    ] {
         let settings = ForceAtlas2Settings {
             lin_log_mode,
             strong_gravity_mode,
@@ -261,17 +285,30 @@ fn one_step_follows_gephi_adaptive_speed() {
         let (mut swing, mut traction) = (0f64, 0f64);
         for i in 0..n {
             let m = f64::from(input.mass[i]);
-            let s = f64::from(((f[i][0] - old[i][0]).powi(2) + (f[i][1] - old[i][1]).powi(2)).sqrt());
-            let t = f64::from(((f[i][0] + old[i][0]).powi(2) + (f[i][1] + old[i][1]).powi(2)).sqrt());
+            let s =
+                f64::from(((f[i][0] - old[i][0]).powi(2) + (f[i][1] - old[i][1]).powi(2)).sqrt());
+            let t =
+                f64::from(((f[i][0] + old[i][0]).powi(2) + (f[i][1] + old[i][1]).powi(2)).sqrt());
             swing += m * s;
             traction += 0.5 * m * t;
         }
         let want_speed = speed.update(swing, traction, n, f64::from(settings.jitter_tolerance));
         let stats = gpu.step().unwrap();
         let close = |a: f64, b: f64| (a - b).abs() <= 1e-3 * b.abs().max(1e-9);
-        assert!(close(f64::from(stats.swing), swing), "step {step}: swing {} vs {swing}", stats.swing);
-        assert!(close(f64::from(stats.traction), traction), "step {step}: traction");
-        assert!(close(f64::from(stats.speed), want_speed), "step {step}: speed {} vs {want_speed}", stats.speed);
+        assert!(
+            close(f64::from(stats.swing), swing),
+            "step {step}: swing {} vs {swing}",
+            stats.swing
+        );
+        assert!(
+            close(f64::from(stats.traction), traction),
+            "step {step}: traction"
+        );
+        assert!(
+            close(f64::from(stats.speed), want_speed),
+            "step {step}: speed {} vs {want_speed}",
+            stats.speed
+        );
         let got = gpu.positions().unwrap();
         for i in 0..n {
             let s = ((f[i][0] - old[i][0]).powi(2) + (f[i][1] - old[i][1]).powi(2)).sqrt();
@@ -280,7 +317,11 @@ fn one_step_follows_gephi_adaptive_speed() {
             let want = [pos[i][0] + f[i][0] * factor, pos[i][1] + f[i][1] * factor];
             let moved = ((want[0] - pos[i][0]).powi(2) + (want[1] - pos[i][1]).powi(2)).sqrt();
             let err = ((got[i][0] - want[0]).powi(2) + (got[i][1] - want[1]).powi(2)).sqrt();
-            assert!(err <= 1e-3 * moved.max(1e-3) + 1e-4 * want[0].abs().max(want[1].abs()), "step {step} node {i}: {got:?} vs {want:?}", got = got[i]);
+            assert!(
+                err <= 1e-3 * moved.max(1e-3) + 1e-4 * want[0].abs().max(want[1].abs()),
+                "step {step} node {i}: {got:?} vs {want:?}",
+                got = got[i]
+            );
         }
         pos = got;
         old = f;
@@ -302,16 +343,26 @@ fn tree_repulsion_error_on_20k_nodes() {
     let mut errs: Vec<f64> = (0..n).map(|i| rel_err(tree[i], exact[i])).collect();
     errs.sort_by(f64::total_cmp);
     let (median, p99) = (percentile(&errs, 0.5), percentile(&errs, 0.99));
-    eprintln!("tree vs exact, θ = {}: median {median:.5}, p99 {p99:.5}, max {:.5}", settings.barnes_hut_theta, errs[n - 1]);
+    eprintln!(
+        "tree vs exact, θ = {}: median {median:.5}, p99 {p99:.5}, max {:.5}",
+        settings.barnes_hut_theta,
+        errs[n - 1]
+    );
     assert!(median <= 0.02, "median relative error {median}");
     assert!(p99 <= 0.10, "99th percentile relative error {p99}");
     // A smaller θ opens more cells: it must be more accurate.
-    let fine = ForceAtlas2Settings { barnes_hut_theta: 0.5, ..settings };
+    let fine = ForceAtlas2Settings {
+        barnes_hut_theta: 0.5,
+        ..settings
+    };
     let mut gpu = GpuFa2::new(ctx(), &input, &fine, &positions).unwrap();
     let tree = gpu.repulsion_forces(Repulsion::Tree).unwrap();
     let mut errs_fine: Vec<f64> = (0..n).map(|i| rel_err(tree[i], exact[i])).collect();
     errs_fine.sort_by(f64::total_cmp);
-    assert!(percentile(&errs_fine, 0.5) < median, "θ = 0.5 not more accurate than θ = 1.2");
+    assert!(
+        percentile(&errs_fine, 0.5) < median,
+        "θ = 0.5 not more accurate than θ = 1.2"
+    );
 }
 
 #[test]
@@ -325,9 +376,7 @@ fn degenerate_inputs_stay_finite() {
     }
     let starts: [Vec<[f32; 2]>; 2] = [vec![[0.0, 0.0]; n], {
         let mut p = random_positions(n, 1);
-        for k in 0..n / 2 {
-            p[k] = [1.0, 1.0];
-        }
+        p[..n / 2].fill([1.0, 1.0]);
         p
     }];
     for start in &starts {
@@ -350,9 +399,15 @@ fn degenerate_inputs_stay_finite() {
             let stats = gpu.run(30).unwrap();
             let p = gpu.positions().unwrap();
             assert!(all_finite(&p), "non-finite positions with {settings:?}");
-            assert!(stats.speed.is_finite() && stats.swing.is_finite(), "{stats:?}");
+            assert!(
+                stats.speed.is_finite() && stats.swing.is_finite(),
+                "{stats:?}"
+            );
             // Coincident nodes were pulled apart.
-            assert!(p[0] != p[1], "coincident nodes did not separate with {settings:?}");
+            assert!(
+                p[0] != p[1],
+                "coincident nodes did not separate with {settings:?}"
+            );
         }
     }
     // A single node and an empty graph.
@@ -391,9 +446,18 @@ fn gpu_and_cpu_layouts_agree() {
     let q_cpu = quality::score(&cpu_pos[..images], &data.clusters);
     let q_gpu = quality::score(&gpu_pos[..images], &data.clusters);
     eprintln!("quality cpu {q_cpu:?}, gpu {q_gpu:?}");
-    assert!(q_gpu.knn10n >= 0.85 && q_gpu.sil >= 0.3, "GPU layout quality {q_gpu:?}");
-    assert!(q_gpu.knn10n >= q_cpu.knn10n - 0.05, "GPU {q_gpu:?} vs CPU {q_cpu:?}");
-    assert!(q_gpu.sil >= q_cpu.sil - 0.05, "GPU {q_gpu:?} vs CPU {q_cpu:?}");
+    assert!(
+        q_gpu.knn10n >= 0.85 && q_gpu.sil >= 0.3,
+        "GPU layout quality {q_gpu:?}"
+    );
+    assert!(
+        q_gpu.knn10n >= q_cpu.knn10n - 0.05,
+        "GPU {q_gpu:?} vs CPU {q_cpu:?}"
+    );
+    assert!(
+        q_gpu.sil >= q_cpu.sil - 0.05,
+        "GPU {q_gpu:?} vs CPU {q_cpu:?}"
+    );
 
     // Structure: each image's 10 nearest images, mostly the same in both.
     let knn = |p: &[[f32; 2]], i: usize| -> Vec<usize> {
@@ -412,5 +476,39 @@ fn gpu_and_cpu_layouts_agree() {
     }
     let share = shared as f64 / (images * 10) as f64;
     eprintln!("share of common 10-nearest neighbours: {share:.3}");
-    assert!(share >= 0.3, "share of common 10-NN {share}");
+    assert!(share >= 0.5, "share of common 10-NN {share}");
+}
+
+#[test]
+fn missing_adapter_is_one_clear_line() {
+    // Vulkan only, with no Vulkan driver: no adapter at all. A private
+    // runtime dir keeps libwayland's probe from printing its own "error:".
+    let runtime = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tagscape"))
+        .args([
+            "bench",
+            "layout",
+            "--images",
+            "50",
+            "--iterations",
+            "1",
+            "--backend",
+            "gpu",
+        ])
+        .env("WGPU_BACKEND", "vulkan")
+        .env("VK_ICD_FILENAMES", "/nonexistent/icd.json")
+        .env("VK_DRIVER_FILES", "/nonexistent/icd.json")
+        .env("XDG_RUNTIME_DIR", runtime.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(
+        errors,
+        [
+            "error: no GPU adapter found: install a Vulkan driver (Debian/Ubuntu: apt-get install mesa-vulkan-drivers) or use --backend cpu"
+        ],
+        "stderr: {stderr}"
+    );
 }

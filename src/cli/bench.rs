@@ -17,7 +17,9 @@ pub enum What {
     )]
     Layout(crate::bench::layout::Options),
     /// Rendering frame times (10k, 100k, 1M sprites offscreen) and atlas memory.
-    #[command(after_help = "Example:\n  tagscape bench render\n  tagscape bench render --sprites 100000 --frames 10 --json")]
+    #[command(
+        after_help = "Example:\n  tagscape bench render\n  tagscape bench render --sprites 100000 --frames 10 --json"
+    )]
     Render(crate::bench::render::Options),
     /// Thumbnail and download throughput.
     #[command(after_help = "Example:\n  tagscape bench fetch --images 1000 --downloads 10000")]

@@ -6,14 +6,14 @@ use crate::project::{Access, Project};
 /// Write the network (and its layout) for Gephi and other tools.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  tagscape export study --format gephi-csv --out gephi/\n  tagscape export study --format gexf --out study.gexf\n  tagscape export study --format png --out map.png --width 4000"
+    after_help = "Example:\n  tagscape export study --format gephi-csv --out gephi/\n  tagscape export study --format gexf --out study.gexf\n  tagscape export study --format png --out map.png --width 4000\n  tagscape export study --format duplicates --out duplicates.csv"
 )]
 pub struct Args {
     /// The project directory.
     pub dir: PathBuf,
     /// gexf and gephi-csv open in Gephi; graphml for other tools; positions
     /// is the layout as CSV; png is the map as a picture (svg, dzi and video
-    /// come later).
+    /// come later); duplicates lists the groups of near-identical images.
     #[arg(long, value_enum)]
     pub format: ExportFormat,
     /// Output file; a folder for gephi-csv (nodes.csv and edges.csv).
@@ -54,6 +54,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         height: args.height,
     };
     let project = Project::open(&args.dir, Access::Read)?;
+    if args.format == ExportFormat::Duplicates {
+        // Not the network: its own summary.
+        let report = crate::export::duplicates::write(&project, &args.out)?;
+        crate::ui::summary(format_args!("wrote {}: {report}", args.out.display()));
+        return Ok(());
+    }
     let report = export(&project, args.format, &args.out, &opts)?;
     crate::ui::summary(report);
     Ok(())

@@ -2,13 +2,13 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 
-use crate::graph::{GraphSettings, build_graph};
+use crate::graph::{GraphSettings, build_graph, duplicates, knn};
 use crate::project::{Access, Project};
 
 /// Build the image–tag network from the project's tags (nothing filtered by default).
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  tagscape graph study --min-confidence 0.5 --top-k 20 --stop-tags generic.txt"
+    after_help = "Example:\n  tagscape graph study --min-confidence 0.5 --top-k 20 --stop-tags generic.txt\n  tagscape graph study --stack-duplicates --hash-distance 6\n  tagscape graph study --similarity knn --k 10"
 )]
 pub struct Args {
     /// The project directory.
@@ -25,6 +25,31 @@ pub struct Args {
     /// Drop tags carried by fewer than N images (a tag on one image links nothing).
     #[arg(long, value_name = "N")]
     pub min_tag_degree: Option<usize>,
+    /// Kinds of tags to use, comma-separated: label (default), web_entity, text, safe_search.
+    #[arg(long, value_delimiter = ',', default_value = "label",
+          value_parser = ["label", "web_entity", "text", "safe_search"])]
+    pub tag_kinds: Vec<String>,
+    /// What links images: shared tags (the image–tag network), or CLIP
+    /// embeddings (each image to its K most similar images; needs
+    /// `tagscape tag --with clip` first).
+    #[arg(long, value_enum, default_value_t = Similarity::Tags)]
+    pub similarity: Similarity,
+    /// Neighbours per image with --similarity knn.
+    #[arg(long, value_name = "K", default_value_t = 10)]
+    pub k: usize,
+    /// Stack near-identical images (same picture re-encoded or resized) into
+    /// one node whose frequency is the sum of theirs.
+    #[arg(long)]
+    pub stack_duplicates: bool,
+    /// With --stack-duplicates: perceptual hashes at most D bits apart (of 64) stack.
+    #[arg(long, value_name = "D", default_value_t = duplicates::DEFAULT_HASH_DISTANCE)]
+    pub hash_distance: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Similarity {
+    Tags,
+    Knn,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -45,10 +70,51 @@ pub fn run(args: Args) -> Result<()> {
             None => Vec::new(),
         },
         min_tag_degree: args.min_tag_degree,
+        tag_kinds: args.tag_kinds,
     };
-    let (graph, summary) = build_graph(&project, &settings)?;
+    if args.hash_distance > 32 {
+        bail!(
+            "--hash-distance {} would stack unrelated images (hashes have 64 bits; unrelated ones differ in about 30): give e.g. 6",
+            args.hash_distance
+        );
+    }
+    let (mut graph, line) = match args.similarity {
+        Similarity::Tags => {
+            let (graph, summary) = build_graph(&project, &settings)?;
+            (graph, summary.to_string())
+        }
+        Similarity::Knn => {
+            let (graph, summary) = knn::build_knn_graph(&project, args.k, None)?;
+            (graph, summary.to_string())
+        }
+    };
+    let mut stacked = String::new();
+    if args.stack_duplicates {
+        let hashed = duplicates::backfill_hashes(&mut project)?;
+        if hashed > 0 {
+            tracing::info!("computed {hashed} missing perceptual hashes from thumbnails");
+        }
+        let stacks = duplicates::project_stacks(&project, args.hash_distance)?;
+        graph = duplicates::stack_graph(&graph, &stacks);
+        stacked = format!(
+            "; {} near-duplicate images stacked into {} nodes (hash distance ≤ {}), {} image nodes left",
+            stacks.iter().map(|s| s.members.len()).sum::<usize>(),
+            stacks.len(),
+            args.hash_distance,
+            graph.n_images
+        );
+    }
     graph.save(&mut project)?;
     project.set_setting("graph", &settings)?;
-    crate::ui::summary(summary);
+    project.set_setting(
+        "graph_similarity",
+        &serde_json::json!({
+            "similarity": format!("{:?}", args.similarity).to_lowercase(),
+            "k": args.k,
+            "stack_duplicates": args.stack_duplicates,
+            "hash_distance": args.hash_distance,
+        }),
+    )?;
+    crate::ui::summary(format_args!("{line}{stacked}"));
     Ok(())
 }

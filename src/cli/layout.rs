@@ -1,10 +1,322 @@
-use std::path::PathBuf;
+//! `tagscape layout`: ForceAtlas2 on the project's graph, positions and sizes
+//! saved to the project (and so to every export).
 
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+use crate::graph::Graph;
+use crate::layout::{
+    BackendKind, ForceAtlas2Settings, LayoutInput, LayoutSettings, Placement, SizeBy,
+    gpu_available, load_positions, new_backend, node_sizes, random_positions, save_positions,
+};
+use crate::project::{Access, Project};
+use crate::ui;
+
+/// Lay the graph out with ForceAtlas2 (Gephi's algorithm and settings).
+///
+/// Settings not given on the command line come from the project's last
+/// layout run, else Gephi's defaults; the settings used are saved.
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Example:\n  tagscape layout study --iterations 1000 --seed 7 --lin-log --gravity 0.5\n  tagscape layout study --continue --until-converged --backend cpu"
+)]
 pub struct Args {
+    /// The project directory.
     pub dir: PathBuf,
+    /// Iterations to run (the cap with --until-converged). Default 500.
+    #[arg(long, visible_alias = "max-iterations")]
+    pub iterations: Option<u32>,
+    /// Seed of the random start positions.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Stop once the global swing per node falls below --convergence-swing.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub until_converged: Option<bool>,
+    /// Threshold of global (mass-weighted) swing per node for --until-converged.
+    #[arg(long)]
+    pub convergence_swing: Option<f32>,
+    /// Start from the saved positions instead of random ones.
+    #[arg(long = "continue")]
+    pub resume: bool,
+    /// gpu (default when a GPU adapter exists) or cpu.
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendKind>,
+    /// Scaling (kr): repulsion strength. Gephi: 2 (10 below 100 nodes).
+    #[arg(long)]
+    pub scaling: Option<f32>,
+    /// Gravity toward the centre. Gephi: 1.
+    #[arg(long)]
+    pub gravity: Option<f32>,
+    /// Strong gravity mode (gravity grows with distance).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub strong_gravity: Option<bool>,
+    /// LinLog mode (attraction w·log(1+d)): tighter clusters.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub lin_log: Option<bool>,
+    /// Dissuade hubs (outbound attraction distribution).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub dissuade_hubs: Option<bool>,
+    /// Edge weight influence: weight^x (0 ignores weights). Gephi: 1.
+    #[arg(long)]
+    pub edge_weight_influence: Option<f32>,
+    /// Prevent overlap (node sizes enter the forces).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub prevent_overlap: Option<bool>,
+    /// Barnes–Hut approximation (Gephi: on from 1000 nodes).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", conflicts_with = "no_barnes_hut")]
+    pub barnes_hut: Option<bool>,
+    /// Exact O(n²) repulsion instead of Barnes–Hut.
+    #[arg(long)]
+    pub no_barnes_hut: bool,
+    /// Barnes–Hut θ (Gephi's: a region counts as one body when distance·θ > its size). Gephi: 1.2.
+    #[arg(long)]
+    pub theta: Option<f32>,
+    /// Jitter tolerance (higher: faster, less precise). Gephi: 1.
+    #[arg(long)]
+    pub jitter_tolerance: Option<f32>,
+    /// Min–max normalise edge weights into [0, 1].
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub normalize_weights: Option<bool>,
+    /// Node size by degree (images: tags carried; tags: images carrying them) or by URL frequency.
+    #[arg(long, value_enum)]
+    pub size_by: Option<SizeBy>,
+    /// Smallest node size. Default 10.
+    #[arg(long)]
+    pub min_size: Option<f32>,
+    /// Largest node size. Default 50.
+    #[arg(long)]
+    pub max_size: Option<f32>,
 }
 
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("not built yet")
+/// Saved settings (or Gephi's defaults for this graph) overridden by the flags given.
+fn resolve_settings(
+    args: &Args,
+    saved: Option<LayoutSettings>,
+    nodes: usize,
+) -> Result<LayoutSettings> {
+    let mut s = saved.unwrap_or_else(|| LayoutSettings {
+        fa2: ForceAtlas2Settings::for_graph(nodes),
+        ..Default::default()
+    });
+    let f = &mut s.fa2;
+    macro_rules! set {
+        ($field:expr, $value:expr) => {
+            if let Some(v) = $value {
+                $field = v;
+            }
+        };
+    }
+    set!(f.scaling_ratio, args.scaling);
+    set!(f.gravity, args.gravity);
+    set!(f.strong_gravity_mode, args.strong_gravity);
+    set!(f.lin_log_mode, args.lin_log);
+    set!(f.outbound_attraction_distribution, args.dissuade_hubs);
+    set!(f.edge_weight_influence, args.edge_weight_influence);
+    set!(f.adjust_sizes, args.prevent_overlap);
+    set!(f.barnes_hut_optimize, args.barnes_hut);
+    if args.no_barnes_hut {
+        f.barnes_hut_optimize = false;
+    }
+    set!(f.barnes_hut_theta, args.theta);
+    set!(f.jitter_tolerance, args.jitter_tolerance);
+    set!(f.normalize_edge_weights, args.normalize_weights);
+    set!(s.size.size_by, args.size_by);
+    set!(s.size.min_size, args.min_size);
+    set!(s.size.max_size, args.max_size);
+    set!(s.iterations, args.iterations);
+    set!(s.seed, args.seed);
+    set!(s.until_converged, args.until_converged);
+    set!(s.convergence_swing, args.convergence_swing);
+    let f = &s.fa2;
+    let checks: [(&str, f32, bool); 7] = [
+        ("--scaling", f.scaling_ratio, f.scaling_ratio > 0.0),
+        ("--gravity", f.gravity, f.gravity >= 0.0),
+        (
+            "--edge-weight-influence",
+            f.edge_weight_influence,
+            f.edge_weight_influence >= 0.0,
+        ),
+        ("--theta", f.barnes_hut_theta, f.barnes_hut_theta > 0.0),
+        (
+            "--jitter-tolerance",
+            f.jitter_tolerance,
+            f.jitter_tolerance > 0.0,
+        ),
+        ("--min-size", s.size.min_size, s.size.min_size >= 0.0),
+        (
+            "--convergence-swing",
+            s.convergence_swing,
+            s.convergence_swing > 0.0,
+        ),
+    ];
+    for (flag, value, ok) in checks {
+        if !ok || !value.is_finite() {
+            bail!(
+                "{flag} {value} is out of range: give a finite number (positive for all but --gravity and --edge-weight-influence, which may be 0)"
+            );
+        }
+    }
+    if !(s.size.max_size.is_finite() && s.size.max_size >= s.size.min_size) {
+        bail!(
+            "--max-size {} is below --min-size {}: give a range with min ≤ max",
+            s.size.max_size,
+            s.size.min_size
+        );
+    }
+    Ok(s)
+}
+
+/// `--backend` given, or gpu when an adapter exists, else cpu with a notice.
+fn choose_backend(asked: Option<BackendKind>) -> Result<BackendKind> {
+    match asked {
+        Some(BackendKind::Cpu) => Ok(BackendKind::Cpu),
+        Some(BackendKind::Gpu) => {
+            if gpu_available() {
+                Ok(BackendKind::Gpu)
+            } else {
+                bail!(
+                    "no GPU adapter found for --backend gpu: use --backend cpu, or install a Vulkan driver (e.g. mesa-vulkan-drivers)"
+                )
+            }
+        }
+        None if gpu_available() => Ok(BackendKind::Gpu),
+        None => {
+            tracing::warn!("no GPU adapter found: laying out on the CPU (--backend cpu)");
+            Ok(BackendKind::Cpu)
+        }
+    }
+}
+
+/// Start positions: saved ones with `--continue` (non-finite ones replaced),
+/// else random from the seed.
+fn start_positions(
+    project: &Project,
+    graph: &Graph,
+    resume: bool,
+    seed: u64,
+) -> Result<Vec<[f32; 2]>> {
+    let random = random_positions(graph.node_count(), seed);
+    if !resume {
+        return Ok(random);
+    }
+    let Some(saved) = load_positions(project, graph)? else {
+        bail!(
+            "{} has no saved layout for every node of the graph: run `tagscape layout {}` without --continue first",
+            project.dir().display(),
+            project.dir().display()
+        );
+    };
+    let mut replaced = 0usize;
+    let start = saved
+        .iter()
+        .zip(random)
+        .map(|(p, r)| {
+            if p.x.is_finite() && p.y.is_finite() {
+                [p.x, p.y]
+            } else {
+                replaced += 1;
+                r
+            }
+        })
+        .collect();
+    if replaced > 0 {
+        tracing::warn!(
+            "{replaced} saved positions were not finite numbers; those nodes start at random positions"
+        );
+    }
+    Ok(start)
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let mut project = Project::open(&args.dir, Access::Write)?;
+    let graph = Graph::load(&project)?;
+    let n = graph.node_count();
+    let saved: Option<LayoutSettings> = project.setting("layout")?;
+    let settings = resolve_settings(&args, saved, n)?;
+    let kind = choose_backend(args.backend)?;
+    let sizes = node_sizes(&graph, &settings.size);
+    let (input, bad) = LayoutInput::new(&graph, sizes.clone(), &settings.fa2);
+    if bad > 0 {
+        tracing::warn!(
+            "{bad} edges have a negative or non-numeric weight; they do not attract (weight 0)"
+        );
+    }
+    let start = start_positions(&project, &graph, args.resume, settings.seed)?;
+    project
+        .set_setting("layout", &settings)
+        .context("saving the layout settings")?;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        // Only one handler per process; if one exists, Ctrl-C ends the
+        // process as usual (the last saved layout is kept).
+        if let Err(e) = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst)) {
+            tracing::debug!("no Ctrl-C handler: {e}");
+        }
+    }
+
+    let mut backend = new_backend(kind, &input, &settings.fa2, start)?;
+    let bar = ui::progress(u64::from(settings.iterations), "layout");
+    let started = Instant::now();
+    let mut done = 0u32;
+    let mut swing_per_node = f64::NAN;
+    let mut converged = false;
+    while done < settings.iterations {
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        let stats = backend.step()?;
+        done += 1;
+        swing_per_node = f64::from(stats.swing) / n.max(1) as f64;
+        bar.set_position(u64::from(done));
+        bar.set_message(format!("swing/node {swing_per_node:.3}"));
+        if settings.until_converged && swing_per_node < f64::from(settings.convergence_swing) {
+            converged = true;
+            break;
+        }
+    }
+    let elapsed = started.elapsed();
+    bar.finish_and_clear();
+    let positions = backend.positions()?;
+    if let Some(i) = positions
+        .iter()
+        .position(|p| !(p[0].is_finite() && p[1].is_finite()))
+    {
+        bail!(
+            "internal error: the {} layout produced a non-finite position for node {} ({}); nothing was saved — please report it, and try --backend cpu",
+            backend.name(),
+            i,
+            graph.nodes[i].id
+        );
+    }
+    let placements: Vec<Placement> = positions
+        .iter()
+        .zip(&sizes)
+        .map(|(p, &size)| Placement {
+            x: p[0],
+            y: p[1],
+            size,
+        })
+        .collect();
+    save_positions(&mut project, &graph, &placements)?;
+    let how = if stop.load(Ordering::SeqCst) {
+        " (interrupted; last positions saved, resume with --continue)"
+    } else if converged {
+        " (converged)"
+    } else {
+        ""
+    };
+    ui::summary(format_args!(
+        "layout: {done} iterations{how} in {:.1} s ({:.2} ms/iteration, {} backend), final swing/node {swing_per_node:.4}, {n} nodes saved to {}",
+        elapsed.as_secs_f64(),
+        elapsed.as_secs_f64() * 1e3 / f64::from(done.max(1)),
+        backend.name(),
+        args.dir.display()
+    ));
+    Ok(())
 }

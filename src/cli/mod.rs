@@ -6,6 +6,7 @@
 
 mod add;
 mod bench;
+mod cluster;
 mod demo;
 mod export;
 mod fetch;
@@ -13,9 +14,10 @@ mod graph;
 mod import_tags;
 mod init;
 mod layout;
-mod not_built;
+mod models;
 mod run;
 mod tag;
+mod view;
 
 use clap::{Parser, Subcommand};
 
@@ -49,9 +51,10 @@ pub enum Command {
     ImportTags(import_tags::Args),
     Graph(graph::Args),
     Layout(layout::Args),
-    Cluster(not_built::ClusterArgs),
-    View(not_built::ViewArgs),
+    Cluster(cluster::Args),
+    View(view::Args),
     Export(export::Args),
+    Models(models::Args),
     Bench(bench::Args),
 }
 
@@ -66,9 +69,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ImportTags(a) => import_tags::run(a),
         Command::Graph(a) => graph::run(a),
         Command::Layout(a) => layout::run(a),
-        Command::Cluster(a) => not_built::cluster(a),
-        Command::View(a) => not_built::view(a),
+        Command::Cluster(a) => cluster::run(a),
+        Command::View(a) => view::run(a),
         Command::Export(a) => export::run(a),
+        Command::Models(a) => models::run(a),
         Command::Bench(a) => bench::run(a),
     }
 }

@@ -20,7 +20,7 @@ pub enum Backend {
     Google,
     /// An OpenAI-compatible vision model: Ollama, vLLM, LM Studio (key: OPENAI_API_KEY, optional).
     Openai,
-    /// A local CLIP model (not built yet).
+    /// A local CLIP model, zero-shot over a vocabulary (weights: --weights DIR, see `tagscape models`).
     Clip,
 }
 
@@ -35,7 +35,7 @@ pub enum Backend {
 /// written to the project.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  tagscape tag study --with clarifai --max-requests 100 --dry-run\n  CLARIFAI_PAT=... tagscape tag study --with clarifai --min-value 0.1\n  tagscape tag study --with google --features label,web,text\n  tagscape tag study --with openai --model qwen2.5vl:7b --endpoint http://localhost:11434/v1"
+    after_help = "Example:\n  tagscape tag study --with clarifai --max-requests 100 --dry-run\n  CLARIFAI_PAT=... tagscape tag study --with clarifai --min-value 0.1\n  tagscape tag study --with google --features label,web,text\n  tagscape tag study --with openai --model qwen2.5vl:7b --endpoint http://localhost:11434/v1\n  tagscape tag study --with clip --weights ~/models/clip-vit-base-patch32 --threshold 0.05 --top-k 10"
 )]
 pub struct TagArgs {
     /// The project directory.
@@ -96,15 +96,31 @@ pub struct TagArgs {
     /// Seconds a request may take.
     #[arg(long, value_name = "SECS", default_value_t = 120.0)]
     pub timeout: f64,
+    /// CLIP: the weights folder (config.json, model.safetensors, tokenizer.json); see `tagscape models`.
+    #[arg(long, value_name = "DIR")]
+    pub weights: Option<PathBuf>,
+    /// CLIP: the concepts tags are chosen from, one per line (default: the 2,173 everyday concepts shipped with tagscape).
+    #[arg(long, value_name = "FILE")]
+    pub vocabulary: Option<PathBuf>,
+    /// CLIP: lowest probability kept as a tag (softmax over the whole vocabulary, CLIP's logit scale).
+    #[arg(long, value_name = "X", default_value_t = 0.01)]
+    pub threshold: f32,
+    /// CLIP: tags per image, at most.
+    #[arg(long, value_name = "K", default_value_t = 10)]
+    pub top_k: usize,
+    /// Send one image per stack of near-identical images (perceptual hashes at most
+    /// --hash-distance bits apart); the others get its tags in `tagscape graph --stack-duplicates`.
+    #[arg(long)]
+    pub stack_duplicates: bool,
+    /// With --stack-duplicates: hashes at most D bits apart (of 64) stack.
+    #[arg(long, value_name = "D", default_value_t = crate::graph::duplicates::DEFAULT_HASH_DISTANCE)]
+    pub hash_distance: u32,
+    /// CLIP: where the model runs: cpu, cuda, metal (builds with candle's CUDA/Metal features), or auto.
+    #[arg(long, value_name = "DEVICE", default_value = "cpu")]
+    pub device: String,
 }
 
 pub fn run(args: TagArgs) -> Result<()> {
-    if args.backend == Backend::Clip {
-        bail!(
-            "`tagscape tag --with clip` is not built yet in this version: use --with openai with a local model (Ollama), or bring tags in with `tagscape import-tags {} FILE`",
-            args.dir.display()
-        );
-    }
     let opts = options(&args)?;
     let endpoint = |default: &str| args.endpoint.clone().unwrap_or_else(|| default.to_string());
     match args.backend {
@@ -158,7 +174,7 @@ pub fn run(args: TagArgs) -> Result<()> {
             let key = keys::lookup(openai::KEY_VARIABLE)?;
             go(&args, openai::OpenAi::new(settings, key)?, &opts)
         }
-        Backend::Clip => unreachable!("answered above"),
+        Backend::Clip => clip_local(&args, opts),
     }
 }
 
@@ -199,6 +215,7 @@ fn options(args: &TagArgs) -> Result<RunOptions> {
         retries: args.retries,
         retry_wait: seconds(args.retry_wait, "--retry-wait")?,
         timeout,
+        skip_images: Default::default(),
     })
 }
 
@@ -235,8 +252,38 @@ fn google_auth() -> Result<google::Auth> {
     )
 }
 
+/// With --stack-duplicates, the images not sent: every member of a stack of
+/// near-duplicates but its representative. Missing hashes are computed first
+/// when the project is open for writing.
+fn stack_followers(project: &mut Project, args: &TagArgs, write: bool) -> Result<RunOptionsSkip> {
+    use crate::graph::duplicates;
+    if !args.stack_duplicates {
+        return Ok(Default::default());
+    }
+    if write {
+        duplicates::backfill_hashes(project)?;
+    }
+    let stacks = duplicates::project_stacks(project, args.hash_distance)?;
+    Ok(std::sync::Arc::new(
+        stacks
+            .iter()
+            .flat_map(|s| {
+                s.members
+                    .iter()
+                    .map(|(id, _)| *id)
+                    .filter(move |id| *id != s.representative)
+            })
+            .collect(),
+    ))
+}
+
+type RunOptionsSkip = std::sync::Arc<std::collections::HashSet<i64>>;
+
 fn dry_run(args: &TagArgs, info: &TaggerInfo, opts: &RunOptions, features: &[&str]) -> Result<()> {
-    let project = Project::open(&args.dir, Access::Read)?;
+    let mut project = Project::open(&args.dir, Access::Read)?;
+    let mut opts = opts.clone();
+    opts.skip_images = stack_followers(&mut project, args, false)?;
+    let opts = &opts;
     let plan = tagger::plan(&project, info, opts)?;
     let as_url: u64 = plan.batches.iter().flatten().filter(|p| p.as_url).count() as u64;
     crate::ui::summary(format_args!(
@@ -260,6 +307,10 @@ fn skipped(plan: &Plan) -> String {
         (plan.skipped_failed, "failed before"),
         (plan.skipped_not_downloaded, "not downloaded"),
         (plan.left_for_later, "left by --max-requests"),
+        (
+            plan.skipped_duplicates,
+            "near-duplicates of a stacked image",
+        ),
     ] {
         if n > 0 {
             parts.push(format!("{n} {why}"));
@@ -274,9 +325,70 @@ fn skipped(plan: &Plan) -> String {
 
 fn go<T: Tagger>(args: &TagArgs, backend: T, opts: &RunOptions) -> Result<()> {
     let mut project = Project::open(&args.dir, Access::Write)?;
+    let mut opts = opts.clone();
+    opts.skip_images = stack_followers(&mut project, args, true)?;
+    let opts = &opts;
     let plan = tagger::plan(&project, backend.info(), opts)?;
     let outcome = tagger::run(&mut project, backend, plan, opts)?;
     crate::ui::summary(outcome.report);
+    match outcome.stopped {
+        Some(reason) => Err(reason.context("the run stopped; what was answered is saved")),
+        None => Ok(()),
+    }
+}
+
+/// `--with clip`: a local model, no key, no cost. Images go as the bytes of
+/// their downloaded originals (upright), one batch at a time (the model uses
+/// every core).
+fn clip_local(args: &TagArgs, mut opts: RunOptions) -> Result<()> {
+    use crate::tagging::clip::{self, model::Clip, vocabulary};
+    let Some(weights) = &args.weights else {
+        bail!(
+            "--weights DIR is required with --with clip: a folder with a CLIP model's config.json and model.safetensors (run `tagscape models` to see where to get them)"
+        );
+    };
+    if !(args.threshold.is_finite() && (0.0..=1.0).contains(&args.threshold)) {
+        bail!(
+            "--threshold {} is outside 0–1: give e.g. --threshold 0.01",
+            args.threshold
+        );
+    }
+    if args.top_k == 0 {
+        bail!("--top-k 0 would keep no tag: give at least 1, e.g. --top-k 10");
+    }
+    opts.send = SendMode::Bytes;
+    opts.max_side = 0;
+    opts.concurrency = 1;
+    let vocabulary = match &args.vocabulary {
+        Some(path) => vocabulary::Vocabulary::read(path)?,
+        None => vocabulary::Vocabulary::default_vocabulary(),
+    };
+    let device = clip::model::device(&args.device)?;
+    let model = Clip::load(weights, &device)?;
+    let embedding_key = clip::embedding_key(&model);
+    let info = clip::info(&embedding_key, &vocabulary.key);
+    if args.dry_run {
+        return dry_run(args, &info, &opts, &[]);
+    }
+    let mut project = Project::open(&args.dir, Access::Write)?;
+    opts.skip_images = stack_followers(&mut project, args, true)?;
+    let concepts =
+        vocabulary::ConceptEmbeddings::cached(&mut project, &embedding_key, &model, &vocabulary)?;
+    let settings = clip::Settings {
+        threshold: args.threshold,
+        top_k: args.top_k,
+    };
+    let backend = clip::ClipTagger::new(info.clone(), model, concepts, settings);
+    let plan = tagger::plan(&project, &info, &opts)?;
+    let outcome = tagger::run(&mut project, backend, plan, &opts)?;
+    let stored = clip::store_embeddings(&mut project, &info.model, &embedding_key)?;
+    crate::ui::summary(format_args!(
+        "{}; {} image embeddings stored ({} concepts from {})",
+        outcome.report,
+        stored,
+        vocabulary.concepts.len(),
+        vocabulary.origin
+    ));
     match outcome.stopped {
         Some(reason) => Err(reason.context("the run stopped; what was answered is saved")),
         None => Ok(()),

@@ -18,8 +18,8 @@ const EDGE_HEADER: [&str; 3] = ["Source", "Target", "Weight"];
 const NODE_HEADER: [&str; 6] = ["Id", "Label", "Type", "image", "frequency", "degree"];
 /// Appended when the project has a layout.
 const LAYOUT_HEADER: [&str; 3] = ["x", "y", "size"];
-// Extension point: the clusters issue appends a `cluster` column after the
-// layout columns (header here, value in `write_nodes`).
+/// Appended when the project has clusters: the id and the name shown.
+const CLUSTER_HEADER: [&str; 2] = ["cluster", "cluster_label"];
 
 /// Writes `out/edges.csv` and `out/nodes.csv`; both appear only once both
 /// are complete.
@@ -64,11 +64,14 @@ fn write_nodes(data: &ExportData, file: AtomicFile) -> Result<AtomicFile> {
     if data.placements.is_some() {
         header.extend(LAYOUT_HEADER);
     }
+    if data.clusters.is_some() {
+        header.extend(CLUSTER_HEADER);
+    }
     csv.write_record(&header)?;
     for (i, node) in graph.nodes.iter().enumerate() {
         let mut row = vec![
             node.id.clone(),
-            data.label(i),
+            data.label(i).to_string(),
             node.kind.as_str().to_string(),
             data.thumbnail(i).unwrap_or_default().to_string(),
             node.frequency.to_string(),
@@ -76,6 +79,11 @@ fn write_nodes(data: &ExportData, file: AtomicFile) -> Result<AtomicFile> {
         ];
         if let Some(p) = data.placements.as_ref().map(|p| p[i]) {
             row.extend([p.x.to_string(), p.y.to_string(), data.size(i).to_string()]);
+        }
+        if data.clusters.is_some() {
+            let cluster = data.cluster(i);
+            row.push(cluster.map(|c| c.id.to_string()).unwrap_or_default());
+            row.push(cluster.map(|c| c.name.clone()).unwrap_or_default());
         }
         csv.write_record(&row)?;
     }

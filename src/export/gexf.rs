@@ -56,9 +56,16 @@ fn write_to(w: &mut impl Write, data: &ExportData, today: &str, gephi_compat: bo
       <attribute id="frequency" title="frequency" type="integer"/>
       <attribute id="degree" title="degree" type="integer"/>
       <attribute id="url" title="url" type="string"/>
-    </attributes>
 "#,
     )?;
+    if data.clusters.is_some() {
+        w.write_all(
+            br#"      <attribute id="cluster" title="cluster" type="integer"/>
+      <attribute id="cluster_label" title="cluster_label" type="string"/>
+"#,
+        )?;
+    }
+    w.write_all(b"    </attributes>\n")?;
     writeln!(w, r#"    <nodes count="{}">"#, graph.nodes.len())?;
     let bar = crate::ui::progress((graph.nodes.len() + graph.edges.len()) as u64, "gexf");
     for (i, node) in graph.nodes.iter().enumerate() {
@@ -66,7 +73,7 @@ fn write_to(w: &mut impl Write, data: &ExportData, today: &str, gephi_compat: bo
         writeln!(
             w,
             r#"      <node id="{id}" label="{}">"#,
-            escape(&data.label(i))
+            escape(data.label(i))
         )?;
         w.write_all(b"        <attvalues>")?;
         if let Some(thumb) = data.thumbnail(i) {
@@ -82,6 +89,15 @@ fn write_to(w: &mut impl Write, data: &ExportData, today: &str, gephi_compat: bo
         if node.kind == NodeKind::Image {
             write!(w, r#"<attvalue for="url" value="{id}"/>"#)?;
         }
+        let cluster = data.cluster(i);
+        if let Some(c) = cluster {
+            write!(
+                w,
+                r#"<attvalue for="cluster" value="{}"/><attvalue for="cluster_label" value="{}"/>"#,
+                c.id,
+                escape(&c.name)
+            )?;
+        }
         w.write_all(b"</attvalues>\n")?;
         writeln!(w, r#"        <viz:size value="{}"/>"#, number(data.size(i)))?;
         if let Some(p) = data.placements.as_ref().map(|p| p[i]) {
@@ -92,9 +108,11 @@ fn write_to(w: &mut impl Write, data: &ExportData, today: &str, gephi_compat: bo
                 number(p.y)
             )?;
         }
-        let [r, g, b] = match node.kind {
-            NodeKind::Tag => TAG_COLOR,
-            NodeKind::Image => data.images[i].mean_color.unwrap_or(UNKNOWN_IMAGE_COLOR),
+        // Clustered nodes take their cluster's colour, as Gephi's partition colouring would.
+        let [r, g, b] = match (cluster, node.kind) {
+            (Some(c), _) => [(c.color >> 16) as u8, (c.color >> 8) as u8, c.color as u8],
+            (None, NodeKind::Tag) => TAG_COLOR,
+            (None, NodeKind::Image) => data.images[i].mean_color.unwrap_or(UNKNOWN_IMAGE_COLOR),
         };
         writeln!(w, r#"        <viz:color r="{r}" g="{g}" b="{b}"/>"#)?;
         w.write_all(b"      </node>\n")?;

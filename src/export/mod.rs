@@ -7,6 +7,8 @@
 //! thumbnail and colour) and writes through `AtomicFile`, so a failed export
 //! never leaves a half-written file at `--out`.
 
+mod clusters;
+pub mod duplicates;
 mod gephi_csv;
 mod gexf;
 mod graphml;
@@ -21,7 +23,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use rusqlite::OptionalExtension;
 
-use crate::graph::{Graph, NodeKind};
+use crate::graph::Graph;
 use crate::layout::{Placement, load_positions};
 use crate::project::Project;
 
@@ -41,6 +43,10 @@ pub enum ExportFormat {
     Svg,
     Dzi,
     Video,
+    /// Groups of near-identical images (CSV: group, url, frequency, distance).
+    Duplicates,
+    /// The clusters (CSV: id, name, caption, size, top tags with scores, hull as WKT).
+    Clusters,
 }
 
 impl ExportFormat {
@@ -54,6 +60,8 @@ impl ExportFormat {
             ExportFormat::Svg => "svg",
             ExportFormat::Dzi => "dzi",
             ExportFormat::Video => "video",
+            ExportFormat::Duplicates => "duplicates",
+            ExportFormat::Clusters => "clusters",
         }
     }
 
@@ -66,6 +74,8 @@ impl ExportFormat {
                 | ExportFormat::Graphml
                 | ExportFormat::Positions
                 | ExportFormat::Png
+                | ExportFormat::Duplicates
+                | ExportFormat::Clusters
         )
     }
 
@@ -194,6 +204,16 @@ pub fn export(
             );
             vec![out.to_path_buf()]
         }
+        ExportFormat::Duplicates => {
+            let report = duplicates::write(project, out)?;
+            tracing::info!("{report}");
+            vec![out.to_path_buf()]
+        }
+        ExportFormat::Clusters => {
+            let n = clusters::write(project, out)?;
+            tracing::info!("{n} clusters");
+            vec![out.to_path_buf()]
+        }
         ExportFormat::Svg | ExportFormat::Dzi | ExportFormat::Video => {
             format.ensure_built()?;
             bail!("--format {format} has no writer")
@@ -234,6 +254,8 @@ struct ExportData {
     placements: Option<Vec<Placement>>,
     /// Indexed like the image nodes (`0..graph.n_images`).
     images: Vec<ImageInfo>,
+    /// The clusters of `tagscape cluster`, when it ran.
+    clusters: Option<crate::cluster::NodeClusters>,
 }
 
 impl ExportData {
@@ -242,32 +264,40 @@ impl ExportData {
         let placements = load_positions(project, &graph)?;
         let mut stmt = project
             .conn()
-            .prepare("SELECT content_hash, mean_color FROM images WHERE id = ?1")?;
+            .prepare("SELECT content_hash, thumb_ext, mean_color FROM images WHERE id = ?1")?;
         let preview_dir = project.thumbs_dir().join(PREVIEW_LEVEL.to_string());
         let mut images = Vec::with_capacity(graph.n_images);
         for node in &graph.nodes[..graph.n_images] {
             let row = match node.image_id {
                 Some(id) => stmt
                     .query_row([id], |r| {
-                        Ok((r.get::<_, Option<String>>(0)?, r.get::<_, Option<i64>>(1)?))
+                        Ok((
+                            r.get::<_, Option<String>>(0)?,
+                            r.get::<_, Option<String>>(1)?,
+                            r.get::<_, Option<i64>>(2)?,
+                        ))
                     })
                     .optional()
                     .with_context(|| format!("reading image {} from the project", node.id))?,
                 None => None,
             };
-            let (hash, color) = row.unwrap_or((None, None));
+            let (hash, ext, color) = row.unwrap_or((None, None, None));
             images.push(ImageInfo {
-                thumbnail: hash.and_then(|h| find_thumbnail(&preview_dir, &h)),
+                thumbnail: hash
+                    .zip(ext)
+                    .and_then(|(h, e)| find_thumbnail(&preview_dir, &h, &e)),
                 mean_color: color.map(|c| {
                     let c = c as u32;
                     [(c >> 16) as u8, (c >> 8) as u8, c as u8]
                 }),
             });
         }
+        let clusters = crate::cluster::load_node_clusters(project, &graph)?;
         Ok(ExportData {
             graph,
             placements,
             images,
+            clusters,
         })
     }
 
@@ -281,12 +311,13 @@ impl ExportData {
 
     /// The label shown for a node: an image's file name (as the recipe strips
     /// the URL to it), a tag as given.
-    fn label(&self, node: usize) -> String {
-        let n = &self.graph.nodes[node];
-        match n.kind {
-            NodeKind::Image => url_file_name(&n.id).unwrap_or_else(|| n.label.clone()),
-            NodeKind::Tag => n.label.clone(),
-        }
+    fn label(&self, node: usize) -> &str {
+        &self.graph.nodes[node].label
+    }
+
+    /// The node's cluster (`tagscape cluster`), when it has one.
+    fn cluster(&self, node: usize) -> Option<&crate::cluster::Cluster> {
+        self.clusters.as_ref()?.cluster_of(node)
     }
 
     /// The thumbnail path relative to the Image Preview folder (images only).
@@ -301,39 +332,15 @@ fn degree_size(degree: u32) -> f32 {
     4.0 + 2.0 * (degree as f32).sqrt()
 }
 
-/// The last path segment of a URL, percent-decoded (`…/media/a%20b.jpg?x=1`
-/// → `a b.jpg`); `None` when the URL has no file name.
-fn url_file_name(url: &str) -> Option<String> {
-    let parsed = url::Url::parse(url).ok()?;
-    let last = parsed.path_segments()?.next_back()?;
-    if last.is_empty() {
-        return None;
-    }
-    Some(
-        percent_encoding::percent_decode_str(last)
-            .decode_utf8_lossy()
-            .into_owned(),
-    )
-}
-
-/// Probes `thumbs/256/<2hex>/<hash>.{jpg,png}` (fetch writes PNG when the
-/// image has alpha). The hash comes from the store, so it is checked to be
-/// hex before it becomes a path.
-// The fetch stage owns the thumbnail layout; when it exposes a lookup, this
-// probe should call it instead.
-fn find_thumbnail(level_dir: &Path, hash: &str) -> Option<String> {
-    if hash.len() < 3 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    let prefix = &hash[..2];
-    ["jpg", "png"].into_iter().find_map(|ext| {
-        let relative = format!("{prefix}/{hash}.{ext}");
-        level_dir
-            .join(prefix)
-            .join(format!("{hash}.{ext}"))
-            .is_file()
-            .then_some(relative)
-    })
+/// The thumbnail's path inside the Image Preview folder, when fetch made
+/// one. The hash and extension come from the store, so they are checked
+/// before they become a path.
+fn find_thumbnail(level_dir: &Path, hash: &str, ext: &str) -> Option<String> {
+    let safe = hash.len() > 2
+        && hash.bytes().all(|b| b.is_ascii_hexdigit())
+        && matches!(ext, "jpg" | "png");
+    let name = crate::fetch::store::thumb_name(hash, ext);
+    (safe && level_dir.join(&name).is_file()).then_some(name)
 }
 
 /// A file written next to its destination and moved over it only when
@@ -402,31 +409,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn file_name_is_the_last_segment_without_query() {
-        assert_eq!(
-            url_file_name("https://pbs.twimg.com/media/D1tQ.jpg?name=large&x=1").as_deref(),
-            Some("D1tQ.jpg")
-        );
-        assert_eq!(
-            url_file_name("file:///data/caf%C3%A9%20bar.png").as_deref(),
-            Some("café bar.png")
-        );
-        assert_eq!(url_file_name("https://example.org/"), None);
-        assert_eq!(url_file_name("not a url"), None);
-    }
-
-    #[test]
-    fn thumbnail_probe_finds_jpg_or_png_and_rejects_non_hex() {
+    fn thumbnail_lookup_needs_the_file_and_rejects_hostile_names() {
         let dir = tempfile::tempdir().unwrap();
         let hash = "ab".to_string() + &"0".repeat(62);
-        assert_eq!(find_thumbnail(dir.path(), &hash), None);
+        assert_eq!(find_thumbnail(dir.path(), &hash, "png"), None);
         std::fs::create_dir_all(dir.path().join("ab")).unwrap();
         std::fs::write(dir.path().join("ab").join(format!("{hash}.png")), b"x").unwrap();
         assert_eq!(
-            find_thumbnail(dir.path(), &hash),
+            find_thumbnail(dir.path(), &hash, "png"),
             Some(format!("ab/{hash}.png"))
         );
-        assert_eq!(find_thumbnail(dir.path(), "../../etc/passwd"), None);
+        assert_eq!(find_thumbnail(dir.path(), &hash, "../png"), None);
+        assert_eq!(find_thumbnail(dir.path(), "../../etc/passwd", "png"), None);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The layout as a plain table, `id,type,label,x,y,size,cluster`, for
-//! scripts and other tools. `cluster` stays empty until communities are
-//! detected (the clusters issue fills it).
+//! scripts and other tools. `cluster` is the id of `tagscape cluster`
+//! (empty before it ran, and for nodes in no cluster).
 
 use std::path::Path;
 
@@ -22,11 +22,14 @@ pub(super) fn write(data: &ExportData, out: &Path) -> Result<()> {
             csv.write_record([
                 node.id.as_str(),
                 node.kind.as_str(),
-                &data.label(i),
+                data.label(i),
                 &p.x.to_string(),
                 &p.y.to_string(),
                 &data.size(i).to_string(),
-                "",
+                &data
+                    .cluster(i)
+                    .map(|c| c.id.to_string())
+                    .unwrap_or_default(),
             ])?;
         }
         Ok(())

@@ -7,6 +7,8 @@
 //! moment loses nothing already done and the next run resumes.
 
 pub mod download;
+pub mod jpeg;
+pub mod phash;
 pub mod sniff;
 pub mod store;
 pub mod thumbnail;
@@ -129,11 +131,15 @@ impl FetchReport {
 
 impl fmt::Display for FetchReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "fetched {} of {} images ({} already done)",
-            self.fetched, self.attempted, self.already_done
-        )?;
+        if self.attempted == 0 {
+            write!(f, "nothing to fetch ({} already done)", self.already_done)?;
+        } else {
+            write!(
+                f,
+                "fetched {} of {} images ({} already done)",
+                self.fetched, self.attempted, self.already_done
+            )?;
+        }
         if self.failed_total() > 0 {
             let mut reasons: Vec<_> = self.failed.iter().collect();
             reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
@@ -168,6 +174,8 @@ pub struct Processed {
     pub mean_color: u32,
     pub byte_size: u64,
     pub thumb_ext: &'static str,
+    /// Perceptual hash of the 256 px thumbnail (`phash`).
+    pub phash: Option<u64>,
 }
 
 /// The CPU half of fetching one image: hash, sniff, decode, build the pyramid
@@ -213,6 +221,7 @@ pub fn process_body(
         mean_color: thumbs.mean_color,
         byte_size: bytes.len() as u64,
         thumb_ext: thumbs.extension,
+        phash: thumbs.phash,
     }))
 }
 
@@ -333,27 +342,33 @@ fn write_outcomes(
 
 fn record(conn: &Connection, outcome: &Outcome) -> rusqlite::Result<()> {
     match &outcome.result {
-        Ok(p) => conn.execute(
-            &format!(
-                "UPDATE images SET status = 'done', failure = NULL, failure_detail = NULL,
+        Ok(p) => {
+            conn.execute(
+                &format!(
+                    "UPDATE images SET status = 'done', failure = NULL, failure_detail = NULL,
                  http_status = ?1, attempts = attempts + ?2, content_hash = ?3, file = ?4,
                  format = ?5, width = ?6, height = ?7, mean_color = ?8, byte_size = ?9,
                  thumb_ext = ?10, fetched_at = {SQL_NOW} WHERE id = ?11"
-            ),
-            rusqlite::params![
-                outcome.http_status,
-                outcome.attempts,
-                p.content_hash,
-                p.file,
-                p.format,
-                p.width,
-                p.height,
-                p.mean_color,
-                p.byte_size as i64,
-                p.thumb_ext,
-                outcome.id
-            ],
-        )?,
+                ),
+                rusqlite::params![
+                    outcome.http_status,
+                    outcome.attempts,
+                    p.content_hash,
+                    p.file,
+                    p.format,
+                    p.width,
+                    p.height,
+                    p.mean_color,
+                    p.byte_size as i64,
+                    p.thumb_ext,
+                    outcome.id
+                ],
+            )? + conn.execute(
+                // The perceptual hash, for stacking near-duplicates (graph::duplicates).
+                "UPDATE images SET phash = ?1 WHERE id = ?2",
+                rusqlite::params![p.phash.map(phash::to_column), outcome.id],
+            )?
+        }
         Err(f) => conn.execute(
             &format!(
                 "UPDATE images SET status = 'failed', failure = ?1, failure_detail = ?2,

@@ -81,9 +81,20 @@ pub fn sniff(bytes: &[u8]) -> Option<Format> {
             }
             _ => None,
         }
+    } else if is_svg(bytes) {
+        Some(Format::Unsupported("svg"))
     } else {
         None
     }
+}
+
+/// SVG is text: an `<svg` root, possibly after an XML declaration, comments
+/// or a doctype, within the first kilobyte.
+fn is_svg(bytes: &[u8]) -> bool {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(1024)]).to_ascii_lowercase();
+    let head = head.trim_start_matches('\u{feff}').trim_start();
+    (head.starts_with("<svg") || head.starts_with("<?xml") || head.starts_with("<!--"))
+        && head.contains("<svg")
 }
 
 /// Whether a JPEG stops before its end-of-image marker. Decoders fill a cut
@@ -128,6 +139,12 @@ mod tests {
             Some(Format::Unsupported("avif"))
         );
         assert_eq!(sniff(b"<!DOCTYPE html><html>"), None);
+        assert_eq!(
+            sniff(b"<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\"/>"),
+            Some(Format::Unsupported("svg"))
+        );
+        // An HTML page that embeds an SVG icon is still not an image.
+        assert_eq!(sniff(b"<html><body><svg></svg></body></html>"), None);
         assert_eq!(sniff(b""), None);
         assert_eq!(sniff(b"\xFF\xD8"), None);
     }

@@ -20,7 +20,13 @@ pub fn original_path(hash: &str, extension: &str) -> String {
 
 /// `thumbs/256/ab/abcdef….jpg`, relative to the project directory.
 pub fn thumb_path(level: u32, hash: &str, extension: &str) -> String {
-    format!("thumbs/{level}/{}/{hash}.{extension}", &hash[..2])
+    format!("thumbs/{level}/{}", thumb_name(hash, extension))
+}
+
+/// `ab/abcdef….jpg`: a thumbnail's path inside its level's folder (what
+/// Gephi's Image Preview plugin is given, with that folder as its root).
+pub fn thumb_name(hash: &str, extension: &str) -> String {
+    format!("{}/{hash}.{extension}", &hash[..2])
 }
 
 /// Writes `bytes` to `dir/relative` unless a file is already there (the same

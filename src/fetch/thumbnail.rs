@@ -1,9 +1,10 @@
 //! Decoding an original (with limits against decompression bombs and its EXIF
 //! orientation applied) into the level-of-detail pyramid and the mean colour.
 //!
-//! JPEGs, most of any collection, are decoded at 1/2, 1/4 or 1/8 scale in the
-//! IDCT (jpeg-decoder's `scale`) when the largest thumbnail needs no more:
-//! a 2000×1500 photo becomes 500×375 without ever existing at full size.
+//! JPEGs, most of any collection, are decoded by libjpeg-turbo at 1/2, 1/4 or
+//! 1/8 scale in the IDCT (see `jpeg`) when the largest thumbnail needs no
+//! more: a 2000×1500 photo becomes 500×375 without ever existing at full
+//! size. Opaque levels are encoded as JPEG by libjpeg-turbo too.
 
 use std::io::Cursor;
 
@@ -12,8 +13,8 @@ use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageError, ImageReader, RgbImage, RgbaImage};
 
-use super::Failure;
 use super::sniff::{self, Format};
+use super::{Failure, jpeg};
 
 /// Longest side of each pyramid level, largest first. A level is never larger
 /// than the image itself (small images are not upscaled).
@@ -49,6 +50,8 @@ pub struct Thumbnails {
     pub extension: &'static str,
     /// `(longest side asked for, width, height, encoded bytes)`, in `LEVELS` order.
     pub levels: Vec<(u32, u32, u32, Vec<u8>)>,
+    /// Perceptual hash of the largest level (see `phash`), for stacking near-duplicates.
+    pub phash: Option<u64>,
 }
 
 /// Pixels of a decoded (possibly DCT-downscaled) image, oriented.
@@ -101,6 +104,7 @@ pub fn make_thumbnails_with(
     let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
     let mut levels = Vec::with_capacity(LEVELS.len());
     let mut mean_color = 0;
+    let mut phash = None;
     for (i, &level) in LEVELS.iter().enumerate() {
         // Each level is made from the one above it: cheaper, and as sharp.
         let (w, h) = fit(decoded.width, decoded.height, level);
@@ -113,6 +117,8 @@ pub fn make_thumbnails_with(
         }
         if i == 0 {
             mean_color = mean_rgb(current.buffer(), pixel_type == PixelType::U8x4);
+            phash =
+                super::phash::hash_pixels(current.buffer(), w, h, pixel_type == PixelType::U8x4);
         }
         levels.push((level, w, h, encode(&current, opaque)?));
     }
@@ -122,6 +128,7 @@ pub fn make_thumbnails_with(
         mean_color,
         extension: if opaque { "jpg" } else { "png" },
         levels,
+        phash,
     })
 }
 
@@ -157,50 +164,31 @@ fn decode(
     decode_full(bytes, format, limits)
 }
 
-/// The fast JPEG path: DCT-scaled decoding of 8-bit grey or RGB JPEGs.
-/// `Ok(None)` sends the image to the general decoder (CMYK, 16-bit, or
-/// anything jpeg-decoder rejects but zune-jpeg may read).
+/// The fast JPEG path: libjpeg-turbo decoding at the smallest 1/2ⁿ scale
+/// that still covers the largest level. `Ok(None)` sends the image to the
+/// general decoder (CMYK, a header or data libjpeg-turbo rejects, or an image
+/// whose decoding could take more memory than the limits allow).
 fn decode_jpeg_scaled(
     bytes: &[u8],
     limits: &DecodeLimits,
     target: u32,
 ) -> Result<Option<Decoded>, Failure> {
-    let mut decoder = jpeg_decoder::Decoder::new(bytes);
-    if decoder.read_info().is_err() {
-        return Ok(None);
-    }
-    let Some(info) = decoder.info() else {
+    let Some(header) = jpeg::read_header(bytes) else {
         return Ok(None);
     };
-    let (w, h) = (u32::from(info.width), u32::from(info.height));
+    let (w, h) = (header.width, header.height);
     check_dimensions(w, h, limits)?;
-    if !matches!(
-        info.pixel_format,
-        jpeg_decoder::PixelFormat::L8 | jpeg_decoder::PixelFormat::RGB24
-    ) {
+    if jpeg::working_memory(header) > limits.max_alloc {
         return Ok(None);
     }
-    let orientation = decoder
-        .exif_data()
-        .and_then(Orientation::from_exif_chunk)
-        .unwrap_or(Orientation::NoTransforms);
-    // Ask for the smallest DCT scale that still covers the largest level.
-    let (want_w, want_h) = fit(w, h, target);
-    let Ok((scaled_w, scaled_h)) = decoder.scale(want_w as u16, want_h as u16) else {
+    let denominator = jpeg::scale_denominator(w, h, target);
+    let Some(scaled) = jpeg::decode_scaled(bytes, header, denominator) else {
         return Ok(None);
     };
-    let Ok(pixels) = decoder.decode() else {
+    let Some(rgb) = RgbImage::from_raw(scaled.width, scaled.height, scaled.pixels) else {
         return Ok(None);
     };
-    let (scaled_w, scaled_h) = (u32::from(scaled_w), u32::from(scaled_h));
-    let rgb = match info.pixel_format {
-        jpeg_decoder::PixelFormat::RGB24 => RgbImage::from_raw(scaled_w, scaled_h, pixels),
-        _ => image::GrayImage::from_raw(scaled_w, scaled_h, pixels)
-            .map(|grey| DynamicImage::ImageLuma8(grey).into_rgb8()),
-    };
-    let Some(rgb) = rgb else {
-        return Ok(None);
-    };
+    let orientation = jpeg::exif_orientation(bytes);
     let mut pixels = DynamicImage::ImageRgb8(rgb);
     pixels.apply_orientation(orientation);
     let (width, height) = oriented(w, h, orientation);
@@ -302,26 +290,23 @@ fn mean_rgb(buffer: &[u8], has_alpha: bool) -> u32 {
     (channel(0) << 16) | (channel(1) << 8) | channel(2)
 }
 
+/// Quality of the JPEG thumbnails.
+const JPEG_QUALITY: i32 = 85;
+
 fn encode(level: &Image<'_>, opaque: bool) -> Result<Vec<u8>, Failure> {
-    let mut out = Vec::new();
+    let failed =
+        |e: String| Failure::new("decode_error", format!("encoding a thumbnail failed: {e}"));
     let (w, h) = (level.width(), level.height());
-    let result = if opaque {
-        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85).encode(
-            level.buffer(),
-            w,
-            h,
-            image::ExtendedColorType::Rgb8,
-        )
-    } else {
-        let rgba = RgbaImage::from_raw(w, h, level.buffer().to_vec());
-        match rgba {
-            Some(rgba) => DynamicImage::ImageRgba8(rgba)
-                .write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png),
-            None => return Err(Failure::new("decode_error", "thumbnail buffer size")),
-        }
+    if opaque {
+        return jpeg::encode_rgb(level.buffer(), w, h, JPEG_QUALITY).map_err(failed);
+    }
+    let Some(rgba) = RgbaImage::from_raw(w, h, level.buffer().to_vec()) else {
+        return Err(Failure::new("decode_error", "thumbnail buffer size"));
     };
-    result
-        .map_err(|e| Failure::new("decode_error", format!("encoding a thumbnail failed: {e}")))?;
+    let mut out = Vec::new();
+    DynamicImage::ImageRgba8(rgba)
+        .write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
+        .map_err(|e| failed(e.to_string()))?;
     Ok(out)
 }
 

@@ -11,9 +11,12 @@ use crate::project::Project;
 
 /// Filters of `tagscape graph`, saved in the project. By default nothing is
 /// filtered, as in the recipe.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct GraphSettings {
+    /// Which kinds of tags enter the network (`label`; also Google's
+    /// `web_entity`, `text`, `safe_search` when asked).
+    pub tag_kinds: Vec<String>,
     /// Drop tags scored below this; tags without a score are kept.
     pub min_confidence: Option<f64>,
     /// Keep each image's K most confident tags.
@@ -22,6 +25,18 @@ pub struct GraphSettings {
     pub stop_tags: Vec<String>,
     /// Drop tags carried by fewer images (a tag on one image links nothing).
     pub min_tag_degree: Option<usize>,
+}
+
+impl Default for GraphSettings {
+    fn default() -> Self {
+        GraphSettings {
+            tag_kinds: vec!["label".into()],
+            min_confidence: None,
+            top_k: None,
+            stop_tags: Vec::new(),
+            min_tag_degree: None,
+        }
+    }
 }
 
 impl GraphSettings {
@@ -109,9 +124,11 @@ pub fn build_graph(project: &Project, settings: &GraphSettings) -> Result<(Graph
     {
         let mut stmt = conn.prepare(
             "SELECT image_id, tag_key, tag, MAX(confidence) FROM tags
+             WHERE kind IN (SELECT value FROM json_each(?1))
              GROUP BY image_id, tag_key ORDER BY image_id, tag_key",
         )?;
-        let rows = stmt.query_map([], |r| {
+        let kinds = serde_json::to_string(&settings.tag_kinds)?;
+        let rows = stmt.query_map([kinds], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
@@ -245,16 +262,20 @@ fn filter_pairs(pairs: Vec<Pair>, settings: &GraphSettings) -> Vec<Pair> {
     kept
 }
 
-/// The file name at the end of a URL or path, as the recipe labels images.
+/// The file name at the end of a URL, percent-decoded, as the recipe labels
+/// images (`…/media/a%20b.jpg?x=1` → `a b.jpg`); the URL itself when it has none.
 pub fn file_name_of(url: &str) -> String {
-    let without_query = url.split(['?', '#']).next().unwrap_or(url);
-    without_query
-        .trim_end_matches('/')
-        .rsplit('/')
-        .next()
-        .filter(|s| !s.is_empty())
-        .unwrap_or(url)
-        .to_string()
+    url::Url::parse(url)
+        .ok()
+        .and_then(|parsed| {
+            let last = parsed.path_segments()?.next_back()?.to_string();
+            (!last.is_empty()).then(|| {
+                percent_encoding::percent_decode_str(&last)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            })
+        })
+        .unwrap_or_else(|| url.to_string())
 }
 
 /// Size of the largest connected component (union–find over the edges).
@@ -376,6 +397,7 @@ mod tests {
             top_k: Some(2),
             stop_tags: vec!["sofa".into()],
             min_tag_degree: Some(2),
+            ..Default::default()
         };
         let (g, s) = build_graph(&p, &settings).unwrap();
         // sofa stopped; animal and c/pet below 0.5; top-2 keeps a:{cat,pet}, b:{cat,pet};
@@ -411,13 +433,36 @@ mod tests {
     }
 
     #[test]
+    fn only_chosen_tag_kinds_enter() {
+        let (_d, p) = project_with(&[
+            ("a", "cat", Some(0.9), "g"),
+            ("a", "CATS ARE COOL", None, "g/text"),
+        ]);
+        p.conn()
+            .execute("UPDATE tags SET kind = 'text' WHERE source = 'g/text'", [])
+            .unwrap();
+        let (_, labels) = build_graph(&p, &GraphSettings::default()).unwrap();
+        assert_eq!(labels.tags, 1);
+        let both = GraphSettings {
+            tag_kinds: vec!["label".into(), "text".into()],
+            ..Default::default()
+        };
+        let (_, s) = build_graph(&p, &both).unwrap();
+        assert_eq!(s.tags, 2);
+    }
+
+    #[test]
     fn file_names_are_taken_from_urls() {
         assert_eq!(
             file_name_of("https://pbs.twimg.com/media/D1t.jpg?name=large"),
             "D1t.jpg"
         );
         assert_eq!(file_name_of("file:///home/u/pics/x.png"), "x.png");
-        assert_eq!(file_name_of("https://example.org/"), "example.org");
+        assert_eq!(file_name_of("https://example.org/"), "https://example.org/");
+        assert_eq!(
+            file_name_of("file:///tmp/caf%C3%A9%20shot.png"),
+            "café shot.png"
+        );
     }
 
     #[test]

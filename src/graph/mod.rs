@@ -7,6 +7,8 @@
 //! the layout's CPU and GPU kernels consume.
 
 mod build;
+pub mod duplicates;
+pub mod knn;
 
 pub use build::{GraphSettings, GraphSummary, build_graph};
 

@@ -50,79 +50,23 @@ impl<'a> CpuFa2<'a> {
         }
     }
 
-    /// Repulsion on every node, by Barnes–Hut or exactly.
-    fn repulsion(&mut self) -> Vec<[f32; 2]> {
-        let input = self.input;
-        let kr = self.settings.scaling_ratio;
-        let adjust = self.settings.adjust_sizes;
-        if !self.settings.barnes_hut_optimize {
-            return exact_repulsion(
-                &self.positions,
-                &input.mass,
-                adjust.then_some(&input.sizes[..]),
-                kr,
-            );
-        }
-        // Start from the previous tree order: already almost sorted.
-        let mut bodies = std::mem::take(&mut self.tree.bodies);
-        if bodies.len() != self.positions.len() {
-            bodies = (0..self.positions.len() as u32)
-                .map(|node| Body {
-                    node,
-                    ..Default::default()
-                })
-                .collect();
-        }
-        bodies.par_chunks_mut(CHUNK).for_each(|chunk| {
-            for b in chunk {
-                let i = b.node as usize;
-                b.x = self.positions[i][0];
-                b.y = self.positions[i][1];
-                b.mass = input.mass[i];
-                b.size = input.sizes[i];
-            }
-        });
-        let tb = std::time::Instant::now();
-        self.tree.build(bodies);
-        if std::env::var_os("FA2_PROF").is_some() { eprintln!("build {:?}", tb.elapsed()); }
-        let theta = self.settings.barnes_hut_theta;
-        let tree = &self.tree;
-        self.repulsion_sorted
-            .par_chunks_mut(CHUNK)
-            .enumerate()
-            .for_each(|(c, out)| {
-                for (o, f) in out.iter_mut().enumerate() {
-                    *f = tree.repulsion(c * CHUNK + o, kr, theta * theta, adjust);
-                }
-            });
-        for (k, b) in self.tree.bodies.iter().enumerate() {
-            self.rank[b.node as usize] = k as u32;
-        }
-        let sorted = &self.repulsion_sorted;
-        self.rank.par_iter().map(|&k| sorted[k as usize]).collect()
-    }
-}
-
-impl Fa2Backend for CpuFa2<'_> {
-    fn name(&self) -> &'static str {
-        "cpu"
+    /// Repulsion on every node at the current positions (Barnes–Hut when
+    /// the settings say so, else exact), without moving anything.
+    pub fn repulsion_forces(&mut self) -> Vec<[f32; 2]> {
+        self.repulsion()
     }
 
-    fn step(&mut self) -> Result<StepStats> {
-        let n = self.positions.len();
-        if n == 0 {
-            return Ok(StepStats::default());
-        }
-        std::mem::swap(&mut self.forces, &mut self.old_forces);
-        let t0 = std::time::Instant::now();
+    /// Total force (repulsion, gravity, attraction) on every node at the
+    /// current positions, without moving anything.
+    pub fn total_forces(&mut self) -> Vec<[f32; 2]> {
         let repulsion = self.repulsion();
-        let t1 = t0.elapsed();
         let input = self.input;
         let s = &self.settings;
         let positions = &self.positions;
         // Gephi: gravity coefficient kr·(g/kr) = g.
         let g = s.gravity;
-        self.forces
+        let mut forces = vec![[0f32; 2]; positions.len()];
+        forces
             .par_chunks_mut(CHUNK)
             .enumerate()
             .for_each(|(c, out)| {
@@ -160,8 +104,77 @@ impl Fa2Backend for CpuFa2<'_> {
                     *f = [fx, fy];
                 }
             });
+        forces
+    }
 
-        let t2 = t0.elapsed();
+    /// Repulsion on every node, by Barnes–Hut or exactly.
+    fn repulsion(&mut self) -> Vec<[f32; 2]> {
+        let input = self.input;
+        let kr = self.settings.scaling_ratio;
+        let adjust = self.settings.adjust_sizes;
+        if !self.settings.barnes_hut_optimize {
+            return exact_repulsion(
+                &self.positions,
+                &input.mass,
+                adjust.then_some(&input.sizes[..]),
+                kr,
+            );
+        }
+        // Start from the previous tree order: already almost sorted.
+        let mut bodies = std::mem::take(&mut self.tree.bodies);
+        if bodies.len() != self.positions.len() {
+            bodies = (0..self.positions.len() as u32)
+                .map(|node| Body {
+                    node,
+                    ..Default::default()
+                })
+                .collect();
+        }
+        bodies.par_chunks_mut(CHUNK).for_each(|chunk| {
+            for b in chunk {
+                let i = b.node as usize;
+                b.x = self.positions[i][0];
+                b.y = self.positions[i][1];
+                b.mass = input.mass[i];
+                b.size = input.sizes[i];
+            }
+        });
+        self.tree.build(bodies);
+        let theta = self.settings.barnes_hut_theta;
+        let tree = &self.tree;
+        // One task per leaf, each writing its own slice of the output.
+        let mut tasks = Vec::new();
+        let mut rest: &mut [[f32; 2]] = &mut self.repulsion_sorted;
+        for (start, end) in tree.leaves() {
+            let (mine, tail) = rest.split_at_mut(end - start);
+            tasks.push((start, end, mine));
+            rest = tail;
+        }
+        tasks.into_par_iter().for_each(|(start, end, out)| {
+            tree.repulsion_group(start, end, kr, theta * theta, adjust, out);
+        });
+        for (k, b) in self.tree.bodies.iter().enumerate() {
+            self.rank[b.node as usize] = k as u32;
+        }
+        let sorted = &self.repulsion_sorted;
+        self.rank.par_iter().map(|&k| sorted[k as usize]).collect()
+    }
+}
+
+impl Fa2Backend for CpuFa2<'_> {
+    fn name(&self) -> &'static str {
+        "cpu"
+    }
+
+    fn step(&mut self) -> Result<StepStats> {
+        let n = self.positions.len();
+        if n == 0 {
+            return Ok(StepStats::default());
+        }
+        std::mem::swap(&mut self.forces, &mut self.old_forces);
+        self.forces = self.total_forces();
+        let input = self.input;
+        let s = &self.settings;
         // Swing and traction, mass-weighted, summed in a fixed order.
         let forces = &self.forces;
         let old = &self.old_forces;
@@ -205,7 +218,6 @@ impl Fa2Backend for CpuFa2<'_> {
                     }
                 }
             });
-        if std::env::var_os("FA2_PROF").is_some() { eprintln!("rep {:?} forces {:?} total {:?}", t1, t2 - t1, t0.elapsed()); }
         Ok(StepStats {
             swing: swing as f32,
             traction: traction as f32,

@@ -126,6 +126,66 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (image_id, backend, model)
     );
     "#,
+    // 4 -> 5: a local CLIP model stores each image's embedding (for the
+    // image–image kNN graph) and caches the text embeddings of a vocabulary;
+    // `fetch` stores a perceptual hash for stacking near-duplicates.
+    r#"
+    ALTER TABLE images ADD COLUMN phash INTEGER; -- 64-bit gradient hash of the 256 px thumbnail (bits as i64)
+    CREATE TABLE embeddings (
+        image_id   INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        model      TEXT NOT NULL,     -- the model key (e.g. clip:<weights fingerprint>)
+        dim        INTEGER NOT NULL,
+        vector     BLOB NOT NULL,     -- dim little-endian f32, L2-normalised
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (image_id, model)
+    );
+    CREATE TABLE text_embeddings (
+        model      TEXT NOT NULL,     -- as embeddings.model
+        vocabulary TEXT NOT NULL,     -- blake3 hex of the vocabulary and prompt templates
+        position   INTEGER NOT NULL,  -- the concept's line in the vocabulary
+        concept    TEXT NOT NULL,
+        vector     BLOB NOT NULL,     -- dim little-endian f32, L2-normalised template average
+        PRIMARY KEY (model, vocabulary, position)
+    );
+    "#,
+    // 5 -> 6: `cluster` stores communities with their automatic labels and
+    // hulls; the user's annotations live apart, keyed by their own id and
+    // the members they were made on, so re-running `cluster` (which
+    // renumbers clusters) re-attaches them by membership overlap.
+    r#"
+    CREATE TABLE cluster_annotations (
+        id         INTEGER PRIMARY KEY,
+        kind       TEXT NOT NULL,       -- detected | merged | lasso: how the annotated group came to be
+        name       TEXT,                -- NULL: the automatic name
+        caption    TEXT,
+        color      TEXT,                -- #rrggbb; NULL: the palette's
+        hidden     INTEGER NOT NULL DEFAULT 0,
+        members    TEXT NOT NULL,       -- JSON array of the group's image node ids at the last change
+        lasso      TEXT NOT NULL DEFAULT '[]', -- JSON array of image node ids lassoed into the group (replayed by a re-run)
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE clusters (
+        id            INTEGER PRIMARY KEY,
+        auto_name     TEXT NOT NULL,    -- the top tags by c-TF-IDF
+        auto_color    TEXT NOT NULL,    -- #rrggbb from the palette
+        is_other      INTEGER NOT NULL DEFAULT 0, -- 1: the clusters below --min-size, together
+        size          INTEGER NOT NULL, -- images
+        tag_count     INTEGER NOT NULL,
+        core_size     INTEGER,          -- NULL without a layout
+        outside_hull  INTEGER,
+        hull_wkt      TEXT,             -- POLYGON in layout coordinates
+        label_x       REAL,
+        label_y       REAL,
+        auto_labels   TEXT NOT NULL,    -- JSON [{tag, score, count}, ...], best first
+        annotation_id INTEGER UNIQUE REFERENCES cluster_annotations(id) ON DELETE SET NULL
+    );
+    CREATE TABLE node_clusters (
+        node_id    TEXT PRIMARY KEY,    -- graph_nodes.node_id (image URL or tag)
+        cluster_id INTEGER NOT NULL REFERENCES clusters(id) ON DELETE CASCADE
+    );
+    CREATE INDEX node_clusters_cluster ON node_clusters(cluster_id);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -118,6 +118,9 @@ pub struct Renderer {
     lod_positions: Vec<Vec2>,
     /// Level each image needed last frame (for entries of evicted images).
     required: Vec<u8>,
+    /// Whether `lod_positions` are the drawn positions, so off-screen sprites
+    /// can be left out of the draw (not while a live layout moves them).
+    cull_on_cpu: bool,
 }
 
 impl Renderer {
@@ -157,6 +160,7 @@ impl Renderer {
             own_positions,
             lod_positions: scene.positions,
             required,
+            cull_on_cpu: true,
         }
     }
 
@@ -182,7 +186,14 @@ impl Renderer {
     /// Draws from `buffer` (array<vec2<f32>>, one per node, images first;
     /// needs STORAGE usage), e.g. the GPU layout's positions while it runs.
     /// No copy: the shaders read that buffer directly.
+    /// Every sprite is then drawn each frame (the CPU cannot tell which are
+    /// on screen); `use_scene_positions` brings back culling.
     pub fn use_positions_buffer(&mut self, buffer: &wgpu::Buffer) {
+        self.cull_on_cpu = false;
+        self.bind_positions(buffer);
+    }
+
+    fn bind_positions(&mut self, buffer: &wgpu::Buffer) {
         self.sprites.set_positions(&self.shared, buffer);
         self.dots.set_positions(&self.shared, buffer);
         self.edges.set_positions(&self.shared, buffer);
@@ -191,7 +202,8 @@ impl Renderer {
     /// Back to the scene's own positions buffer.
     pub fn use_scene_positions(&mut self) {
         let buffer = self.own_positions.clone();
-        self.use_positions_buffer(&buffer);
+        self.bind_positions(&buffer);
+        self.cull_on_cpu = true;
     }
 
     /// Writes new positions into the scene's own buffer and the CPU copy.
@@ -267,6 +279,9 @@ impl Renderer {
                 visible.push((i as u32, 2.0 * s.size * camera.zoom));
             }
         }
+        let drawn: Vec<u32> = visible.iter().map(|v| v.0).collect();
+        self.sprites
+            .set_drawn(queue, self.cull_on_cpu.then_some(drawn.as_slice()));
         // Largest on screen first: they get the finest cells when the budget is short.
         visible.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
         let wants: Vec<(u32, u8)> = visible

@@ -111,6 +111,25 @@ impl Scene {
                 project.dir().display()
             );
         };
+        Scene::with_placements(project, &graph, &placements)
+    }
+
+    /// The scene of `graph` (loaded from `project`) at `placements` (one per
+    /// node), e.g. the viewer's random start before a live layout.
+    pub fn with_placements(
+        project: &Project,
+        graph: &Graph,
+        placements: &[Placement],
+    ) -> Result<Scene> {
+        if placements.len() != graph.nodes.len() {
+            bail!(
+                "{} placements for the {} nodes of the graph of {}: run `tagscape layout {}` again",
+                placements.len(),
+                graph.nodes.len(),
+                project.dir().display(),
+                project.dir().display()
+            );
+        }
         let mut stmt = project.conn().prepare(
             "SELECT content_hash, thumb_ext, width, height, mean_color, status FROM images WHERE id = ?1",
         )?;
@@ -134,7 +153,7 @@ impl Scene {
             };
             infos.push(row.unwrap_or_default());
         }
-        let scene = Scene::build(&graph, &placements, &infos, project.dir());
+        let scene = Scene::build(graph, placements, &infos, project.dir());
         let missing = scene.thumbs.keys.iter().filter(|k| k.is_none()).count();
         if missing > 0 {
             tracing::warn!(

@@ -24,6 +24,9 @@ pub struct SpriteLayer {
     sprites: wgpu::Buffer,
     entries: wgpu::Buffer,
     atlas_uniform: wgpu::Buffer,
+    /// Indices of the sprites drawn (instance i draws sprite order[i]).
+    order: wgpu::Buffer,
+    order_cpu: Vec<u32>,
     /// CPU mirrors: what the buffers hold.
     pub(crate) instances: Vec<SpriteInstance>,
     pub(crate) entries_cpu: Vec<Entry>,
@@ -47,6 +50,7 @@ impl SpriteLayer {
                 storage_entry(2),
                 storage_entry(3),
                 uniform_entry(4),
+                storage_entry(5),
             ],
         });
         let tex = |binding| wgpu::BindGroupLayoutEntry {
@@ -123,6 +127,8 @@ impl SpriteLayer {
             }),
             usage: wgpu::BufferUsages::UNIFORM,
         });
+        let all: Vec<u32> = (0..instances.len() as u32).collect();
+        let order = storage_buffer(device, "sprite draw order", bytemuck::cast_slice(&all));
         let group0 = Self::frame_group(
             shared,
             &layout0,
@@ -130,6 +136,7 @@ impl SpriteLayer {
             &sprites,
             &entries,
             &atlas_uniform,
+            &order,
         );
         SpriteLayer {
             pipeline,
@@ -139,6 +146,8 @@ impl SpriteLayer {
             sprites,
             entries,
             atlas_uniform,
+            order,
+            order_cpu: all,
             instances,
             entries_cpu,
             dirty_entries: None,
@@ -153,6 +162,7 @@ impl SpriteLayer {
         sprites: &wgpu::Buffer,
         entries: &wgpu::Buffer,
         atlas_uniform: &wgpu::Buffer,
+        order: &wgpu::Buffer,
     ) -> wgpu::BindGroup {
         shared.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("sprites frame"),
@@ -178,6 +188,10 @@ impl SpriteLayer {
                     binding: 4,
                     resource: atlas_uniform.as_entire_binding(),
                 },
+                wgpu::BindGroupEntry {
+                    binding: 5,
+                    resource: order.as_entire_binding(),
+                },
             ],
         })
     }
@@ -191,7 +205,27 @@ impl SpriteLayer {
             &self.sprites,
             &self.entries,
             &self.atlas_uniform,
+            &self.order,
         );
+    }
+
+    /// Draws only `visible` (sprite indices, ascending, so overlaps keep
+    /// their order), or every sprite with `None`.
+    pub(crate) fn set_drawn(&mut self, queue: &wgpu::Queue, visible: Option<&[u32]>) {
+        let all;
+        let wanted = match visible {
+            Some(v) => v,
+            None => {
+                all = (0..self.instances.len() as u32).collect::<Vec<_>>();
+                &all
+            }
+        };
+        if wanted != self.order_cpu.as_slice() {
+            self.order_cpu = wanted.to_vec();
+            if !wanted.is_empty() {
+                queue.write_buffer(&self.order, 0, bytemuck::cast_slice(wanted));
+            }
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -236,13 +270,13 @@ impl SpriteLayer {
     }
 
     pub fn draw(&self, pass: &mut wgpu::RenderPass<'_>) {
-        if self.instances.is_empty() {
+        if self.order_cpu.is_empty() {
             return;
         }
         pass.set_pipeline(&self.pipeline);
         pass.set_bind_group(0, &self.group0, &[]);
         pass.set_bind_group(1, &self.group1, &[]);
-        pass.draw(0..6, 0..self.instances.len() as u32);
+        pass.draw(0..6, 0..self.order_cpu.len() as u32);
     }
 }
 

@@ -5,6 +5,7 @@ pub mod import;
 
 // Computing tags with vision backends (`tagscape tag`).
 pub mod clarifai;
+pub mod clip;
 pub mod google;
 pub mod http;
 pub mod keys;

@@ -198,6 +198,11 @@ pub struct RunOptions {
     /// Longest a request may take.
     #[serde(serialize_with = "secs")]
     pub timeout: Duration,
+    /// Images not sent: near-duplicates stacked under another image that is
+    /// (`tagscape tag --stack-duplicates`; the stacked graph gives the stack
+    /// its representative's tags).
+    #[serde(skip)]
+    pub skip_images: Arc<std::collections::HashSet<i64>>,
 }
 
 fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -224,6 +229,8 @@ pub struct Plan {
     pub skipped_not_downloaded: u64,
     /// Left for a later run by --max-requests.
     pub left_for_later: u64,
+    /// Near-duplicates of an image that is sent (see `RunOptions::skip_images`).
+    pub skipped_duplicates: u64,
 }
 
 impl Plan {
@@ -272,6 +279,10 @@ pub fn plan(project: &Project, info: &TaggerInfo, opts: &RunOptions) -> Result<P
             plan.skipped_done += 1;
             continue;
         }
+        if opts.skip_images.contains(&image.id) {
+            plan.skipped_duplicates += 1;
+            continue;
+        }
         if earlier_failure == Some(false) && !opts.retry_failed && !opts.force {
             plan.skipped_failed += 1;
             continue;
@@ -317,6 +328,7 @@ pub struct RunReport {
     pub skipped_failed: u64,
     pub skipped_not_downloaded: u64,
     pub left_for_later: u64,
+    pub skipped_duplicates: u64,
     /// HTTP requests (or local batches) sent, retries included.
     pub requests: u64,
     pub retries: u64,
@@ -340,6 +352,10 @@ impl fmt::Display for RunReport {
             (self.skipped_failed, "failed before, see --retry-failed"),
             (self.skipped_not_downloaded, "not downloaded"),
             (self.left_for_later, "left by --max-requests"),
+            (
+                self.skipped_duplicates,
+                "near-duplicates of a stacked image",
+            ),
         ];
         for (n, why) in skipped {
             if n > 0 {
@@ -439,6 +455,7 @@ async fn drive<T: Tagger>(
         skipped_failed: plan.skipped_failed,
         skipped_not_downloaded: plan.skipped_not_downloaded,
         left_for_later: plan.left_for_later,
+        skipped_duplicates: plan.skipped_duplicates,
         ..RunReport::default()
     };
     let mut recorder = Recorder::start(project, &info, opts)?;

@@ -7,6 +7,8 @@ use wgpu::util::DeviceExt;
 
 use crate::layout::{ForceAtlas2Settings, LayoutInput};
 
+/// Rows longer than this get a workgroup each (`HEAVY_ROW` in fa2_common.wgsl).
+pub const HEAVY_ROW: u32 = 2048;
 /// Threads per workgroup in every FA2 shader (`WG` in fa2_common.wgsl).
 pub const WORKGROUP: u32 = 256;
 /// Values scanned per workgroup (`BLOCK` in fa2_scan.wgsl).
@@ -31,11 +33,12 @@ pub struct Params {
     pub theta2: f32,
     pub jitter_tolerance: f32,
     pub n_f: f32,
-    pub _pad: [f32; 3],
+    pub heavy_rows: u32,
+    pub _pad: [f32; 2],
 }
 
 impl Params {
-    pub fn new(n: u32, levels: u32, settings: &ForceAtlas2Settings) -> Params {
+    pub fn new(n: u32, levels: u32, heavy_rows: u32, settings: &ForceAtlas2Settings) -> Params {
         let mut flags = 0;
         if settings.strong_gravity_mode {
             flags |= FLAG_STRONG_GRAVITY;
@@ -56,7 +59,8 @@ impl Params {
             theta2: settings.barnes_hut_theta * settings.barnes_hut_theta,
             jitter_tolerance: settings.jitter_tolerance,
             n_f: n as f32,
-            _pad: [0.0; 3],
+            heavy_rows,
+            _pad: [0.0; 2],
         }
     }
 }
@@ -123,7 +127,12 @@ pub fn grid_levels(n: usize, max_binding: u64) -> u32 {
     levels
 }
 
-pub fn storage(device: &wgpu::Device, label: &str, size: u64, extra: wgpu::BufferUsages) -> wgpu::Buffer {
+pub fn storage(
+    device: &wgpu::Device,
+    label: &str,
+    size: u64,
+    extra: wgpu::BufferUsages,
+) -> wgpu::Buffer {
     device.create_buffer(&wgpu::BufferDescriptor {
         label: Some(label),
         // Bindings may not be empty.
@@ -170,6 +179,9 @@ pub struct NodeBuffers {
     pub swing_traction: wgpu::Buffer,
     pub reduce_partials: wgpu::Buffer,
     pub state: wgpu::Buffer,
+    /// Nodes whose CSR row is longer than [`HEAVY_ROW`].
+    pub heavy_nodes: wgpu::Buffer,
+    pub heavy_count: u32,
 }
 
 impl NodeBuffers {
@@ -177,23 +189,39 @@ impl NodeBuffers {
         use wgpu::BufferUsages as U;
         let n = input.node_count() as u64;
         let (gx, gy) = thread_grid(n as u32);
+        let heavy: Vec<u32> = (0..input.node_count())
+            .filter(|&i| input.offsets[i + 1] - input.offsets[i] > HEAVY_ROW)
+            .map(|i| i as u32)
+            .collect();
         NodeBuffers {
-            positions: storage_init(device, "fa2 positions", initial, U::VERTEX | U::COPY_SRC | U::COPY_DST),
+            positions: storage_init(
+                device,
+                "fa2 positions",
+                initial,
+                U::VERTEX | U::COPY_SRC | U::COPY_DST,
+            ),
             mass: storage_init(device, "fa2 mass", &input.mass, U::empty()),
             sizes: storage_init(device, "fa2 sizes", &input.sizes, U::empty()),
             offsets: storage_init(device, "fa2 offsets", &input.offsets, U::empty()),
             neighbors: storage_init(device, "fa2 neighbors", &input.neighbors, U::empty()),
-            attraction: storage_init(device, "fa2 attraction", &input.attraction, U::empty()),
+            attraction: storage_init(device, "fa2 attraction", &input.attraction, U::COPY_DST),
             force: storage(device, "fa2 force", n * 8, U::COPY_SRC | U::COPY_DST),
             old_force: storage(device, "fa2 old force", n * 8, U::COPY_SRC | U::COPY_DST),
             swing_traction: storage(device, "fa2 swing/traction", n * 8, U::empty()),
-            reduce_partials: storage(device, "fa2 reduce partials", u64::from(gx * gy) * 8, U::empty()),
+            reduce_partials: storage(
+                device,
+                "fa2 reduce partials",
+                u64::from(gx * gy) * 8,
+                U::empty(),
+            ),
             state: storage_init(
                 device,
                 "fa2 speed state",
                 &[SpeedState::default()],
                 U::COPY_SRC | U::COPY_DST,
             ),
+            heavy_nodes: storage_init(device, "fa2 heavy rows", &heavy, U::empty()),
+            heavy_count: heavy.len() as u32,
         }
     }
 }
@@ -237,9 +265,19 @@ impl GridBuffers {
         }
         GridBuffers {
             levels,
-            bounds_partials: storage(device, "fa2 bounds partials", u64::from(gx * gy) * 16, U::empty()),
+            bounds_partials: storage(
+                device,
+                "fa2 bounds partials",
+                u64::from(gx * gy) * 16,
+                U::empty(),
+            ),
             bounds: storage(device, "fa2 bounds", 16, U::empty()),
-            starts: storage(device, "fa2 cell starts", u64::from(leaf_cells + 1) * 4, U::COPY_DST),
+            starts: storage(
+                device,
+                "fa2 cell starts",
+                u64::from(leaf_cells + 1) * 4,
+                U::COPY_DST,
+            ),
             cell_of: storage(device, "fa2 cell of node", u64::from(n) * 4, U::empty()),
             rank: storage(device, "fa2 rank in cell", u64::from(n) * 4, U::empty()),
             sorted: storage(device, "fa2 nodes by cell", u64::from(n) * 4, U::empty()),

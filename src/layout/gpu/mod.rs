@@ -11,7 +11,8 @@
 //!    nodes, then each coarser level from four children), then a stack walk
 //!    per node with Gephi's criterion `d·θ > 2·radius`;
 //! 2. gravity and attraction over each node's own CSR row (no atomics; every
-//!    edge acts on both ends once), and each node's swing and traction;
+//!    edge acts on both ends once; rows longer than `HEAVY_ROW` — hub tags —
+//!    get a whole workgroup each), and each node's swing and traction;
 //! 3. global swing/traction by a deterministic tree reduction, the global
 //!    speed updated by its last workgroup (Gephi's rules, as
 //!    `layout::speed`), then every node moved by Gephi's per-node factor.
@@ -58,6 +59,8 @@ pub struct GpuFa2 {
     nodes: NodeBuffers,
     grid: GridBuffers,
     groups: Groups,
+    /// The `Params` uniform, rewritten by [`GpuFa2::set_settings`].
+    params: wgpu::Buffer,
 }
 
 /// Bind groups, built once: buffers never change size.
@@ -74,6 +77,7 @@ struct Groups {
     repulsion_tree: wgpu::BindGroup,
     repulsion_exact: wgpu::BindGroup,
     attraction: wgpu::BindGroup,
+    attraction_heavy: wgpu::BindGroup,
     reduce_partial: wgpu::BindGroup,
     reduce_finish: wgpu::BindGroup,
     apply: wgpu::BindGroup,
@@ -122,10 +126,14 @@ impl GpuFa2 {
             );
         }
         let Ok(n32) = u32::try_from(n) else {
-            bail!("GPU layout: {n} nodes is more than the GPU backend supports (2^32 − 1); use --backend cpu");
+            bail!(
+                "GPU layout: {n} nodes is more than the GPU backend supports (2^32 − 1); use --backend cpu"
+            );
         };
         let limits = ctx.device.limits();
-        let max_binding = u64::from(limits.max_storage_buffer_binding_size).min(limits.max_buffer_size);
+        let max_binding = limits
+            .max_storage_buffer_binding_size
+            .min(limits.max_buffer_size);
         let largest = (input.neighbors.len() as u64 * 4).max(n as u64 * 8);
         if largest > max_binding {
             bail!(
@@ -142,7 +150,11 @@ impl GpuFa2 {
         let pipelines = Pipelines::new(device);
         let nodes = NodeBuffers::new(device, input, initial);
         let grid = GridBuffers::new(device, n32, levels);
-        let params = uniform(device, "fa2 params", &Params::new(n32, levels, settings));
+        let params = uniform(
+            device,
+            "fa2 params",
+            &Params::new(n32, levels, nodes.heavy_count, settings),
+        );
         let groups = Groups::new(device, &pipelines, &nodes, &grid, &params);
         if let Some(e) = pollster::block_on(invalid.pop()) {
             bail!("GPU layout setup failed on {}: {e}", ctx.adapter_name());
@@ -170,7 +182,48 @@ impl GpuFa2 {
             nodes,
             grid,
             groups,
+            params,
         })
+    }
+
+    /// Applies new settings between iterations (the viewer's live layout):
+    /// strengths, modes, θ and the repulsion method. Settings that change
+    /// the per-edge coefficients (edge weight influence, normalisation,
+    /// dissuade hubs) take effect through [`GpuFa2::set_attraction`].
+    pub fn set_settings(&mut self, settings: &ForceAtlas2Settings) {
+        let params = Params::new(self.n, self.grid.levels, self.nodes.heavy_count, settings);
+        self.ctx
+            .queue
+            .write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
+        self.repulsion = if settings.barnes_hut_optimize {
+            Repulsion::Tree
+        } else {
+            Repulsion::Exact
+        };
+    }
+
+    /// Replaces the attraction coefficient of every CSR entry (same order
+    /// and length as [`LayoutInput::attraction`]), e.g. zero for the edges
+    /// of tags the viewer hides.
+    pub fn set_attraction(&mut self, attraction: &[f32]) -> Result<()> {
+        // Buffers are padded to at least 16 bytes, so only a small one may be longer.
+        let size = self.nodes.attraction.size();
+        let bytes = attraction.len() as u64 * 4;
+        if bytes > size || (bytes < size && size > 16) {
+            bail!(
+                "GPU layout: {} attraction coefficients for a buffer of {} CSR entries",
+                attraction.len(),
+                size / 4
+            );
+        }
+        if !attraction.is_empty() {
+            self.ctx.queue.write_buffer(
+                &self.nodes.attraction,
+                0,
+                bytemuck::cast_slice(attraction),
+            );
+        }
+        Ok(())
     }
 
     pub fn set_repulsion(&mut self, repulsion: Repulsion) {
@@ -195,7 +248,11 @@ impl GpuFa2 {
     /// Replaces the positions (e.g. to continue from saved ones).
     pub fn set_positions(&mut self, positions: &[[f32; 2]]) -> Result<()> {
         if positions.len() != self.n as usize {
-            bail!("GPU layout: {} positions for {} nodes", positions.len(), self.n);
+            bail!(
+                "GPU layout: {} positions for {} nodes",
+                positions.len(),
+                self.n
+            );
         }
         if self.n > 0 {
             self.ctx
@@ -264,6 +321,11 @@ impl GpuFa2 {
             timestamp_writes: None,
         });
         self.encode_repulsion(&mut pass, repulsion);
+        if self.nodes.heavy_count > 0 {
+            pass.set_pipeline(&self.pipelines.attraction_heavy);
+            pass.set_bind_group(0, &self.groups.attraction_heavy, &[]);
+            dispatch(&mut pass, group_grid(self.nodes.heavy_count));
+        }
         pass.set_pipeline(&self.pipelines.attraction);
         pass.set_bind_group(0, &self.groups.attraction, &[]);
         dispatch(&mut pass, thread_grid(self.n));
@@ -293,22 +355,29 @@ impl GpuFa2 {
     /// per command buffer), waits for the GPU, and returns the last
     /// iteration's figures. What a benchmark should time.
     pub fn run(&mut self, iterations: usize) -> Result<StepStats> {
+        self.submit(iterations);
+        self.stats()
+    }
+
+    /// Queues `iterations` iterations on the GPU and returns at once (no
+    /// read-back, no wait): the viewer steps its live layout this way
+    /// every frame while drawing from [`GpuFa2::position_buffer`].
+    pub fn submit(&mut self, iterations: usize) {
         let mut left = iterations;
         while left > 0 && self.n > 0 {
             let batch = left.min(ITERATIONS_PER_SUBMIT);
-            let mut encoder = self
-                .ctx
-                .device
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                    label: Some("fa2 iterations"),
-                });
+            let mut encoder =
+                self.ctx
+                    .device
+                    .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                        label: Some("fa2 iterations"),
+                    });
             for _ in 0..batch {
                 self.encode_iteration(&mut encoder);
             }
             self.ctx.queue.submit([encoder.finish()]);
             left -= batch;
         }
-        self.stats()
     }
 
     /// Waits for the GPU and reads the adaptive-speed state of the last iteration.
@@ -326,7 +395,7 @@ impl GpuFa2 {
         let bytes = self.ctx.read_buffer(buffer, u64::from(self.n) * 8)?;
         Ok(bytes
             .chunks_exact(8)
-            .map(|c| bytemuck::pod_read_unaligned::<[f32; 2]>(c))
+            .map(bytemuck::pod_read_unaligned::<[f32; 2]>)
             .collect())
     }
 
@@ -426,8 +495,18 @@ impl Groups {
                 };
                 let sums = &grid.scan_sums[level].0;
                 (
-                    bind(device, &p.scan_blocks, "fa2 scan blocks", &[(0, &len_uniform), (1, data), (2, sums)]),
-                    bind(device, &p.scan_add, "fa2 scan add", &[(0, &len_uniform), (1, data), (2, sums)]),
+                    bind(
+                        device,
+                        &p.scan_blocks,
+                        "fa2 scan blocks",
+                        &[(0, &len_uniform), (1, data), (2, sums)],
+                    ),
+                    bind(
+                        device,
+                        &p.scan_add,
+                        "fa2 scan add",
+                        &[(0, &len_uniform), (1, data), (2, sums)],
+                    ),
                 )
             })
             .collect();
@@ -441,7 +520,12 @@ impl Groups {
                         _pad: [0; 3],
                     },
                 );
-                bind(device, &p.cells_parents, "fa2 cells parents", &[(6, &grid.cells), (7, &level_uniform)])
+                bind(
+                    device,
+                    &p.cells_parents,
+                    "fa2 cells parents",
+                    &[(6, &grid.cells), (7, &level_uniform)],
+                )
             })
             .collect();
         Groups {
@@ -449,7 +533,11 @@ impl Groups {
                 device,
                 &p.bounds_partial,
                 "fa2 bounds partial",
-                &[(0, params), (1, &nodes.positions), (2, &grid.bounds_partials)],
+                &[
+                    (0, params),
+                    (1, &nodes.positions),
+                    (2, &grid.bounds_partials),
+                ],
             ),
             bounds_finish: bind(
                 device,
@@ -542,11 +630,30 @@ impl Groups {
                     (9, &nodes.swing_traction),
                 ],
             ),
+            attraction_heavy: bind(
+                device,
+                &p.attraction_heavy,
+                "fa2 attraction heavy",
+                &[
+                    (0, params),
+                    (1, &nodes.positions),
+                    (3, &nodes.sizes),
+                    (4, &nodes.offsets),
+                    (5, &nodes.neighbors),
+                    (6, &nodes.attraction),
+                    (7, &nodes.force),
+                    (10, &nodes.heavy_nodes),
+                ],
+            ),
             reduce_partial: bind(
                 device,
                 &p.reduce_partial,
                 "fa2 reduce partial",
-                &[(0, params), (1, &nodes.swing_traction), (2, &nodes.reduce_partials)],
+                &[
+                    (0, params),
+                    (1, &nodes.swing_traction),
+                    (2, &nodes.reduce_partials),
+                ],
             ),
             reduce_finish: bind(
                 device,

@@ -17,6 +17,7 @@ pub struct Pipelines {
     pub repulsion_tree: wgpu::ComputePipeline,
     pub repulsion_exact: wgpu::ComputePipeline,
     pub attraction: wgpu::ComputePipeline,
+    pub attraction_heavy: wgpu::ComputePipeline,
     pub reduce_partial: wgpu::ComputePipeline,
     pub reduce_finish: wgpu::ComputePipeline,
     pub apply: wgpu::ComputePipeline,
@@ -87,6 +88,11 @@ impl Pipelines {
             "fa2_attraction",
             include_str!("../../../shaders/fa2_attraction.wgsl"),
         );
+        let heavy = module(
+            device,
+            "fa2_attraction_heavy",
+            include_str!("../../../shaders/fa2_attraction_heavy.wgsl"),
+        );
         let reduce = module(
             device,
             "fa2_reduce",
@@ -109,6 +115,7 @@ impl Pipelines {
             repulsion_tree: pipeline(device, &tree, "main"),
             repulsion_exact: pipeline(device, &exact, "main"),
             attraction: pipeline(device, &attraction, "main"),
+            attraction_heavy: pipeline(device, &heavy, "main"),
             reduce_partial: pipeline(device, &reduce, "partial"),
             reduce_finish: pipeline(device, &reduce, "finish"),
             apply: pipeline(device, &apply, "main"),

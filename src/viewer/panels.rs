@@ -1,0 +1,273 @@
+//! The egui panels around the map: search with tag completion, view
+//! toggles, the live layout's controls and settings, the tags by degree
+//! with hide toggles, the no-layout banner and the status bar. They only
+//! edit [`Panels`] and return [`Action`]s; the app applies them.
+
+use egui::{Color32, RichText};
+
+use crate::layout::ForceAtlas2Settings;
+use crate::viewer::data::MapData;
+
+/// Tag suggestions shown under the search box.
+const COMPLETIONS: usize = 8;
+
+/// What the user asked for this frame.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Action {
+    /// Highlight the images of this tag and dim the rest (`None`: clear).
+    Highlight(Option<u32>),
+    /// The set of hidden tags changed.
+    HiddenChanged,
+    /// Start the live layout from random positions (no layout yet).
+    StartLayout,
+    RunLayout,
+    /// Pause, and save the positions in the project.
+    PauseLayout,
+    SettingsChanged,
+    FitAll,
+    Screenshot,
+}
+
+/// The live layout as the panel shows it.
+pub struct LayoutView {
+    pub running: bool,
+    pub iterations: u64,
+    /// Global swing per node at the last readback.
+    pub swing_per_node: Option<f32>,
+    pub saved_note: Option<String>,
+}
+
+/// Figures of the status bar.
+pub struct Status<'a> {
+    pub adapter: &'a str,
+    pub fps: f32,
+    pub frame_ms: f32,
+    pub visible: usize,
+    pub waiting: usize,
+}
+
+pub struct Panels {
+    pub search: String,
+    pub highlighted: Option<u32>,
+    pub show_tags: bool,
+    pub show_edges: bool,
+    pub dark: bool,
+    /// Per node: whether the tag is hidden (images are never hidden here).
+    pub hidden: Vec<bool>,
+    pub settings: ForceAtlas2Settings,
+    pub iterations_per_frame: usize,
+}
+
+impl Panels {
+    pub fn new(nodes: usize, settings: ForceAtlas2Settings, iterations_per_frame: usize) -> Panels {
+        Panels {
+            search: String::new(),
+            highlighted: None,
+            show_tags: false,
+            show_edges: false,
+            dark: false,
+            hidden: vec![false; nodes],
+            settings,
+            iterations_per_frame,
+        }
+    }
+
+    /// Everything around the map. `layout` is `None` while no layout runs
+    /// or exists; `has_layout` says whether positions exist at all.
+    pub fn show(
+        &mut self,
+        ui: &mut egui::Ui,
+        data: &MapData,
+        status: &Status,
+        layout: Option<&LayoutView>,
+        has_layout: bool,
+    ) -> Vec<Action> {
+        let mut actions = Vec::new();
+        egui::Panel::bottom("status").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.label(status.adapter);
+                ui.separator();
+                ui.label(format!("{:.0} fps ({:.1} ms)", status.fps, status.frame_ms));
+                ui.separator();
+                ui.label(format!(
+                    "{} images · {} tags · {} edges",
+                    data.n_images(),
+                    data.n_tags(),
+                    data.graph.edges.len()
+                ));
+                ui.separator();
+                ui.label(format!("{} on screen", status.visible));
+                if status.waiting > 0 {
+                    ui.separator();
+                    ui.label(format!("{} thumbnails loading", status.waiting));
+                }
+            });
+        });
+        if !has_layout {
+            egui::Panel::top("no layout").show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new("This project has no layout yet.").strong());
+                    if ui.button("Run layout").clicked() {
+                        actions.push(Action::StartLayout);
+                    }
+                    ui.label("(ForceAtlas2 on the GPU from random positions; Pause saves it)");
+                });
+            });
+        }
+        egui::Panel::left("controls")
+            .resizable(true)
+            .default_size(260.0)
+            .show(ui, |ui| {
+                self.search_box(ui, data, &mut actions);
+                ui.separator();
+                self.view_toggles(ui, &mut actions);
+                if let Some(layout) = layout {
+                    ui.separator();
+                    self.layout_controls(ui, layout, &mut actions);
+                }
+                ui.separator();
+                self.tag_list(ui, data, &mut actions);
+            });
+        actions
+    }
+
+    fn search_box(&mut self, ui: &mut egui::Ui, data: &MapData, actions: &mut Vec<Action>) {
+        ui.label("Search a tag");
+        let edit = ui.add(
+            egui::TextEdit::singleline(&mut self.search)
+                .hint_text("tag…")
+                .desired_width(f32::INFINITY),
+        );
+        if edit.changed() {
+            let exact = data.tag_named(&self.search);
+            if exact != self.highlighted {
+                self.highlighted = exact;
+                actions.push(Action::Highlight(exact));
+            }
+        }
+        if self.highlighted.is_none() {
+            for tag in data.complete(&self.search, COMPLETIONS) {
+                let text = format!("{} ({})", data.label(tag), data.graph.degree(tag as usize));
+                if ui.selectable_label(false, text).clicked() {
+                    self.search = data.label(tag).to_string();
+                    self.highlighted = Some(tag);
+                    actions.push(Action::Highlight(Some(tag)));
+                }
+            }
+        } else if let Some(tag) = self.highlighted {
+            ui.horizontal(|ui| {
+                ui.label(format!(
+                    "{} images carry \"{}\"",
+                    data.graph.degree(tag as usize),
+                    data.label(tag)
+                ));
+                if ui.small_button("Clear").clicked() {
+                    self.search.clear();
+                    self.highlighted = None;
+                    actions.push(Action::Highlight(None));
+                }
+            });
+        }
+    }
+
+    fn view_toggles(&mut self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
+        ui.checkbox(&mut self.show_tags, "Tag nodes");
+        ui.checkbox(&mut self.show_edges, "Edges");
+        ui.checkbox(&mut self.dark, "Dark background");
+        ui.horizontal(|ui| {
+            if ui.button("Fit all (F)").clicked() {
+                actions.push(Action::FitAll);
+            }
+            if ui.button("Screenshot (Shift+S)").clicked() {
+                actions.push(Action::Screenshot);
+            }
+        });
+    }
+
+    fn layout_controls(
+        &mut self,
+        ui: &mut egui::Ui,
+        layout: &LayoutView,
+        actions: &mut Vec<Action>,
+    ) {
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("Layout").strong());
+            if layout.running {
+                if ui.button("Pause").clicked() {
+                    actions.push(Action::PauseLayout);
+                }
+            } else if ui.button("Run").clicked() {
+                actions.push(Action::RunLayout);
+            }
+        });
+        let mut line = format!("{} iterations", layout.iterations);
+        if let Some(s) = layout.swing_per_node {
+            line.push_str(&format!(", swing/node {s:.3}"));
+        }
+        ui.label(line);
+        if let Some(note) = &layout.saved_note {
+            ui.label(RichText::new(note).small());
+        }
+        ui.add(egui::Slider::new(&mut self.iterations_per_frame, 1..=50).text("iterations/frame"));
+        let before = self.settings.clone();
+        egui::CollapsingHeader::new("ForceAtlas2 settings")
+            .default_open(false)
+            .show(ui, |ui| {
+                let s = &mut self.settings;
+                ui.add(
+                    egui::Slider::new(&mut s.scaling_ratio, 0.01..=1000.0)
+                        .logarithmic(true)
+                        .text("scaling"),
+                );
+                ui.add(
+                    egui::Slider::new(&mut s.gravity, 0.0..=100.0)
+                        .logarithmic(true)
+                        .text("gravity"),
+                );
+                ui.checkbox(&mut s.strong_gravity_mode, "strong gravity");
+                ui.checkbox(&mut s.lin_log_mode, "LinLog mode");
+                ui.checkbox(&mut s.outbound_attraction_distribution, "dissuade hubs");
+                ui.add(
+                    egui::Slider::new(&mut s.edge_weight_influence, 0.0..=2.0)
+                        .text("edge weight influence"),
+                );
+                ui.checkbox(&mut s.normalize_edge_weights, "normalize edge weights");
+                ui.checkbox(&mut s.adjust_sizes, "prevent overlap");
+                ui.checkbox(
+                    &mut s.barnes_hut_optimize,
+                    "approximate repulsion (Barnes–Hut)",
+                );
+                ui.add(egui::Slider::new(&mut s.barnes_hut_theta, 0.1..=3.0).text("θ"));
+                ui.add(
+                    egui::Slider::new(&mut s.jitter_tolerance, 0.01..=10.0)
+                        .logarithmic(true)
+                        .text("tolerance (speed)"),
+                );
+            });
+        if self.settings != before {
+            actions.push(Action::SettingsChanged);
+        }
+    }
+
+    fn tag_list(&mut self, ui: &mut egui::Ui, data: &MapData, actions: &mut Vec<Action>) {
+        ui.label(RichText::new("Tags by degree").strong());
+        ui.label(
+            RichText::new("Untick to hide a tag: its edges stop attracting in the live layout.")
+                .small()
+                .color(Color32::GRAY),
+        );
+        let row = ui.text_style_height(&egui::TextStyle::Body);
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show_rows(ui, row, data.tags_by_degree.len(), |ui, range| {
+                for &tag in &data.tags_by_degree[range] {
+                    let mut visible = !self.hidden[tag as usize];
+                    let text = format!("{} ({})", data.label(tag), data.graph.degree(tag as usize));
+                    if ui.checkbox(&mut visible, text).changed() {
+                        self.hidden[tag as usize] = !visible;
+                        actions.push(Action::HiddenChanged);
+                    }
+                }
+            });
+    }
+}

@@ -1,0 +1,441 @@
+//! `tagscape view` in a real window under Xvfb, driven by real X events
+//! from xdotool: it starts, draws frames, zooms about the pointer on the
+//! wheel and pans on a drag (checked on its own screenshots against the
+//! camera maths), and quits. Without a display it writes the map as a PNG.
+//!
+//! Needs Xvfb and xdotool (Debian/Ubuntu: apt-get install xvfb xdotool)
+//! and a Vulkan driver (apt-get install mesa-vulkan-drivers).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
+
+use tagscape::graph::{Edge, Graph, Node, NodeKind};
+use tagscape::layout::{Placement, save_positions};
+use tagscape::project::Project;
+use tagscape::render::LEVEL_CELLS;
+
+/// Nine solid-colour images on a 3×3 grid (spacing 60, size 20) and two tags.
+const COLORS: [[u8; 3]; 9] = [
+    [230, 25, 25],
+    [25, 180, 40],
+    [30, 40, 230],
+    [240, 200, 20],
+    [200, 30, 200],
+    [20, 200, 210],
+    [250, 130, 20],
+    [120, 60, 20],
+    [90, 90, 90],
+];
+
+fn make_project(dir: &Path, with_layout: bool) {
+    let mut project = Project::init(dir).unwrap();
+    let mut nodes = Vec::new();
+    let mut placements = Vec::new();
+    for (i, color) in COLORS.iter().enumerate() {
+        let hash = format!("{:02x}{:062x}", i * 29 % 256, i + 1);
+        for level in LEVEL_CELLS {
+            let (w, h) = tagscape::fetch::thumbnail::fit(300, 300, level);
+            let path = dir.join(tagscape::fetch::store::thumb_path(level, &hash, "png"));
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            image::RgbImage::from_pixel(w, h, image::Rgb(*color))
+                .save(&path)
+                .unwrap();
+        }
+        let url = format!("https://example.org/{i}.jpg");
+        let mean = (u32::from(color[0]) << 16) | (u32::from(color[1]) << 8) | u32::from(color[2]);
+        project
+            .conn()
+            .execute(
+                "INSERT INTO images(url, status, content_hash, thumb_ext, width, height, mean_color, metadata) VALUES (?1, 'done', ?2, 'png', 300, 300, ?3, '{\"user\":\"someone\"}')",
+                (&url, &hash, i64::from(mean)),
+            )
+            .unwrap();
+        nodes.push(Node {
+            kind: NodeKind::Image,
+            id: url.clone(),
+            label: url,
+            image_id: Some(project.conn().last_insert_rowid()),
+            frequency: 1,
+        });
+        placements.push(Placement {
+            x: (i % 3) as f32 * 60.0 - 60.0,
+            y: (i / 3) as f32 * 60.0 - 60.0,
+            size: 20.0,
+        });
+    }
+    let mut edges = Vec::new();
+    for (t, name) in ["red", "blue"].iter().enumerate() {
+        nodes.push(Node {
+            kind: NodeKind::Tag,
+            id: name.to_string(),
+            label: name.to_string(),
+            image_id: None,
+            frequency: 1,
+        });
+        placements.push(Placement {
+            x: 0.0,
+            y: 0.0,
+            size: 5.0,
+        });
+        for i in 0..9u32 {
+            if i % 2 == t as u32 {
+                edges.push(Edge {
+                    source: i,
+                    target: 9 + t as u32,
+                    weight: 1.0,
+                });
+            }
+        }
+    }
+    let graph = Graph::new(nodes, 9, edges);
+    graph.save(&mut project).unwrap();
+    if with_layout {
+        save_positions(&mut project, &graph, &placements).unwrap();
+    }
+}
+
+/// An X server for the test, stopped on drop.
+struct Xvfb {
+    child: Child,
+    display: String,
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_xvfb() -> Xvfb {
+    // A display number nobody uses (no lock file, no socket).
+    let n = (90..400)
+        .find(|n| {
+            !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+                && !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+        })
+        .expect("no free X display number in 90..400");
+    let child = Command::new("Xvfb")
+        .args([&format!(":{n}"), "-screen", "0", "1280x1024x24", "-nolisten", "tcp"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("cannot start Xvfb ({e}): install it (Debian/Ubuntu: apt-get install xvfb xauth xdotool)")
+        });
+    let xvfb = Xvfb {
+        child,
+        display: format!(":{n}"),
+    };
+    let socket = PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
+    let start = Instant::now();
+    while !socket.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "Xvfb :{n} did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    xvfb
+}
+
+fn xdotool(display: &str, args: &[&str]) -> String {
+    let out = Command::new("xdotool")
+        .args(args)
+        .env("DISPLAY", display)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run xdotool ({e}): install it (apt-get install xdotool)")
+        });
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+// Clicks and keys go through XTest (no --window): winit reads XInput2
+// events, which synthetic XSendEvent events do not produce.
+
+/// Lines the child prints on stdout, as they come.
+fn lines_of(stream: impl std::io::Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn wait_for_line(
+    rx: &Receiver<String>,
+    errors: &Receiver<String>,
+    prefix: &str,
+    seen: &mut Vec<String>,
+) -> String {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                seen.push(line.clone());
+                if let Some(rest) = line.strip_prefix(prefix) {
+                    return rest.to_string();
+                }
+            }
+            Err(_) => panic!(
+                "no line starting with {prefix:?}; stdout so far: {seen:#?}; stderr: {:#?}",
+                errors.try_iter().collect::<Vec<_>>()
+            ),
+        }
+    }
+}
+
+/// Centroid and pixel count of the pixels within 30 of `color` per channel.
+fn blob(img: &image::RgbaImage, color: [u8; 3]) -> Option<(f64, f64, usize)> {
+    let (mut sx, mut sy, mut n) = (0f64, 0f64, 0usize);
+    for (x, y, p) in img.enumerate_pixels() {
+        if (0..3).all(|c| p.0[c].abs_diff(color[c]) <= 30) {
+            sx += f64::from(x) + 0.5;
+            sy += f64::from(y) + 0.5;
+            n += 1;
+        }
+    }
+    (n > 0).then(|| (sx / n as f64, sy / n as f64, n))
+}
+
+#[test]
+fn the_window_draws_zooms_on_the_wheel_pans_on_a_drag_and_quits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("study");
+    make_project(&dir, true);
+    let x = start_xvfb();
+    let runtime = tmp.path().join("xdg");
+    std::fs::create_dir_all(&runtime).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tagscape"))
+        .arg("view")
+        .arg(&dir)
+        .env("DISPLAY", &x.display)
+        .env_remove("WAYLAND_DISPLAY")
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = lines_of(child.stdout.take().unwrap());
+    let stderr = lines_of(child.stderr.take().unwrap());
+    let mut seen = Vec::new();
+
+    // The window appears, titled with the adapter's name.
+    let start = Instant::now();
+    let wid = loop {
+        let found = xdotool(
+            &x.display,
+            &["search", "--onlyvisible", "--name", "tagscape"],
+        );
+        if let Some(w) = found.lines().next() {
+            break w.to_string();
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            let err: Vec<String> = stderr.try_iter().collect();
+            panic!("the viewer exited with {status} before showing a window: {err:#?}");
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "no viewer window"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let title = xdotool(&x.display, &["getwindowname", &wid]);
+    assert!(title.starts_with("tagscape"), "{title}");
+    assert!(
+        title.contains(" — ") && title.len() > "tagscape — ".len() + dir.to_string_lossy().len(),
+        "the title names the adapter: {title}"
+    );
+    xdotool(&x.display, &["windowfocus", "--sync", &wid]);
+    // Give the first frames and the thumbnails a moment.
+    std::thread::sleep(Duration::from_secs(2));
+
+    let shoot = |seen: &mut Vec<String>| -> image::RgbaImage {
+        xdotool(&x.display, &["key", "shift+s"]);
+        let path = wait_for_line(&stdout, &stderr, "screenshot saved to ", seen);
+        // Kept for looking at (target/tmp/viewer-tests/).
+        let keep = Path::new(env!("CARGO_TARGET_TMPDIR")).join("viewer-tests");
+        std::fs::create_dir_all(&keep).unwrap();
+        let name = Path::new(&path).file_name().unwrap().to_owned();
+        std::fs::copy(&path, keep.join(name)).unwrap();
+        image::open(&path).unwrap().into_rgba8()
+    };
+    let before = shoot(&mut seen);
+    // Not blank: the nine colours are on the white map.
+    let white = before
+        .pixels()
+        .filter(|p| p.0[..3].iter().all(|&c| c >= 250))
+        .count();
+    let total = before.pixels().count();
+    assert!(
+        white > total / 4 && white < total,
+        "{white} of {total} white"
+    );
+    let blobs_before: Vec<_> = COLORS.iter().map(|c| blob(&before, *c)).collect();
+    assert!(
+        blobs_before.iter().filter(|b| b.is_some()).count() >= 6,
+        "most images are visible: {blobs_before:?}"
+    );
+
+    // Two wheel clicks up at (700, 400): winit reports each X button click
+    // as two wheel steps (press and release), so 4 steps of 1.2 = 2.0736×
+    // about the pointer.
+    xdotool(&x.display, &["mousemove", "--window", &wid, "700", "400"]);
+    std::thread::sleep(Duration::from_millis(300));
+    xdotool(&x.display, &["click", "4"]);
+    xdotool(&x.display, &["click", "4"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let zoomed = shoot(&mut seen);
+    let factor = 1.2f64.powi(4);
+    let (px, py) = (700.0, 400.0);
+    let mut checked = 0;
+    for (i, c) in COLORS.iter().enumerate() {
+        let (Some(a), Some(b)) = (blobs_before[i], blob(&zoomed, *c)) else {
+            continue;
+        };
+        // Only images wholly on screen in both frames (area grows by factor²).
+        let area_ratio = b.2 as f64 / a.2 as f64;
+        if (area_ratio / (factor * factor) - 1.0).abs() > 0.15 {
+            continue;
+        }
+        let ex = px + (a.0 - px) * factor;
+        let ey = py + (a.1 - py) * factor;
+        assert!(
+            (b.0 - ex).abs() < 3.0 && (b.1 - ey).abs() < 3.0,
+            "image {i}: at ({:.1}, {:.1}) after the zoom, expected ({ex:.1}, {ey:.1})",
+            b.0,
+            b.1
+        );
+        checked += 1;
+    }
+    assert!(
+        checked >= 1,
+        "no image stayed wholly visible through the zoom"
+    );
+    let changed = before
+        .pixels()
+        .zip(zoomed.pixels())
+        .filter(|(a, b)| (0..3).any(|c| a.0[c].abs_diff(b.0[c]) > 40))
+        .count();
+    assert!(
+        changed > total / 50,
+        "only {changed} pixels changed after the zoom"
+    );
+
+    // Drag with the left button by (+60, +40): the map follows the pointer.
+    xdotool(&x.display, &["mousemove", "--window", &wid, "700", "400"]);
+    xdotool(&x.display, &["mousedown", "1"]);
+    for step in 1..=4 {
+        let (dx, dy) = (15 * step, 10 * step);
+        xdotool(
+            &x.display,
+            &[
+                "mousemove",
+                "--window",
+                &wid,
+                &(700 + dx).to_string(),
+                &(400 + dy).to_string(),
+            ],
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    xdotool(&x.display, &["mouseup", "1"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let dragged = shoot(&mut seen);
+    let mut moved = 0;
+    for (i, c) in COLORS.iter().enumerate() {
+        let (Some(a), Some(b)) = (blob(&zoomed, *c), blob(&dragged, *c)) else {
+            continue;
+        };
+        if (b.2 as f64 / a.2 as f64 - 1.0).abs() > 0.05 {
+            continue; // partly off screen in one of the frames
+        }
+        assert!(
+            (b.0 - a.0 - 60.0).abs() < 2.0 && (b.1 - a.1 - 40.0).abs() < 2.0,
+            "image {i} moved by ({:.1}, {:.1}), not (60, 40)",
+            b.0 - a.0,
+            b.1 - a.1
+        );
+        moved += 1;
+    }
+    assert!(
+        moved >= 1,
+        "no image stayed wholly visible through the drag"
+    );
+
+    // Ctrl+Q quits with the frame summary.
+    xdotool(&x.display, &["key", "ctrl+q"]);
+    let summary = wait_for_line(&stdout, &stderr, "view: ", &mut seen);
+    let frames: u64 = summary
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{summary}"));
+    assert!(frames >= 4, "{summary}");
+    let status = child.wait().unwrap();
+    assert!(
+        status.success(),
+        "{status}: {:#?}",
+        stderr.try_iter().collect::<Vec<_>>()
+    );
+    eprintln!("{summary}");
+}
+
+#[test]
+fn without_a_display_the_map_is_written_as_a_png() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("study");
+    make_project(&dir, true);
+    let out = Command::new(env!("CARGO_BIN_EXE_tagscape"))
+        .arg("view")
+        .arg(&dir)
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("WAYLAND_SOCKET")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let png = dir.join("map.png");
+    assert!(
+        stderr.contains("no display") && stderr.contains(&png.display().to_string()),
+        "{stderr}"
+    );
+    let img = image::open(&png).unwrap().into_rgba8();
+    assert_eq!(img.width(), 2000);
+    // The nine images are drawn (their colours are present).
+    for c in COLORS {
+        assert!(blob(&img, c).is_some(), "{c:?} missing");
+    }
+
+    // No layout and no display: the message says how to make one.
+    let dir2 = tmp.path().join("unlaid");
+    make_project(&dir2, false);
+    let out = Command::new(env!("CARGO_BIN_EXE_tagscape"))
+        .arg("view")
+        .arg(&dir2)
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("WAYLAND_SOCKET")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains(&format!("tagscape layout {}", dir2.display())),
+        "{stderr}"
+    );
+}
