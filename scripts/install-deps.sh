@@ -6,7 +6,12 @@ set -euo pipefail
 # libxml2-utils: xmllint validates GEXF exports in the tests.
 # mesa-vulkan-drivers: lavapipe, the software Vulkan driver wgpu uses without a GPU.
 # xvfb, xauth, xdotool: a virtual display for the viewer's tests.
-packages=(libxml2-utils mesa-vulkan-drivers xvfb xauth xdotool)
+# libturbojpeg0-dev: libjpeg-turbo's TurboJPEG library (found with pkg-config,
+#   linked by the turbojpeg crate) for fast DCT-scaled JPEG thumbnailing.
+# pkg-config: how the turbojpeg crate's build finds that library.
+# fonts-dejavu-core: a system font covering Latin, Greek and Cyrillic for the
+#   cluster labels (found through fontdb; without any font labels are skipped).
+packages=(libxml2-utils mesa-vulkan-drivers xvfb xauth xdotool libturbojpeg0-dev pkg-config fonts-dejavu-core)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then

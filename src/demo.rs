@@ -30,6 +30,23 @@ pub fn extract_sample(dest: &Path) -> Result<Sample> {
     })
 }
 
+/// Creates the demo project with the layout settings that suit the sample
+/// (kept if the user changed them since): strong gravity holds the few
+/// small components that share no tag with the rest next to the map.
+pub fn prepare_project(dir: &Path) -> Result<()> {
+    let project = crate::project::Project::init(dir)?;
+    if project
+        .setting::<crate::layout::LayoutSettings>("layout")?
+        .is_none()
+    {
+        let mut settings = crate::layout::LayoutSettings::default();
+        settings.fa2.strong_gravity_mode = true;
+        settings.fa2.gravity = 0.5;
+        project.set_setting("layout", &settings)?;
+    }
+    Ok(())
+}
+
 fn write_dir(dir: &Dir<'_>, dest: &Path) -> Result<()> {
     for file in dir.files() {
         let path = dest.join(file.path());

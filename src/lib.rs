@@ -16,6 +16,7 @@ pub mod fetch;
 pub mod gpu;
 pub mod graph;
 pub mod layout;
+pub mod pipeline;
 pub mod project;
 pub mod render;
 pub mod tagging;

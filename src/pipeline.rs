@@ -10,7 +10,7 @@ use anyhow::Result;
 use crate::export::{ExportFormat, ExportOptions};
 use crate::fetch::FetchOptions;
 use crate::graph::{GraphSettings, build_graph};
-use crate::layout::LayoutOptions;
+use crate::layout::BackendKind;
 use crate::project::{Access, Project};
 use crate::tagging::{ImportOptions, TagFormat};
 use crate::ui;
@@ -22,7 +22,9 @@ pub struct PipelineOptions {
     pub column: Option<String>,
     pub tags: Option<PathBuf>,
     pub fetch: FetchOptions,
-    pub layout: LayoutOptions,
+    /// ForceAtlas2 iterations; the project's saved setting (or 500) when `None`.
+    pub iterations: Option<u32>,
+    pub backend: Option<BackendKind>,
 }
 
 /// Where the pipeline left its results.
@@ -33,12 +35,23 @@ pub struct PipelineOutcome {
 
 pub fn run_pipeline(opts: &PipelineOptions) -> Result<PipelineOutcome> {
     let mut project = Project::init(&opts.project)?;
-    ui::summary(crate::collect::add_inputs(&mut project, &opts.inputs, opts.column.as_deref())?);
+    ui::summary(crate::collect::add_inputs(
+        &mut project,
+        &opts.inputs,
+        opts.column.as_deref(),
+    )?);
     ui::summary(crate::fetch::fetch_images(&mut project, &opts.fetch)?);
     if let Some(tags) = &opts.tags {
-        ui::summary(crate::tagging::import_tags(&mut project, tags, TagFormat::Auto, &ImportOptions::default())?);
+        ui::summary(crate::tagging::import_tags(
+            &mut project,
+            tags,
+            TagFormat::Auto,
+            &ImportOptions::default(),
+        )?);
     }
-    let tagged: i64 = project.conn().query_row("SELECT count(*) FROM tags", [], |r| r.get(0))?;
+    let tagged: i64 = project
+        .conn()
+        .query_row("SELECT count(*) FROM tags", [], |r| r.get(0))?;
     if tagged == 0 {
         ui::summary(format_args!(
             "no tags in {} yet: import a tag table with `tagscape import-tags {} FILE`, then run again",
@@ -53,10 +66,26 @@ pub fn run_pipeline(opts: &PipelineOptions) -> Result<PipelineOutcome> {
     graph.save(&mut project)?;
     project.set_setting("graph", &settings)?;
     ui::summary(summary);
-    ui::summary(crate::layout::run_layout(&mut project, &opts.layout)?);
+    let mut layout = crate::layout::saved_settings(&project, graph.node_count())?;
+    if let Some(iterations) = opts.iterations {
+        layout.iterations = iterations;
+    }
+    ui::summary(crate::layout::run_layout(
+        &mut project,
+        &layout,
+        opts.backend,
+        false,
+    )?);
+    // Clusters after the layout, so they get hulls; the project's last
+    // `tagscape cluster` settings (and the user's annotations) are kept.
+    let cluster_settings: crate::cluster::ClusterSettings =
+        project.setting("cluster")?.unwrap_or_default();
+    ui::summary(crate::cluster::run_in(&mut project, &cluster_settings)?);
     drop(project);
     let exports = write_exports(&opts.project)?;
-    Ok(PipelineOutcome { exports: Some(exports) })
+    Ok(PipelineOutcome {
+        exports: Some(exports),
+    })
 }
 
 /// Writes the Gephi files and the positions table into `PROJECT/exports/`.

@@ -432,7 +432,7 @@ fn layout_command_writes_positions_for_every_node_and_resumes() {
             "layout",
             proj.to_str().unwrap(),
             "--theta",
-            "-1",
+            "0",
             "--backend",
             "cpu",
         ])

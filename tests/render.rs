@@ -110,8 +110,11 @@ fn check(rgba: &[u8], width: u32, height: u32, e: &Expect, label: &str) {
     }
 }
 
-/// Four solid-colour images: (position, size, pixel width, height, colour).
-const FOUR: [([f32; 2], f32, u32, u32, [u8; 3]); 4] = [
+/// A solid-colour test image: (position, size, pixel width, height, colour).
+type SolidImage = ([f32; 2], f32, u32, u32, [u8; 3]);
+
+/// Four solid-colour images.
+const FOUR: [SolidImage; 4] = [
     ([-50.0, 30.0], 10.0, 100, 100, [230, 20, 20]), // red square
     ([40.0, 20.0], 10.0, 200, 100, [20, 200, 40]),  // green, twice as wide as tall
     ([-30.0, -40.0], 8.0, 100, 100, [30, 40, 220]), // blue square

@@ -958,11 +958,3 @@ fn openai_compatible_falls_back_parses_loosely_and_retries_truncation() {
     );
     fx.assert_secret_absent(OPENAI_KEY);
 }
-
-#[test]
-fn clip_is_not_built_yet() {
-    let fx = Fixture::new(1);
-    let out = fx.tag(&["--with", "clip"], &[]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out).1.contains("not built yet"));
-}

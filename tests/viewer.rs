@@ -439,3 +439,83 @@ fn without_a_display_the_map_is_written_as_a_png() {
         "{stderr}"
     );
 }
+
+#[test]
+fn live_layout_changes_reach_the_gpu_forces() {
+    use std::sync::Arc;
+    use tagscape::gpu::GpuContext;
+    use tagscape::layout::gpu::GpuFa2;
+    use tagscape::layout::{ForceAtlas2Settings, LayoutInput, random_positions};
+    use tagscape::viewer::live_layout::masked_attraction;
+
+    // Six images, three tags, each image on two tags.
+    let node = |kind, id: String| Node {
+        label: id.clone(),
+        id,
+        kind,
+        image_id: None,
+        frequency: 1,
+    };
+    let mut nodes: Vec<Node> = (0..6)
+        .map(|i| node(NodeKind::Image, format!("i{i}")))
+        .collect();
+    nodes.extend((0..3).map(|t| node(NodeKind::Tag, format!("t{t}"))));
+    let edges = (0..6u32)
+        .flat_map(|i| {
+            [(i % 3), ((i + 1) % 3)].map(|t| Edge {
+                source: i,
+                target: 6 + t,
+                weight: 1.0 + i as f32,
+            })
+        })
+        .collect();
+    let graph = Graph::new(nodes, 6, edges);
+    let start = random_positions(9, 3);
+    let ctx = Arc::new(GpuContext::new_headless().unwrap_or_else(|e| {
+        panic!("{e:#} (needs a Vulkan driver: apt-get install mesa-vulkan-drivers)")
+    }));
+    let before = ForceAtlas2Settings {
+        barnes_hut_optimize: false,
+        ..ForceAtlas2Settings::for_graph(9)
+    };
+    let after = ForceAtlas2Settings {
+        scaling_ratio: 7.0,
+        gravity: 3.0,
+        lin_log_mode: true,
+        ..before.clone()
+    };
+    let (input, _) = LayoutInput::new(&graph, vec![1.0; 9], &before);
+    let mut hidden = vec![false; 9];
+    hidden[7] = true;
+    let masked = masked_attraction(&input.attraction, &graph.offsets, &graph.adjacency, &hidden);
+
+    // Updated in place, as the viewer does ...
+    let mut live = GpuFa2::new(ctx.clone(), &input, &before, &start).unwrap();
+    let original = live.total_forces().unwrap();
+    live.set_settings(&after);
+    live.set_attraction(&masked).unwrap();
+    let updated = live.total_forces().unwrap();
+    // ... equals a backend built from scratch with the new settings and weights.
+    let fresh_input = LayoutInput {
+        attraction: masked.clone(),
+        ..input.clone()
+    };
+    let mut fresh = GpuFa2::new(ctx, &fresh_input, &after, &start).unwrap();
+    let expected = fresh.total_forces().unwrap();
+    for (i, (u, e)) in updated.iter().zip(&expected).enumerate() {
+        let scale = e[0].abs().max(e[1].abs()).max(1.0);
+        assert!(
+            (u[0] - e[0]).abs() <= 1e-4 * scale && (u[1] - e[1]).abs() <= 1e-4 * scale,
+            "node {i}: {u:?} vs {e:?}"
+        );
+    }
+    assert!(
+        original
+            .iter()
+            .zip(&updated)
+            .any(|(a, b)| (a[0] - b[0]).abs() > 1e-3),
+        "the update changed nothing"
+    );
+    // A coefficient list of the wrong length is refused.
+    assert!(live.set_attraction(&masked[..masked.len() - 4]).is_err());
+}

@@ -1,6 +1,7 @@
 //! `tagscape cluster`: detect, label and outline the clusters; with a
 //! subcommand, annotate them (each change saved in the project at once).
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
@@ -50,23 +51,35 @@ pub struct Args {
 #[derive(clap::Subcommand, Debug)]
 pub enum Action {
     /// List the clusters: id, size, name, top tags, hull.
+    #[command(after_help = "Example:\n  tagscape cluster study list")]
     List,
     /// Name a cluster (an empty NAME goes back to the automatic one).
+    #[command(after_help = "Example:\n  tagscape cluster study rename 3 \"Protest signs\"")]
     Rename { id: i64, name: String },
     /// Write a caption for a cluster (empty: remove it).
+    #[command(
+        after_help = "Example:\n  tagscape cluster study caption 3 \"Hand-made signs, mostly March 2024\""
+    )]
     Caption { id: i64, text: String },
     /// Colour a cluster, #rrggbb (or `auto` for the palette's).
+    #[command(after_help = "Example:\n  tagscape cluster study color 3 \"#e15759\"")]
     Color { id: i64, color: String },
     /// Hide a cluster's hull and label.
+    #[command(after_help = "Example:\n  tagscape cluster study hide 9")]
     Hide { id: i64 },
     /// Show a hidden cluster again.
+    #[command(after_help = "Example:\n  tagscape cluster study show 9")]
     Show { id: i64 },
     /// Merge clusters into the one with the lowest id.
+    #[command(after_help = "Example:\n  tagscape cluster study merge 4 7 12")]
     Merge {
         #[arg(required = true, num_args = 2..)]
         ids: Vec<i64>,
     },
     /// Move images (by URL, as in nodes.csv's Id) into a new cluster.
+    #[command(
+        after_help = "Example:\n  tagscape cluster study lasso --name Memes --from memes.txt"
+    )]
     Lasso {
         /// Name of the new cluster.
         #[arg(long)]
@@ -190,6 +203,8 @@ fn list(project: &Project) -> Result<()> {
             project.dir().display()
         );
     }
+    // Written by hand, not println!, so `| head` ends the listing quietly.
+    let mut out = std::io::stdout().lock();
     for c in &clusters {
         let top: Vec<String> = c
             .labels
@@ -197,7 +212,8 @@ fn list(project: &Project) -> Result<()> {
             .take(5)
             .map(|t| format!("{} ({:.2})", t.tag, t.score))
             .collect();
-        println!(
+        let line = writeln!(
+            out,
             "{:>4}  {:>6} images  {}{}  [{}]{}",
             c.id,
             c.size,
@@ -208,6 +224,12 @@ fn list(project: &Project) -> Result<()> {
                 .map(|o| format!("  {o} outside hull"))
                 .unwrap_or_default()
         );
+        if let Err(e) = line {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                return Ok(());
+            }
+            return Err(e).context("writing the cluster list");
+        }
     }
     ui::summary(format_args!("{} clusters", clusters.len()));
     Ok(())

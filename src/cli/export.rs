@@ -6,14 +6,15 @@ use crate::project::{Access, Project};
 /// Write the network (and its layout) for Gephi and other tools.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  tagscape export study --format gephi-csv --out gephi/\n  tagscape export study --format gexf --out study.gexf\n  tagscape export study --format png --out map.png --width 4000\n  tagscape export study --format duplicates --out duplicates.csv"
+    after_help = "Example:\n  tagscape export study --format gephi-csv --out gephi/\n  tagscape export study --format gexf --out study.gexf\n  tagscape export study --format png --out map.png --width 4000\n  tagscape export study --format png --out clusters.png --width 4000 --hulls --labels\n  tagscape export study --format duplicates --out duplicates.csv\n  tagscape export study --format clusters --out clusters.csv"
 )]
 pub struct Args {
     /// The project directory.
     pub dir: PathBuf,
     /// gexf and gephi-csv open in Gephi; graphml for other tools; positions
     /// is the layout as CSV; png is the map as a picture (svg, dzi and video
-    /// come later); duplicates lists the groups of near-identical images.
+    /// come later); duplicates lists the groups of near-identical images;
+    /// clusters lists the clusters with their tags and hulls.
     #[arg(long, value_enum)]
     pub format: ExportFormat,
     /// Output file; a folder for gephi-csv (nodes.csv and edges.csv).
@@ -29,6 +30,14 @@ pub struct Args {
     /// the default validates against the official schema).
     #[arg(long)]
     pub gephi_compat: bool,
+    /// PNG: draw each cluster's hull, a translucent shape in its colour
+    /// (run `tagscape cluster` first).
+    #[arg(long)]
+    pub hulls: bool,
+    /// PNG: draw the cluster names, larger for larger clusters, never
+    /// overlapping (run `tagscape cluster` first).
+    #[arg(long)]
+    pub labels: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -48,16 +57,30 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             args.format
         );
     }
+    if (args.hulls || args.labels) && args.format != ExportFormat::Png {
+        tracing::warn!(
+            "--hulls/--labels apply to --format png only; ignored for --format {}",
+            args.format
+        );
+    }
     let opts = ExportOptions {
         gephi_compat: args.gephi_compat,
         width: args.width,
         height: args.height,
+        hulls: args.hulls,
+        labels: args.labels,
     };
     let project = Project::open(&args.dir, Access::Read)?;
     if args.format == ExportFormat::Duplicates {
         // Not the network: its own summary.
         let report = crate::export::duplicates::write(&project, &args.out)?;
         crate::ui::summary(format_args!("wrote {}: {report}", args.out.display()));
+        return Ok(());
+    }
+    if args.format == ExportFormat::Clusters {
+        // Not the network: its own summary.
+        let n = crate::export::clusters::write(&project, &args.out)?;
+        crate::ui::summary(format_args!("wrote {}: {n} clusters", args.out.display()));
         return Ok(());
     }
     let report = export(&project, args.format, &args.out, &opts)?;

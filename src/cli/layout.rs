@@ -2,17 +2,11 @@
 //! saved to the project (and so to every export).
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
 use crate::graph::Graph;
-use crate::layout::{
-    BackendKind, ForceAtlas2Settings, LayoutInput, LayoutSettings, Placement, SizeBy,
-    gpu_available, load_positions, new_backend, node_sizes, random_positions, save_positions,
-};
+use crate::layout::{BackendKind, LayoutSettings, SizeBy, run_layout, saved_settings};
 use crate::project::{Access, Project};
 use crate::ui;
 
@@ -93,15 +87,7 @@ pub struct Args {
 }
 
 /// Saved settings (or Gephi's defaults for this graph) overridden by the flags given.
-fn resolve_settings(
-    args: &Args,
-    saved: Option<LayoutSettings>,
-    nodes: usize,
-) -> Result<LayoutSettings> {
-    let mut s = saved.unwrap_or_else(|| LayoutSettings {
-        fa2: ForceAtlas2Settings::for_graph(nodes),
-        ..Default::default()
-    });
+fn resolve_settings(args: &Args, mut s: LayoutSettings) -> Result<LayoutSettings> {
     let f = &mut s.fa2;
     macro_rules! set {
         ($field:expr, $value:expr) => {
@@ -170,153 +156,15 @@ fn resolve_settings(
     Ok(s)
 }
 
-/// `--backend` given, or gpu when an adapter exists, else cpu with a notice.
-fn choose_backend(asked: Option<BackendKind>) -> Result<BackendKind> {
-    match asked {
-        Some(BackendKind::Cpu) => Ok(BackendKind::Cpu),
-        Some(BackendKind::Gpu) => {
-            if gpu_available() {
-                Ok(BackendKind::Gpu)
-            } else {
-                bail!(
-                    "no GPU adapter found for --backend gpu: use --backend cpu, or install a Vulkan driver (e.g. mesa-vulkan-drivers)"
-                )
-            }
-        }
-        None if gpu_available() => Ok(BackendKind::Gpu),
-        None => {
-            tracing::warn!("no GPU adapter found: laying out on the CPU (--backend cpu)");
-            Ok(BackendKind::Cpu)
-        }
-    }
-}
-
-/// Start positions: saved ones with `--continue` (non-finite ones replaced),
-/// else random from the seed.
-fn start_positions(
-    project: &Project,
-    graph: &Graph,
-    resume: bool,
-    seed: u64,
-) -> Result<Vec<[f32; 2]>> {
-    let random = random_positions(graph.node_count(), seed);
-    if !resume {
-        return Ok(random);
-    }
-    let Some(saved) = load_positions(project, graph)? else {
-        bail!(
-            "{} has no saved layout for every node of the graph: run `tagscape layout {}` without --continue first",
-            project.dir().display(),
-            project.dir().display()
-        );
-    };
-    let mut replaced = 0usize;
-    let start = saved
-        .iter()
-        .zip(random)
-        .map(|(p, r)| {
-            if p.x.is_finite() && p.y.is_finite() {
-                [p.x, p.y]
-            } else {
-                replaced += 1;
-                r
-            }
-        })
-        .collect();
-    if replaced > 0 {
-        tracing::warn!(
-            "{replaced} saved positions were not finite numbers; those nodes start at random positions"
-        );
-    }
-    Ok(start)
-}
-
 pub fn run(args: Args) -> Result<()> {
     let mut project = Project::open(&args.dir, Access::Write)?;
-    let graph = Graph::load(&project)?;
-    let n = graph.node_count();
-    let saved: Option<LayoutSettings> = project.setting("layout")?;
-    let settings = resolve_settings(&args, saved, n)?;
-    let kind = choose_backend(args.backend)?;
-    let sizes = node_sizes(&graph, &settings.size);
-    let (input, bad) = LayoutInput::new(&graph, sizes.clone(), &settings.fa2);
-    if bad > 0 {
-        tracing::warn!(
-            "{bad} edges have a negative or non-numeric weight; they do not attract (weight 0)"
-        );
-    }
-    let start = start_positions(&project, &graph, args.resume, settings.seed)?;
-    project
-        .set_setting("layout", &settings)
-        .context("saving the layout settings")?;
-
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = stop.clone();
-        // Only one handler per process; if one exists, Ctrl-C ends the
-        // process as usual (the last saved layout is kept).
-        if let Err(e) = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst)) {
-            tracing::debug!("no Ctrl-C handler: {e}");
-        }
-    }
-
-    let mut backend = new_backend(kind, &input, &settings.fa2, start)?;
-    let bar = ui::progress(u64::from(settings.iterations), "layout");
-    let started = Instant::now();
-    let mut done = 0u32;
-    let mut swing_per_node = f64::NAN;
-    let mut converged = false;
-    while done < settings.iterations {
-        if stop.load(Ordering::SeqCst) {
-            break;
-        }
-        let stats = backend.step()?;
-        done += 1;
-        swing_per_node = f64::from(stats.swing) / n.max(1) as f64;
-        bar.set_position(u64::from(done));
-        bar.set_message(format!("swing/node {swing_per_node:.3}"));
-        if settings.until_converged && swing_per_node < f64::from(settings.convergence_swing) {
-            converged = true;
-            break;
-        }
-    }
-    let elapsed = started.elapsed();
-    bar.finish_and_clear();
-    let positions = backend.positions()?;
-    if let Some(i) = positions
-        .iter()
-        .position(|p| !(p[0].is_finite() && p[1].is_finite()))
-    {
-        bail!(
-            "internal error: the {} layout produced a non-finite position for node {} ({}); nothing was saved — please report it, and try --backend cpu",
-            backend.name(),
-            i,
-            graph.nodes[i].id
-        );
-    }
-    let placements: Vec<Placement> = positions
-        .iter()
-        .zip(&sizes)
-        .map(|(p, &size)| Placement {
-            x: p[0],
-            y: p[1],
-            size,
-        })
-        .collect();
-    save_positions(&mut project, &graph, &placements)?;
-    let how = if stop.load(Ordering::SeqCst) {
-        " (interrupted; last positions saved, resume with --continue)"
-    } else if converged {
-        " (converged)"
-    } else {
-        ""
-    };
-    ui::summary(format_args!(
-        "layout: {done} iterations{how} in {:.1} s ({:.2} ms/iteration, {} backend), final swing/node {swing_per_node:.4}, {n} nodes saved to {}",
-        elapsed.as_secs_f64(),
-        elapsed.as_secs_f64() * 1e3 / f64::from(done.max(1)),
-        backend.name(),
-        args.dir.display()
-    ));
+    let nodes = Graph::load(&project)?.node_count();
+    let settings = resolve_settings(&args, saved_settings(&project, nodes)?)?;
+    ui::summary(run_layout(
+        &mut project,
+        &settings,
+        args.backend,
+        args.resume,
+    )?);
     Ok(())
 }

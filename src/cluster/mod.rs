@@ -111,6 +111,13 @@ impl fmt::Display for ClusterReport {
             },
             self.modularity
         )?;
+        if (self.stored_modularity - self.modularity).abs() > 5e-4 {
+            write!(
+                f,
+                " ({:.3} as stored, after folding small clusters and replaying merges and lassos)",
+                self.stored_modularity
+            )?;
+        }
         if self.edges == 0 {
             f.write_str("; the graph has no edges, every image is alone")?;
         }

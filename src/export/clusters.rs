@@ -29,7 +29,7 @@ const HEADER: [&str; 12] = [
 ];
 
 /// Writes the clusters CSV; returns how many clusters it lists.
-pub(super) fn write(project: &Project, out: &Path) -> Result<usize> {
+pub fn write(project: &Project, out: &Path) -> Result<usize> {
     let clusters = load_clusters(project)?;
     if clusters.is_empty() {
         bail!(

@@ -54,7 +54,7 @@ fn write_to(w: &mut impl Write, data: &ExportData) -> Result<()> {
         writeln!(
             w,
             r#"      <data key="label">{}</data>"#,
-            escape(&data.label(i))
+            escape(data.label(i))
         )?;
         writeln!(w, r#"      <data key="type">{}</data>"#, node.kind.as_str())?;
         if let Some(thumb) = data.thumbnail(i) {

@@ -7,7 +7,7 @@
 //! thumbnail and colour) and writes through `AtomicFile`, so a failed export
 //! never leaves a half-written file at `--out`.
 
-mod clusters;
+pub mod clusters;
 pub mod duplicates;
 mod gephi_csv;
 mod gexf;
@@ -106,6 +106,10 @@ pub struct ExportOptions {
     /// (derived from the layout's shape when not given).
     pub width: Option<u32>,
     pub height: Option<u32>,
+    /// PNG: draw the clusters' hulls and their labels (`tagscape cluster`
+    /// must have run).
+    pub hulls: bool,
+    pub labels: bool,
 }
 
 /// What an export wrote; its `Display` is the command's summary line.
@@ -194,7 +198,14 @@ pub fn export(
             vec![out.to_path_buf()]
         }
         ExportFormat::Png => {
-            let drawn = png::write(project, out, opts.width, opts.height)?;
+            let drawn = png::write(
+                project,
+                out,
+                opts.width,
+                opts.height,
+                opts.hulls,
+                opts.labels,
+            )?;
             tracing::info!(
                 "drew {}×{} px: {} images, {} as grey placeholders (no thumbnail)",
                 drawn.width,
@@ -365,8 +376,16 @@ impl AtomicFile {
         };
         std::fs::create_dir_all(&parent)
             .with_context(|| format!("cannot create the folder {}", parent.display()))?;
-        let tmp = tempfile::Builder::new()
-            .prefix(".tagscape-export-")
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".tagscape-export-");
+        // Exports are for sharing: readable by others as any new file would
+        // be (tempfile's default is owner-only).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o644));
+        }
+        let tmp = builder
             .tempfile_in(&parent)
             .with_context(|| format!("cannot write in {}", parent.display()))?;
         Ok(AtomicFile {

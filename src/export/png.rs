@@ -12,7 +12,8 @@ use glam::Vec2;
 use crate::gpu::GpuContext;
 use crate::project::Project;
 use crate::render::{
-    AtlasConfig, Camera, FrameOptions, OFFSCREEN_FORMAT, OffscreenTarget, Renderer, Scene,
+    AtlasConfig, Camera, ClusterOverlay, FrameOptions, OFFSCREEN_FORMAT, OffscreenTarget, Renderer,
+    Scene,
 };
 
 use super::AtomicFile;
@@ -23,6 +24,14 @@ const MARGIN: f32 = 0.03;
 const BAND_BYTES: u64 = 64 << 20;
 /// How long one band may wait for its thumbnails before drawing coarser ones.
 const BAND_WAIT: Duration = Duration::from_secs(600);
+/// Picture width at which labels and outlines have their on-screen size;
+/// wider pictures scale them up so they read the same on the printed map.
+const OVERLAY_REFERENCE_WIDTH: f32 = 1600.0;
+
+/// The overlay scale for a picture `width` pixels wide (never below 1).
+pub fn overlay_scale(width: u32) -> f32 {
+    (width as f32 / OVERLAY_REFERENCE_WIDTH).max(1.0)
+}
 
 /// What was drawn.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,6 +57,8 @@ pub fn write(
     out: &Path,
     width: Option<u32>,
     height: Option<u32>,
+    hulls: bool,
+    labels: bool,
 ) -> Result<PngSummary> {
     let Some(width) = width else {
         bail!(
@@ -88,6 +99,27 @@ pub fn write(
         scene,
         &AtlasConfig::with_total_budget(1 << 30),
     );
+    if hulls || labels {
+        let clusters = crate::cluster::load_clusters(project)?;
+        if clusters.is_empty() {
+            tracing::warn!(
+                "--hulls/--labels: project {} has no clusters yet, so none are drawn: run `tagscape cluster {}` first",
+                project.dir().display(),
+                project.dir().display()
+            );
+        } else {
+            renderer.set_cluster_overlay(
+                &clusters,
+                &ClusterOverlay {
+                    hulls,
+                    labels,
+                    scale: overlay_scale(width),
+                    // Bands are parts of the picture: labels are placed once for all of it.
+                    placement_view: Some(camera),
+                },
+            );
+        }
+    }
     let opts = FrameOptions {
         background: 0xFFFFFF,
         show_images: true,
@@ -148,5 +180,12 @@ mod tests {
         // 1000 px wide, margin 30 px: zoom = 940 / 200 = 4.7; height = 100·4.7 + 60 = 530.
         assert_eq!(derived_height(Vec2::new(200.0, 100.0), 1000), 530);
         assert_eq!(derived_height(Vec2::new(200.0, 0.0), 1000), 60);
+    }
+
+    #[test]
+    fn overlay_grows_only_for_pictures_wider_than_a_screen() {
+        assert_eq!(overlay_scale(800), 1.0);
+        assert_eq!(overlay_scale(1600), 1.0);
+        assert_eq!(overlay_scale(4800), 3.0);
     }
 }

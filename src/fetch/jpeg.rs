@@ -17,10 +17,15 @@ pub struct Header {
 }
 
 /// The header of a JPEG that libjpeg-turbo can decode to RGB: `None` for
-/// CMYK and YCCK (Adobe) JPEGs and for anything it cannot parse.
+/// CMYK and YCCK (Adobe) JPEGs and for anything it cannot parse, including
+/// data that ends before a frame header (which it reports as a 0×0 image,
+/// as for a tables-only stream).
 pub fn read_header(bytes: &[u8]) -> Option<Header> {
     let header = Decompressor::new().ok()?.read_header(bytes).ok()?;
-    if matches!(header.colorspace, Colorspace::CMYK | Colorspace::YCCK) {
+    if matches!(header.colorspace, Colorspace::CMYK | Colorspace::YCCK)
+        || header.width == 0
+        || header.height == 0
+    {
         return None;
     }
     Some(Header {
@@ -224,6 +229,8 @@ mod tests {
         // Damaged data is an error, not a panic: cut inside the scan.
         assert!(decode_scaled(&jpeg[..jpeg.len() / 2], header, 4).is_none());
         assert!(read_header(b"\xFF\xD8\xFF\xE0 not a jpeg").is_none());
+        assert!(read_header(b"\xFF\xD8").is_none());
+        assert!(read_header(b"GIF89a").is_none());
         assert!(encode_rgb(&rgb[1..], w, h, 90).is_err());
     }
 }

@@ -216,6 +216,18 @@ fn decode_full(bytes: &[u8], format: Format, limits: &DecodeLimits) -> Result<De
     let mut decoder = reader.into_decoder().map_err(decode_failure)?;
     let (w, h) = decoder.dimensions();
     check_dimensions(w, h, limits)?;
+    // Not every `image` decoder enforces `max_alloc` (the JPEG one does not):
+    // the decoded buffer is checked here, from the header, for all of them.
+    if decoder.total_bytes() > limits.max_alloc {
+        return Err(Failure::new(
+            "too_many_pixels",
+            format!(
+                "decoding the {w}×{h} image would take {} MB, more than the {} MB allowed",
+                decoder.total_bytes() >> 20,
+                limits.max_alloc >> 20
+            ),
+        ));
+    }
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let mut pixels = DynamicImage::from_decoder(decoder).map_err(decode_failure)?;
     pixels.apply_orientation(orientation);
@@ -321,6 +333,110 @@ mod tests {
         assert_eq!(fit(300, 200, 256), (256, 171)); // 200·256/300 = 170.67
         assert_eq!(fit(100, 50, 256), (100, 50));
         assert_eq!(fit(10000, 10, 16), (16, 1));
+    }
+
+    /// A `w`×`h` JPEG, left half red and right half blue.
+    fn halves_jpeg(w: u32, h: u32) -> Vec<u8> {
+        let rgb: Vec<u8> = (0..w * h)
+            .flat_map(|i| {
+                if i % w < w / 2 {
+                    [255, 0, 0]
+                } else {
+                    [0, 0, 255]
+                }
+            })
+            .collect();
+        jpeg::encode_rgb(&rgb, w, h, 90).expect("encodes")
+    }
+
+    #[test]
+    fn scaled_and_full_decodes_make_the_same_pyramid() {
+        let bytes = halves_jpeg(1200, 800);
+        let limits = DecodeLimits::default();
+        let fast = make_thumbnails_with(&bytes, Format::Jpeg, &limits, true).expect("fast");
+        let full = make_thumbnails_with(&bytes, Format::Jpeg, &limits, false).expect("full");
+        assert_eq!((fast.width, fast.height), (1200, 800));
+        assert_eq!((full.width, full.height), (1200, 800));
+        let sizes = |t: &Thumbnails| t.levels.iter().map(|l| (l.0, l.1, l.2)).collect::<Vec<_>>();
+        assert_eq!(
+            sizes(&fast),
+            vec![(256, 256, 171), (64, 64, 43), (16, 16, 11)]
+        );
+        assert_eq!(sizes(&fast), sizes(&full));
+        // Half red, half blue: the mean is about (128, 0, 128) either way.
+        for t in [&fast, &full] {
+            let (r, g, b) = (
+                t.mean_color >> 16,
+                (t.mean_color >> 8) & 0xFF,
+                t.mean_color & 0xFF,
+            );
+            assert!(
+                r.abs_diff(128) < 8 && g < 8 && b.abs_diff(128) < 8,
+                "{:06x}",
+                t.mean_color
+            );
+        }
+        // Every level is a JPEG that decodes at the size recorded for it.
+        for (_, w, h, data) in &fast.levels {
+            let decoded = image::load_from_memory(data).expect("a decodable level");
+            assert_eq!((decoded.width(), decoded.height()), (*w, *h));
+        }
+    }
+
+    #[test]
+    fn jpegs_libjpeg_turbo_will_not_take_go_the_general_way() {
+        // CMYK (written by libjpeg-turbo as YCCK): the fast path declines it,
+        // so the result is exactly the general decoder's.
+        let (w, h) = (48usize, 32usize);
+        let cmyk = vec![0u8; w * h * 4]; // no ink: white
+        let mut compressor = turbojpeg::Compressor::new().expect("a compressor");
+        compressor.set_subsamp(turbojpeg::Subsamp::None);
+        let bytes = compressor
+            .compress_to_vec(turbojpeg::Image {
+                pixels: cmyk.as_slice(),
+                width: w,
+                pitch: w * 4,
+                height: h,
+                format: turbojpeg::PixelFormat::CMYK,
+            })
+            .expect("encodes CMYK");
+        assert!(jpeg::read_header(&bytes).is_none());
+        let limits = DecodeLimits::default();
+        let fast = make_thumbnails_with(&bytes, Format::Jpeg, &limits, true);
+        let full = make_thumbnails_with(&bytes, Format::Jpeg, &limits, false);
+        match (fast, full) {
+            (Ok(fast), Ok(full)) => {
+                assert_eq!((fast.width, fast.height), (48, 32));
+                assert_eq!(fast.mean_color, full.mean_color);
+            }
+            (Err(fast), Err(full)) => assert_eq!(fast.reason, full.reason),
+            _ => panic!("the fast path and the general decoder disagree on a CMYK JPEG"),
+        }
+    }
+
+    #[test]
+    fn decoder_memory_is_checked_before_the_fast_path_decodes() {
+        // 1000×1000 is within the side limits, but libjpeg-turbo could need
+        // 6 MB of coefficients and the full decode 3 MB: with 1 MB allowed,
+        // neither decodes it.
+        let bytes = halves_jpeg(1000, 1000);
+        let limits = DecodeLimits {
+            max_alloc: 1024 * 1024,
+            ..DecodeLimits::default()
+        };
+        let failure = make_thumbnails(&bytes, Format::Jpeg, &limits)
+            .err()
+            .expect("refused");
+        assert_eq!(failure.reason, "too_many_pixels");
+        // Past the side limits, it fails from the header alone.
+        let limits = DecodeLimits {
+            max_width: 999,
+            ..DecodeLimits::default()
+        };
+        let failure = make_thumbnails(&bytes, Format::Jpeg, &limits)
+            .err()
+            .expect("refused");
+        assert_eq!(failure.reason, "too_many_pixels");
     }
 
     #[test]

@@ -19,7 +19,14 @@ pub struct GpuContext {
 }
 
 fn new_instance() -> wgpu::Instance {
-    wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env())
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+    // Vulkan, Metal and DX12 only, unless WGPU_BACKEND asks otherwise:
+    // probing OpenGL through EGL prints driver errors on headless machines
+    // and adds nothing where Vulkan (lavapipe included) exists.
+    if std::env::var_os("WGPU_BACKEND").is_none() {
+        desc.backends = wgpu::Backends::PRIMARY;
+    }
+    wgpu::Instance::new(desc)
 }
 
 /// A hardware adapter if any, else a software fallback (lavapipe, llvmpipe).
@@ -49,6 +56,12 @@ impl GpuContext {
     /// Whether an adapter exists here (without opening a device).
     pub fn adapter_available() -> bool {
         best_adapter(&new_instance()).is_some()
+    }
+
+    /// Whether a hardware adapter (not a software rasteriser) exists here.
+    pub fn hardware_adapter_available() -> bool {
+        best_adapter(&new_instance())
+            .is_some_and(|a| a.get_info().device_type != wgpu::DeviceType::Cpu)
     }
 
     /// Opens the best adapter that can present to `surface` (the viewer's

@@ -21,6 +21,7 @@ pub mod gpu;
 mod positions;
 mod quadtree;
 pub mod quality;
+mod run;
 mod settings;
 pub mod sizes;
 pub mod speed;
@@ -32,6 +33,7 @@ use crate::graph::Graph;
 
 pub use cpu::CpuFa2;
 pub use positions::{Placement, load_positions, save_positions};
+pub use run::{LayoutReport, run_layout, saved_settings};
 pub use settings::{ForceAtlas2Settings, LayoutSettings};
 pub use sizes::{SizeBy, SizeSettings, node_sizes};
 

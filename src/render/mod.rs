@@ -20,8 +20,11 @@
 pub mod atlas;
 pub mod camera;
 pub mod edges;
+pub mod hulls;
+pub mod labels;
 pub mod nodes;
 pub mod offscreen;
+pub mod overlay;
 pub mod scene;
 pub mod sprites;
 
@@ -37,6 +40,7 @@ pub use camera::{Bounds, Camera};
 use edges::EdgeLayer;
 use nodes::DotLayer;
 pub use offscreen::{OFFSCREEN_FORMAT, OffscreenTarget};
+pub use overlay::ClusterOverlay;
 pub use scene::{DotInstance, Scene, SpriteInstance};
 use sprites::SpriteLayer;
 
@@ -46,6 +50,11 @@ pub trait CustomLayer {
     fn prepare(&mut self, _queue: &wgpu::Queue, _camera: &Camera) {}
     /// Draws into the pass (the renderer's target format, premultiplied blending).
     fn draw(&self, pass: &mut wgpu::RenderPass<'_>);
+    /// Tells layers apart in [`Renderer::layers`] (e.g. to replace the
+    /// cluster overlay); empty unless a layer needs finding.
+    fn name(&self) -> &str {
+        ""
+    }
 }
 
 /// One entry of the draw order.

@@ -11,6 +11,7 @@
 //! cannot be created) [`open`] falls back to the headless picture: the
 //! map as a PNG in the project directory.
 
+pub mod clusters;
 pub mod data;
 pub mod detail;
 pub mod input;
@@ -39,8 +40,11 @@ use crate::layout::{
 };
 use crate::project::{Access, Project};
 use crate::render::scene::{FLAG_HIGHLIGHT, TINT_NONE, pack_rgba};
-use crate::render::{AtlasConfig, Bounds, FrameOptions, FrameStats, Renderer, Scene};
+use crate::render::{
+    AtlasConfig, Bounds, ClusterOverlay, FrameOptions, FrameStats, Renderer, Scene,
+};
 
+use clusters::{ClusterAction, ClusterPanel};
 use data::MapData;
 use detail::{ImageViews, PictureLoader};
 use input::{KeyCommand, Navigator, key_command};
@@ -183,8 +187,13 @@ impl FrameTimes {
                 old * 0.9 + new * 0.1
             }
         };
+        // Frames drawn on demand (after an idle pause) say nothing about
+        // the frame rate: only back-to-back frames count.
         if let Some(prev) = self.last_start.replace(start) {
-            self.interval = smooth(self.interval, (start - prev).as_secs_f32());
+            let gap = (start - prev).as_secs_f32();
+            if gap < 0.25 {
+                self.interval = smooth(self.interval, gap);
+            }
         }
         self.work = smooth(self.work, took.as_secs_f32());
     }
@@ -243,6 +252,8 @@ struct App {
     nav: Navigator,
     panels: Panels,
     views: Option<ImageViews>,
+    /// The cluster panel, lasso and the clusters drawn over the map.
+    cluster_panel: ClusterPanel,
     modifiers: ModifiersState,
     screenshot_requested: bool,
     /// Fit the map after each readback until the user moves the camera.
@@ -279,6 +290,11 @@ impl App {
                 project.dir().display()
             );
         }
+        let mut cluster_panel = ClusterPanel::default();
+        match crate::cluster::load_clusters(&project) {
+            Ok(list) => cluster_panel.set_clusters(list),
+            Err(e) => tracing::warn!("the clusters could not be read: {e:#}"),
+        }
         Ok(App {
             project,
             data: MapData::new(graph),
@@ -291,6 +307,7 @@ impl App {
             nav: Navigator::new(Vec2::new(1280.0, 800.0)),
             panels,
             views: None,
+            cluster_panel,
             modifiers: ModifiersState::empty(),
             screenshot_requested: false,
             auto_fit: false,
@@ -418,6 +435,7 @@ impl App {
         if let Some(live) = &live {
             renderer.use_positions_buffer(live.position_buffer());
         }
+        renderer.set_cluster_overlay(&self.cluster_panel.clusters, &ClusterOverlay::default());
         let mut builder = PickerBuilder::default();
         builder.request(positions.clone(), renderer.sprites().to_vec());
         self.map = Some(Map {
@@ -584,6 +602,108 @@ impl App {
         Ok(())
     }
 
+    /// The map's current placements (positions with their sizes).
+    fn current_placements(&self) -> Option<Vec<Placement>> {
+        let map = self.map.as_ref()?;
+        Some(
+            map.positions
+                .iter()
+                .zip(&map.sizes)
+                .map(|(p, &size)| Placement {
+                    x: p.x,
+                    y: p.y,
+                    size,
+                })
+                .collect(),
+        )
+    }
+
+    /// Applies a cluster edit: saved in the project at once, then the
+    /// panel and the overlay are reloaded from it.
+    fn handle_cluster_action(&mut self, action: ClusterAction) {
+        use crate::cluster::annotations;
+        let placements = self.current_placements();
+        let project = &mut self.project;
+        let saved = match action {
+            ClusterAction::FlyTo(id) => {
+                if let Some(b) = self
+                    .cluster_panel
+                    .clusters
+                    .iter()
+                    .find(|c| c.id == id)
+                    .and_then(clusters::cluster_bounds)
+                {
+                    self.auto_fit = false;
+                    self.nav.fly_to_fit(&b, Instant::now());
+                }
+                return;
+            }
+            ClusterAction::Rename(id, name) => {
+                annotations::rename(project, id, name.as_deref()).map(|_| None)
+            }
+            ClusterAction::Caption(id, caption) => {
+                annotations::set_caption(project, id, caption.as_deref()).map(|_| None)
+            }
+            ClusterAction::Color(id, rgb) => {
+                annotations::set_color(project, id, Some(rgb)).map(|_| None)
+            }
+            ClusterAction::Hide(id, hidden) => {
+                annotations::set_hidden(project, id, hidden).map(|_| None)
+            }
+            ClusterAction::Merge(a, b) => {
+                annotations::merge(project, &self.data.graph, placements.as_deref(), &[a, b])
+                    .map(|kept| Some(format!("merged into cluster {kept}")))
+            }
+        };
+        self.after_cluster_edit(saved);
+    }
+
+    /// Ends a lasso drag: the images inside become a new cluster.
+    fn finish_lasso(&mut self) {
+        let lasso = std::mem::take(&mut self.cluster_panel.lasso);
+        let Some(map) = &self.map else { return };
+        let world: Vec<Vec2> = lasso
+            .iter()
+            .map(|&p| self.nav.camera.screen_to_world(p))
+            .collect();
+        let images = clusters::images_inside(&world, &map.positions, self.data.graph.n_images);
+        if images.is_empty() {
+            self.cluster_panel.note = Some("the lasso holds no images".into());
+            return;
+        }
+        let placements = self.current_placements();
+        let saved = crate::cluster::annotations::lasso(
+            &mut self.project,
+            &self.data.graph,
+            placements.as_deref(),
+            &images,
+            None,
+        )
+        .map(|id| Some(format!("{} images into new cluster {id}", images.len())));
+        self.after_cluster_edit(saved);
+    }
+
+    fn after_cluster_edit(&mut self, saved: Result<Option<String>>) {
+        self.cluster_panel.note = match saved {
+            Ok(note) => note,
+            Err(e) => {
+                tracing::warn!("the cluster edit was not saved: {e:#}");
+                Some(format!("not saved: {e:#}"))
+            }
+        };
+        match crate::cluster::load_clusters(&self.project) {
+            Ok(list) => self.cluster_panel.set_clusters(list),
+            Err(e) => tracing::warn!("the clusters could not be read: {e:#}"),
+        }
+        if let Some(map) = &mut self.map {
+            map.renderer
+                .set_cluster_overlay(&self.cluster_panel.clusters, &ClusterOverlay::default());
+        }
+        if let Some(gfx) = &self.gfx {
+            gfx.window.request_redraw();
+        }
+    }
+
     fn fit_all(&mut self) {
         self.auto_fit = false;
         if let Some(b) = self.map.as_ref().and_then(Map::bounds) {
@@ -711,10 +831,14 @@ impl App {
             .cursor()
             .map(|c| egui::pos2(c.x / pixels_per_point, c.y / pixels_per_point));
         let mut actions = Vec::new();
+        let mut cluster_actions = Vec::new();
         let mut free_area = None;
         let (panels, data, views) = (&mut self.panels, &self.data, &mut self.views);
+        let cluster_panel = &mut self.cluster_panel;
         let output = self.egui_ctx.run_ui(raw_input, |ui| {
             actions = panels.show(ui, data, &status, layout_view.as_ref(), has_layout);
+            cluster_actions = cluster_panel.show(ui);
+            cluster_panel.paint_lasso(ui.ctx(), pixels_per_point);
             if let Some(views) = views.as_mut() {
                 views.show_detail(ui);
                 if let Some(pos) = hover_pos {
@@ -733,6 +857,9 @@ impl App {
             .handle_platform_output(&gfx.window, output.platform_output);
         for action in actions {
             self.handle_action(action)?;
+        }
+        for action in cluster_actions {
+            self.handle_cluster_action(action);
         }
         // The map and egui in one pass.
         let opts = self.frame_options();
@@ -911,10 +1038,11 @@ impl App {
             }
             WindowEvent::ModifiersChanged(m) => self.modifiers = m.state(),
             WindowEvent::CursorMoved { position, .. } => {
-                if self
-                    .nav
-                    .cursor_moved(Vec2::new(position.x as f32, position.y as f32))
-                {
+                let at = Vec2::new(position.x as f32, position.y as f32);
+                if self.cluster_panel.lasso_mode && !self.cluster_panel.lasso.is_empty() {
+                    self.cluster_panel.lasso_point(at);
+                }
+                if self.nav.cursor_moved(at) {
                     self.auto_fit = false;
                 }
                 redraw = true;
@@ -928,7 +1056,17 @@ impl App {
                 button: MouseButton::Left,
                 ..
             } => match state {
+                // In lasso mode a drag draws the lasso instead of panning.
+                ElementState::Pressed if !over_egui && self.cluster_panel.lasso_mode => {
+                    if let Some(c) = self.nav.cursor() {
+                        self.cluster_panel.lasso = vec![c];
+                    }
+                }
                 ElementState::Pressed if !over_egui => self.nav.press(),
+                ElementState::Released if !self.cluster_panel.lasso.is_empty() => {
+                    self.finish_lasso();
+                    redraw = true;
+                }
                 ElementState::Released => {
                     if let Some(at) = self.nav.release() {
                         self.click(at);

@@ -1,0 +1,65 @@
+//! The cluster overlay: hull and label layers put into a renderer's draw
+//! order (hulls over the images, labels on top of everything), and replaced
+//! whole when the clusters change.
+
+use crate::cluster::Cluster;
+use crate::render::hulls::{HullLayer, OUTLINE_PX};
+use crate::render::labels::LabelLayer;
+use crate::render::{Camera, Layer, Renderer};
+
+/// `CustomLayer::name` of the hull layer.
+pub const HULLS: &str = "cluster hulls";
+/// `CustomLayer::name` of the label layer.
+pub const LABELS: &str = "cluster labels";
+
+/// Which parts of the overlay to draw, and how large.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ClusterOverlay {
+    pub hulls: bool,
+    pub labels: bool,
+    /// Multiplies label sizes and outline widths (1 on a screen; larger for
+    /// exports much wider than a screen).
+    pub scale: f32,
+    /// Decide label placement in this camera rather than each frame's (an
+    /// export drawn in bands: the whole picture's camera).
+    pub placement_view: Option<Camera>,
+}
+
+impl Default for ClusterOverlay {
+    fn default() -> Self {
+        ClusterOverlay {
+            hulls: true,
+            labels: true,
+            scale: 1.0,
+            placement_view: None,
+        }
+    }
+}
+
+impl Renderer {
+    /// Replaces the cluster overlay with one of `clusters` (empty `clusters`
+    /// or both switches off removes it). Labels are skipped, with one
+    /// warning, when the system has no font.
+    pub fn set_cluster_overlay(&mut self, clusters: &[Cluster], overlay: &ClusterOverlay) {
+        self.layers.retain(|l| match l {
+            Layer::Custom(c) => c.name() != HULLS && c.name() != LABELS,
+            _ => true,
+        });
+        if overlay.hulls {
+            let layer = HullLayer::new(&self.shared, clusters, OUTLINE_PX * overlay.scale);
+            // Over the images (a translucent tint) and under the tag dots.
+            let at = self
+                .layers
+                .iter()
+                .position(|l| matches!(l, Layer::Sprites))
+                .map_or(self.layers.len(), |i| i + 1);
+            self.layers.insert(at, Layer::Custom(Box::new(layer)));
+        }
+        if overlay.labels
+            && let Some(mut layer) = LabelLayer::new(&self.shared, clusters, overlay.scale)
+        {
+            layer.set_placement_view(overlay.placement_view);
+            self.layers.push(Layer::Custom(Box::new(layer)));
+        }
+    }
+}
