@@ -66,7 +66,7 @@ pub fn run_pipeline(opts: &PipelineOptions) -> Result<PipelineOutcome> {
     graph.save(&mut project)?;
     project.set_setting("graph", &settings)?;
     ui::summary(summary);
-    let mut layout = crate::layout::saved_settings(&project, graph.node_count())?;
+    let mut layout = crate::layout::saved_settings(&project)?;
     if let Some(iterations) = opts.iterations {
         layout.iterations = iterations;
     }

@@ -4,9 +4,13 @@
 use std::io::Cursor;
 
 use tagscape::fetch::phash::distance;
+use tagscape::fetch::phash::to_column;
 use tagscape::fetch::process_body;
 use tagscape::fetch::thumbnail::DecodeLimits;
-use tagscape::graph::duplicates::{DEFAULT_HASH_DISTANCE, Hashed, Stack, find_stacks};
+use tagscape::graph::duplicates::{
+    DEFAULT_HASH_DISTANCE, Hashed, Stack, find_stacks, load_stack_sizes,
+};
+use tagscape::project::{Access, Project};
 
 /// A "photo": smooth gradients with a few shapes, `w`×`h`.
 fn scene(w: u32, h: u32, variant: u32) -> image::RgbImage {
@@ -96,4 +100,80 @@ fn a_resized_reencoded_copy_stacks_and_a_different_image_does_not() {
             frequency: 9,
         }]
     );
+}
+
+/// `tagscape graph DIR [extra]`, which must succeed.
+fn graph_command(dir: &std::path::Path, extra: &[&str]) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tagscape"))
+        .arg("graph")
+        .arg(dir)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Each image node's URL with its stored stack size, by URL.
+fn stored_stack_sizes(dir: &std::path::Path) -> Vec<(String, u32)> {
+    let project = Project::open(dir, Access::Read).unwrap();
+    let mut stmt = project
+        .conn()
+        .prepare(
+            "SELECT node_id, stack_size FROM graph_nodes WHERE kind = 'image' ORDER BY node_id",
+        )
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn graph_stack_duplicates_stores_each_stacks_size() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let project = Project::init(dir.path()).unwrap();
+        // Images 1–3 are within 2 bits of each other (one stack, led by
+        // image 2, the most frequent); image 4 differs in every bit.
+        let images: [(i64, u64, u32); 4] =
+            [(1, 0b00, 1), (2, 0b01, 4), (3, 0b11, 2), (4, u64::MAX, 1)];
+        for (id, hash, frequency) in images {
+            project
+                .conn()
+                .execute(
+                    "INSERT INTO images(id, url, frequency, status, phash) VALUES (?1, ?2, ?3, 'done', ?4)",
+                    (id, format!("http://x/{id}.jpg"), frequency, to_column(hash)),
+                )
+                .unwrap();
+            project
+                .conn()
+                .execute(
+                    "INSERT INTO tags(image_id, tag, tag_key, source) VALUES (?1, 'Cat', 'cat', 'import:test')",
+                    [id],
+                )
+                .unwrap();
+        }
+    }
+    graph_command(dir.path(), &["--stack-duplicates", "--hash-distance", "2"]);
+    assert_eq!(
+        stored_stack_sizes(dir.path()),
+        [
+            ("http://x/2.jpg".to_string(), 3),
+            ("http://x/4.jpg".to_string(), 1)
+        ]
+    );
+    {
+        let project = Project::open(dir.path(), Access::Read).unwrap();
+        // Image nodes come in image id order: the stack (2) is node 0.
+        assert_eq!(load_stack_sizes(&project).unwrap(), [(0, 3)]);
+    }
+    // Rebuilding without stacking forgets the stacks.
+    graph_command(dir.path(), &[]);
+    let sizes = stored_stack_sizes(dir.path());
+    assert_eq!(sizes.len(), 4);
+    assert!(sizes.iter().all(|&(_, size)| size == 1), "{sizes:?}");
 }

@@ -89,12 +89,14 @@ pub fn run(args: Args) -> Result<()> {
         }
     };
     let mut stacked = String::new();
+    let mut stack_sizes = Vec::new();
     if args.stack_duplicates {
         let hashed = duplicates::backfill_hashes(&mut project)?;
         if hashed > 0 {
             tracing::info!("computed {hashed} missing perceptual hashes from thumbnails");
         }
         let stacks = duplicates::project_stacks(&project, args.hash_distance)?;
+        stack_sizes = duplicates::stack_sizes(&graph, &stacks);
         graph = duplicates::stack_graph(&graph, &stacks);
         stacked = format!(
             "; {} near-duplicate images stacked into {} nodes (hash distance ≤ {}), {} image nodes left",
@@ -105,6 +107,7 @@ pub fn run(args: Args) -> Result<()> {
         );
     }
     graph.save(&mut project)?;
+    duplicates::save_stack_sizes(&mut project, &stack_sizes)?;
     project.set_setting("graph", &settings)?;
     project.set_setting(
         "graph_similarity",

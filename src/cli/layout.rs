@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 
-use crate::graph::Graph;
 use crate::layout::{BackendKind, LayoutSettings, SizeBy, run_layout, saved_settings};
 use crate::project::{Access, Project};
 use crate::ui;
@@ -158,8 +157,7 @@ fn resolve_settings(args: &Args, mut s: LayoutSettings) -> Result<LayoutSettings
 
 pub fn run(args: Args) -> Result<()> {
     let mut project = Project::open(&args.dir, Access::Write)?;
-    let nodes = Graph::load(&project)?.node_count();
-    let settings = resolve_settings(&args, saved_settings(&project, nodes)?)?;
+    let settings = resolve_settings(&args, saved_settings(&project)?)?;
     ui::summary(run_layout(
         &mut project,
         &settings,

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use super::{Edge, Graph, Node, NodeKind};
 use crate::fetch::phash;
@@ -238,23 +238,7 @@ pub fn project_stacks(project: &Project, max_distance: u32) -> Result<Vec<Stack>
 /// frequency summed, tags united (an edge keeps its highest weight), tag
 /// frequencies recounted. Works on image–tag and image–image graphs.
 pub fn stack_graph(graph: &Graph, stacks: &[Stack]) -> Graph {
-    let index: HashMap<i64, usize> = graph.nodes[..graph.n_images]
-        .iter()
-        .enumerate()
-        .filter_map(|(i, n)| n.image_id.map(|id| (id, i)))
-        .collect();
-    // old node index -> the node it merges into (itself when it stays).
-    let mut into: Vec<usize> = (0..graph.nodes.len()).collect();
-    for stack in stacks {
-        let Some(&rep) = index.get(&stack.representative) else {
-            continue;
-        };
-        for (id, _) in &stack.members {
-            if let Some(&i) = index.get(id) {
-                into[i] = rep;
-            }
-        }
-    }
+    let into = merge_targets(graph, stacks);
     let mut new_index = vec![usize::MAX; graph.nodes.len()];
     let mut nodes: Vec<Node> = Vec::with_capacity(graph.nodes.len());
     let mut n_images = 0;
@@ -308,6 +292,73 @@ pub fn stack_graph(graph: &Graph, stacks: &[Stack]) -> Graph {
         }
     }
     Graph::new(nodes, n_images, edges)
+}
+
+/// For each node of `graph`, the node it merges into when `stacks` are
+/// stacked (itself when it stays). Stack members missing from the graph
+/// (e.g. images without tags) are skipped.
+fn merge_targets(graph: &Graph, stacks: &[Stack]) -> Vec<usize> {
+    let index: HashMap<i64, usize> = graph.nodes[..graph.n_images]
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| n.image_id.map(|id| (id, i)))
+        .collect();
+    let mut into: Vec<usize> = (0..graph.nodes.len()).collect();
+    for stack in stacks {
+        let Some(&rep) = index.get(&stack.representative) else {
+            continue;
+        };
+        for (id, _) in &stack.members {
+            if let Some(&i) = index.get(id) {
+                into[i] = rep;
+            }
+        }
+    }
+    into
+}
+
+/// The node id of every node of `stack_graph(graph, stacks)` that stands
+/// for more than one image of `graph`, with how many (members absent from
+/// `graph` do not count: they are not drawn either).
+pub fn stack_sizes(graph: &Graph, stacks: &[Stack]) -> Vec<(String, u32)> {
+    let into = merge_targets(graph, stacks);
+    let mut count = vec![0u32; graph.n_images];
+    for &target in &into[..graph.n_images] {
+        count[target] += 1;
+    }
+    count
+        .iter()
+        .enumerate()
+        .filter(|&(_, &c)| c > 1)
+        .map(|(i, &c)| (graph.nodes[i].id.clone(), c))
+        .collect()
+}
+
+/// Records the stack sizes of the graph just saved (`Graph::save` resets
+/// every node to 1).
+pub fn save_stack_sizes(project: &mut Project, sizes: &[(String, u32)]) -> Result<()> {
+    let tx = project.conn_mut().transaction()?;
+    {
+        let mut update = tx.prepare("UPDATE graph_nodes SET stack_size = ?1 WHERE node_id = ?2")?;
+        for (node_id, size) in sizes {
+            update.execute((size, node_id))?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// The stored graph's stacked nodes: (node index, images in the stack),
+/// by node index; empty when the graph was built without stacking.
+pub fn load_stack_sizes(project: &Project) -> Result<Vec<(u32, u32)>> {
+    let mut stmt = project
+        .conn()
+        .prepare("SELECT idx, stack_size FROM graph_nodes WHERE stack_size > 1 ORDER BY idx")?;
+    let sizes = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()
+        .context("reading the stored graph's stack sizes")?;
+    Ok(sizes)
 }
 
 #[cfg(test)]
@@ -433,7 +484,9 @@ mod tests {
             members: vec![(2, 0), (1, 4)],
             frequency: 5,
         };
-        let stacked = stack_graph(&graph, &[stack]);
+        let stacked = stack_graph(&graph, std::slice::from_ref(&stack));
+        // u2 stands for images 1 and 2.
+        assert_eq!(stack_sizes(&graph, &[stack]), [("u2".to_string(), 2)]);
         assert_eq!(stacked.n_images, 2);
         let ids: Vec<&str> = stacked.nodes.iter().map(|n| n.id.as_str()).collect();
         assert_eq!(ids, ["u2", "u3", "cat", "dog"]);

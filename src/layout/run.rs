@@ -17,15 +17,19 @@ use crate::layout::{
 use crate::project::Project;
 use crate::ui;
 
-/// The project's saved layout settings, else Gephi's defaults for a graph of
-/// `nodes` nodes.
-pub fn saved_settings(project: &Project, nodes: usize) -> Result<LayoutSettings> {
-    Ok(project
-        .setting("layout")?
-        .unwrap_or_else(|| LayoutSettings {
-            fa2: ForceAtlas2Settings::for_graph(nodes),
-            ..Default::default()
-        }))
+/// The project's saved layout settings, else Gephi's defaults for the size
+/// of its graph.
+pub fn saved_settings(project: &Project) -> Result<LayoutSettings> {
+    if let Some(saved) = project.setting("layout")? {
+        return Ok(saved);
+    }
+    let nodes: i64 = project
+        .conn()
+        .query_row("SELECT count(*) FROM graph_nodes", [], |r| r.get(0))?;
+    Ok(LayoutSettings {
+        fa2: ForceAtlas2Settings::for_graph(nodes as usize),
+        ..Default::default()
+    })
 }
 
 /// What a layout run did; `Display` is the summary line.

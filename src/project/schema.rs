@@ -186,6 +186,11 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX node_clusters_cluster ON node_clusters(cluster_id);
     "#,
+    // 6 -> 7: `graph --stack-duplicates` records how many images each
+    // stacked node stands for, so the viewer can badge it.
+    r#"
+    ALTER TABLE graph_nodes ADD COLUMN stack_size INTEGER NOT NULL DEFAULT 1; -- images merged into this node (1: not a stack)
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -11,6 +11,7 @@
 //! cannot be created) [`open`] falls back to the headless picture: the
 //! map as a PNG in the project directory.
 
+pub mod badges;
 pub mod clusters;
 pub mod data;
 pub mod detail;
@@ -254,6 +255,8 @@ struct App {
     views: Option<ImageViews>,
     /// The cluster panel, lasso and the clusters drawn over the map.
     cluster_panel: ClusterPanel,
+    /// "×N" on images that stand for a stack of near-duplicates.
+    stack_badges: badges::StackBadges,
     modifiers: ModifiersState,
     screenshot_requested: bool,
     /// Fit the map after each readback until the user moves the camera.
@@ -295,6 +298,10 @@ impl App {
             Ok(list) => cluster_panel.set_clusters(list),
             Err(e) => tracing::warn!("the clusters could not be read: {e:#}"),
         }
+        let stack_badges = badges::StackBadges::load(&project).unwrap_or_else(|e| {
+            tracing::warn!("the duplicate stacks could not be read: {e:#}");
+            Default::default()
+        });
         Ok(App {
             project,
             data: MapData::new(graph),
@@ -308,6 +315,7 @@ impl App {
             panels,
             views: None,
             cluster_panel,
+            stack_badges,
             modifiers: ModifiersState::empty(),
             screenshot_requested: false,
             auto_fit: false,
@@ -835,6 +843,11 @@ impl App {
         let mut free_area = None;
         let (panels, data, views) = (&mut self.panels, &self.data, &mut self.views);
         let cluster_panel = &mut self.cluster_panel;
+        let (stack_badges, camera) = (&self.stack_badges, self.nav.camera);
+        let badge_map = self
+            .map
+            .as_ref()
+            .map(|m| (&m.positions, m.renderer.sprites()));
         let output = self.egui_ctx.run_ui(raw_input, |ui| {
             actions = panels.show(ui, data, &status, layout_view.as_ref(), has_layout);
             cluster_actions = cluster_panel.show(ui);
@@ -846,6 +859,10 @@ impl App {
                 }
             }
             free_area = Some(ui.available_rect_before_wrap());
+            if let Some((positions, sprites)) = badge_map {
+                let painter = ui.painter_at(ui.available_rect_before_wrap());
+                stack_badges.paint(&painter, &camera, positions, sprites, pixels_per_point);
+            }
         });
         if let Some(r) = free_area {
             self.nav.fit_area = Some((
