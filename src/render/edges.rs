@@ -70,28 +70,12 @@ impl EdgeLayer {
         edges: &wgpu::Buffer,
         style: &wgpu::Buffer,
     ) -> wgpu::BindGroup {
-        shared.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("edges"),
+        super::buffers_group(
+            &shared.device,
+            "edges",
             layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: shared.camera.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: positions.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: edges.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 3,
-                    resource: style.as_entire_binding(),
-                },
-            ],
-        })
+            &[&shared.camera, positions, edges, style],
+        )
     }
 
     pub fn set_positions(&mut self, shared: &Shared, positions: &wgpu::Buffer) {

@@ -43,24 +43,12 @@ impl DotLayer {
         positions: &wgpu::Buffer,
         dots: &wgpu::Buffer,
     ) -> wgpu::BindGroup {
-        shared.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("dots"),
+        super::buffers_group(
+            &shared.device,
+            "dots",
             layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: shared.camera.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: positions.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: dots.as_entire_binding(),
-                },
-            ],
-        })
+            &[&shared.camera, positions, dots],
+        )
     }
 
     pub fn set_positions(&mut self, shared: &Shared, positions: &wgpu::Buffer) {

@@ -164,36 +164,19 @@ impl SpriteLayer {
         atlas_uniform: &wgpu::Buffer,
         order: &wgpu::Buffer,
     ) -> wgpu::BindGroup {
-        shared.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("sprites frame"),
+        super::buffers_group(
+            &shared.device,
+            "sprites frame",
             layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: shared.camera.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: positions.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: sprites.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 3,
-                    resource: entries.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 4,
-                    resource: atlas_uniform.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 5,
-                    resource: order.as_entire_binding(),
-                },
+            &[
+                &shared.camera,
+                positions,
+                sprites,
+                entries,
+                atlas_uniform,
+                order,
             ],
-        })
+        )
     }
 
     /// Draws from another positions buffer (e.g. the live layout's).
