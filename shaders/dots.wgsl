@@ -13,7 +13,7 @@ struct Dot {
     node: u32,    // index into positions
     radius: f32,  // world units
     color: u32,   // 0xAABBGGRR, premultiplied
-    _pad: u32,
+    flags: u32,   // 2: hidden
 };
 
 @group(0) @binding(0) var<uniform> camera: Camera;
@@ -26,6 +26,8 @@ struct VsOut {
     @location(1) @interpolate(flat) radius_px: f32,
     @location(2) @interpolate(flat) color: vec4<f32>,
 };
+
+const FLAG_HIDDEN: u32 = 2u;
 
 const CORNERS = array<vec2<f32>, 6>(
     vec2<f32>(-1.0, -1.0), vec2<f32>(1.0, -1.0), vec2<f32>(-1.0, 1.0),
@@ -41,6 +43,14 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
     let corner = CORNERS[vi];
     let world = positions[d.node] + corner * (reach / camera.zoom);
     var out: VsOut;
+    if ((d.flags & FLAG_HIDDEN) != 0u) {
+        // A degenerate quad outside the clip volume: nothing rasterised.
+        out.clip = vec4<f32>(2.0, 2.0, 2.0, 1.0);
+        out.offset = vec2<f32>(0.0);
+        out.radius_px = 0.0;
+        out.color = vec4<f32>(0.0);
+        return out;
+    }
     out.clip = vec4<f32>((world - camera.center) * camera.scale, 0.0, 1.0);
     out.offset = corner * reach;
     out.radius_px = radius_px;

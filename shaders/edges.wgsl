@@ -12,7 +12,11 @@ struct Camera {
 struct Style {
     color: vec4<f32>,  // premultiplied
     width_px: f32,
-    _pad: vec3<f32>,
+    // Three scalars, not a vec3 (16-byte aligned: 48 bytes in all), so the
+    // struct is the 32 bytes of `EdgeStyle` in edges.rs.
+    _pad0: f32,
+    _pad1: f32,
+    _pad2: f32,
 };
 
 @group(0) @binding(0) var<uniform> camera: Camera;

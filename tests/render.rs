@@ -11,7 +11,9 @@ use std::time::Duration;
 use glam::Vec2;
 use tagscape::gpu::GpuContext;
 use tagscape::render::atlas::{ThumbFiles, ThumbKey};
-use tagscape::render::scene::{FLAG_HIDDEN, SpriteInstance};
+use tagscape::render::scene::{
+    DotInstance, FLAG_HIDDEN, SpriteInstance, TAG_DOT_RGB, TagLabel, pack_rgba,
+};
 use tagscape::render::{
     AtlasConfig, Camera, FrameOptions, LEVEL_CELLS, OFFSCREEN_FORMAT, OffscreenTarget, Renderer,
     Scene,
@@ -735,4 +737,139 @@ fn thumbnails_are_drawn_upright_and_not_mirrored() {
         "aspect 2:1 kept"
     );
     assert!(renderer.atlas().is_resident(0, 3));
+}
+
+/// Dark pixels (text, dots, edges: every channel under 110) in `[x0, x1) × [y0, y1)`.
+fn dark_pixels(rgba: &[u8], width: u32, x0: u32, y0: u32, x1: u32, y1: u32) -> usize {
+    (y0..y1)
+        .flat_map(|y| (x0..x1).map(move |x| (x, y)))
+        .filter(|&(x, y)| pixel(rgba, width, x, y).iter().all(|&c| c < 110))
+        .count()
+}
+
+/// Two tags far apart on the x axis and one image between them, below,
+/// with an edge to each tag. The system font (fonts-dejavu-core) draws the
+/// labels.
+#[test]
+fn tag_labels_sit_beside_their_dots_and_hiding_a_tag_removes_dot_label_and_edges() {
+    let ctx = gpu();
+    let tmp = tempfile::tempdir().unwrap();
+    let scene = Scene {
+        // Node 0: the image; 1 and 2: the tags.
+        positions: vec![
+            Vec2::new(0.0, -60.0),
+            Vec2::new(-120.0, 0.0),
+            Vec2::new(120.0, 0.0),
+        ],
+        sprites: vec![SpriteInstance::new(0, 8.0, 1.0, 0xC8C8C8)],
+        dots: [1u32, 2]
+            .map(|node| DotInstance {
+                node,
+                radius: 4.0,
+                color: pack_rgba(TAG_DOT_RGB, 255),
+                flags: 0,
+            })
+            .to_vec(),
+        tag_labels: vec![
+            TagLabel {
+                text: "mountain".into(),
+                degree: 12,
+            },
+            TagLabel {
+                text: "river".into(),
+                degree: 3,
+            },
+        ],
+        edges: vec![[0, 1], [0, 2]],
+        thumbs: ThumbFiles {
+            project_dir: tmp.path().to_path_buf(),
+            keys: vec![None],
+        },
+    };
+    let mut renderer = Renderer::new(&ctx, OFFSCREEN_FORMAT, scene, &AtlasConfig::default());
+    let (w, h) = (400u32, 200u32);
+    let target = OffscreenTarget::new(&ctx.device, w, h);
+    let camera = Camera {
+        center: Vec2::ZERO,
+        zoom: 1.0,
+        viewport: Vec2::new(w as f32, h as f32),
+    };
+    let opts = FrameOptions {
+        show_tags: true,
+        show_edges: true,
+        edge_rgb: 0x000000,
+        edge_alpha: 1.0,
+        edge_width_px: 3.0,
+        ..FrameOptions::default()
+    };
+    assert!(opts.tag_labels, "tag labels are on by default");
+    let frame = |renderer: &mut Renderer, opts: &FrameOptions, name: &str| {
+        renderer.render_offscreen(&target, &camera, opts, Some(Duration::from_secs(20)));
+        let rgba = target.read_rgba(&ctx.device, &ctx.queue).unwrap();
+        save_png(&rgba, w, h, name);
+        rgba
+    };
+    // World (x, y) → screen (200 + x, 100 − y): the tags' dots are centred
+    // at (80, 100) and (320, 100), 4 px in radius; labels start 3 px right
+    // of a dot's rim, 11–14 px high. Edge midpoints: (140, 130), (260, 130).
+    let dot = |rgba: &[u8], x: u32| close(pixel(rgba, w, x, 100), [0x55; 3], 12);
+    // Both look above the dot's centre line (the top half of the text):
+    // the edges arrive from below.
+    let label = |rgba: &[u8], x: u32| dark_pixels(rgba, w, x + 6, 86, x + 70, 99);
+    let left_of = |rgba: &[u8], x: u32| dark_pixels(rgba, w, x - 60, 86, x - 6, 99);
+    let edge = |rgba: &[u8], x: u32| dark_pixels(rgba, w, x - 2, 127, x + 3, 134);
+
+    let both = frame(&mut renderer, &opts, "tag-labels.png");
+    for (x, name) in [(80, "mountain"), (320, "river")] {
+        assert!(
+            dot(&both, x),
+            "{name}'s dot at ({x}, 100) is {:?}",
+            pixel(&both, w, x, 100)
+        );
+        assert!(
+            label(&both, x) >= 20,
+            "{name}'s label: {} dark pixels",
+            label(&both, x)
+        );
+        assert_eq!(
+            left_of(&both, x),
+            0,
+            "nothing is drawn left of {name}'s dot"
+        );
+    }
+    assert!(
+        edge(&both, 140) > 0 && edge(&both, 260) > 0,
+        "both edges drawn"
+    );
+
+    // The toggle: dots without their names.
+    let unlabelled = FrameOptions {
+        tag_labels: false,
+        ..opts.clone()
+    };
+    let plain = frame(&mut renderer, &unlabelled, "tag-labels-off.png");
+    assert!(dot(&plain, 80) && dot(&plain, 320));
+    assert_eq!(
+        label(&plain, 80) + label(&plain, 320),
+        0,
+        "labels toggled off"
+    );
+
+    // Hiding the first tag takes its dot, its label and its edge.
+    renderer.update_dot(0, |d| d.flags |= FLAG_HIDDEN);
+    let hidden = frame(&mut renderer, &opts, "tag-labels-hidden.png");
+    assert!(
+        close(pixel(&hidden, w, 80, 100), WHITE, 6),
+        "hidden dot drawn"
+    );
+    assert_eq!(label(&hidden, 80), 0, "hidden tag's label drawn");
+    assert_eq!(edge(&hidden, 140), 0, "hidden tag's edge drawn");
+    assert!(dot(&hidden, 320), "the other dot is gone");
+    assert!(label(&hidden, 320) >= 20, "the other label is gone");
+    assert!(edge(&hidden, 260) > 0, "the other edge is gone");
+
+    // Shown again: all back.
+    renderer.update_dot(0, |d| d.flags &= !FLAG_HIDDEN);
+    let back = frame(&mut renderer, &opts, "tag-labels-shown.png");
+    assert!(dot(&back, 80) && label(&back, 80) >= 20 && edge(&back, 140) > 0);
 }

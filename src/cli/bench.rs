@@ -1,5 +1,6 @@
 //! `tagscape bench layout|render|fetch`: figures for people, never tests.
 
+/// Speed figures: layout, rendering, thumbnails and downloads (never part of the tests).
 #[derive(clap::Args, Debug)]
 #[command(
     after_help = "Example:\n  tagscape bench layout --images 100000 --iterations 50 --backend cpu\n  tagscape bench render\n  tagscape bench fetch --images 500 --downloads 5000"

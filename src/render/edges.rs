@@ -22,11 +22,13 @@ pub struct EdgeLayer {
     group: wgpu::BindGroup,
     edges: wgpu::Buffer,
     style: wgpu::Buffer,
+    /// Every edge of the scene; the buffer holds those drawn, first `count`.
+    all: Vec<[u32; 2]>,
     count: u32,
 }
 
 impl EdgeLayer {
-    pub fn new(shared: &Shared, edges: &[[u32; 2]], positions: &wgpu::Buffer) -> EdgeLayer {
+    pub fn new(shared: &Shared, edges: Vec<[u32; 2]>, positions: &wgpu::Buffer) -> EdgeLayer {
         let layout = shared
             .device
             .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
@@ -44,7 +46,7 @@ impl EdgeLayer {
             include_str!("../../shaders/edges.wgsl"),
             &[&layout],
         );
-        let buffer = storage_buffer(&shared.device, "edges", bytemuck::cast_slice(edges));
+        let buffer = storage_buffer(&shared.device, "edges", bytemuck::cast_slice(&edges));
         let style = shared
             .device
             .create_buffer_init(&wgpu::util::BufferInitDescriptor {
@@ -60,6 +62,7 @@ impl EdgeLayer {
             edges: buffer,
             style,
             count: edges.len() as u32,
+            all: edges,
         }
     }
 
@@ -80,6 +83,22 @@ impl EdgeLayer {
 
     pub fn set_positions(&mut self, shared: &Shared, positions: &wgpu::Buffer) {
         self.group = Self::group(shared, &self.layout, positions, &self.edges, &self.style);
+    }
+
+    /// Draws only the edges with no endpoint for which `hidden(node)` holds
+    /// (the edges of hidden tags); the list is rebuilt, which costs one
+    /// upload when the user hides or shows a tag and nothing per frame.
+    pub(crate) fn set_hidden_nodes(&mut self, queue: &wgpu::Queue, hidden: impl Fn(u32) -> bool) {
+        let kept: Vec<[u32; 2]> = self
+            .all
+            .iter()
+            .copied()
+            .filter(|&[a, b]| !hidden(a) && !hidden(b))
+            .collect();
+        if !kept.is_empty() {
+            queue.write_buffer(&self.edges, 0, bytemuck::cast_slice(&kept));
+        }
+        self.count = kept.len() as u32;
     }
 
     /// `color` premultiplied RGBA in 0..1.

@@ -1,11 +1,12 @@
-//! Cluster labels drawn by the renderer (glyphon): each visible cluster's
-//! name at its label anchor, sized by its number of images, never
-//! overlapping another label.
+//! Map labels drawn by the renderer (glyphon), never overlapping another
+//! label of the same layer: cluster names at their label anchors (sized by
+//! the number of images) and tag names beside their dots (sized by degree).
 //!
-//! Placement is greedy by priority (larger clusters first) in screen space,
-//! as Embedding Atlas does: at a given zoom a label is shown only when its
-//! box is clear of every larger cluster's, so the labels of small clusters
-//! appear as the user zooms in and their anchors move apart.
+//! Placement is greedy by priority (larger clusters, tags of higher degree
+//! first) in screen space, as Embedding Atlas does: at a given zoom a label
+//! is shown only when its box is clear of every higher-priority label's, so
+//! the labels of small clusters and rare tags appear as the user zooms in
+//! and their anchors move apart.
 //!
 //! Text comes from system fonts (fontdb through cosmic-text, which falls
 //! back per script, so CJK, Arabic and emoji render where a font covers
@@ -22,6 +23,9 @@ use glyphon::{
 use crate::cluster::Cluster;
 use crate::render::{Camera, CustomLayer, Shared};
 
+/// `CustomLayer::name` of the tag label layer.
+pub const TAG_LABELS: &str = "tag labels";
+
 /// Text colour (dark grey) and its halo (white), readable over images,
 /// hull fills and both light and dark backgrounds.
 const TEXT_RGB: u32 = 0x1a1a1a;
@@ -30,11 +34,19 @@ const HALO_RGB: u32 = 0xffffff;
 const HALO_PX: f32 = 1.5;
 /// Free space kept between two labels, in pixels at scale 1.
 const GAP_PX: f32 = 4.0;
+/// Space between a tag dot and its label, in pixels at scale 1.
+const BESIDE_PX: f32 = 3.0;
 
 /// Font size in pixels (scale 1) of the label of a cluster of `size` images:
 /// grows with the logarithm of the size, from 11 px (1 image) to 36 px.
 pub fn font_px(size: usize) -> f32 {
     (11.0 + 3.0 * (size.max(1) as f32).log2()).clamp(11.0, 36.0)
+}
+
+/// Font size in pixels (scale 1) of the label of a tag carried by
+/// `degree` images: small, from 11 px (1 image) to 14 px (64 and more).
+pub fn tag_font_px(degree: usize) -> f32 {
+    (11.0 + 0.5 * (degree.max(1) as f32).log2()).clamp(11.0, 14.0)
 }
 
 /// A label box in screen pixels: `center` and full `size`.
@@ -71,9 +83,50 @@ pub fn place(boxes: &[LabelBox], viewport: Vec2, gap: f32) -> Vec<usize> {
     shown
 }
 
-struct Label {
-    /// World position of the label's centre.
+/// One label to draw: its text, where it sits and how large it is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LabelSpec {
+    /// The caller's index of what is labelled (cluster, tag dot), to move
+    /// or hide the label later ([`LabelLayer::locate`]).
+    pub key: usize,
+    pub text: String,
+    /// World position: the label's centre, or the dot it sits beside.
+    pub anchor: Vec2,
+    /// Font size in pixels at scale 1.
+    pub font_px: f32,
+    /// `Some(r)`: the label sits right of a dot of world radius `r` (tag
+    /// dots); `None`: centred on the anchor (cluster labels).
+    pub beside_dot: Option<f32>,
+}
+
+/// Where a label of `size` pixels anchored at world `anchor` lies on
+/// `camera`'s screen: centred on it, or (`beside_dot`: the dot's world
+/// radius) left-aligned a few pixels right of the dot's rim, centred
+/// vertically on the dot.
+pub fn label_box(
+    camera: &Camera,
     anchor: Vec2,
+    beside_dot: Option<f32>,
+    size: Vec2,
+    scale: f32,
+) -> LabelBox {
+    let at = camera.world_to_screen(anchor);
+    let center = match beside_dot {
+        // As the dot shader: never under 1.5 px.
+        Some(radius) => {
+            let radius_px = (radius * camera.zoom).max(1.5);
+            at + Vec2::new(radius_px + BESIDE_PX * scale + size.x * 0.5, 0.0)
+        }
+        None => at,
+    };
+    LabelBox { center, size }
+}
+
+struct Label {
+    key: usize,
+    /// World position (see [`LabelSpec::anchor`]); `None` hides the label.
+    anchor: Option<Vec2>,
+    beside_dot: Option<f32>,
     /// Text extent in pixels.
     size: Vec2,
     buffer: Buffer,
@@ -89,24 +142,65 @@ pub struct LabelLayer {
     atlas: TextAtlas,
     viewport: Viewport,
     text: TextRenderer,
-    /// Largest cluster first.
+    /// Highest priority first.
     labels: Vec<Label>,
     scale: f32,
     /// Where placement is decided, when not the frame's own camera: an
     /// export drawn in bands places labels once for the whole picture.
     placement_view: Option<Camera>,
+    /// `CustomLayer::name`, and what warnings call these labels.
+    name: &'static str,
+}
+
+/// Spec of each visible, named cluster with a label anchor, largest first.
+pub fn cluster_specs(clusters: &[Cluster]) -> Vec<LabelSpec> {
+    let mut shown: Vec<(usize, &Cluster)> = clusters
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !c.hidden && !c.is_other && c.label_at.is_some())
+        .filter(|(_, c)| !c.name.trim().is_empty())
+        .collect();
+    shown.sort_by(|a, b| b.1.size.cmp(&a.1.size).then(a.1.id.cmp(&b.1.id)));
+    shown
+        .into_iter()
+        .filter_map(|(key, c)| {
+            let [x, y] = c.label_at?;
+            Some(LabelSpec {
+                key,
+                text: c.name.trim().to_string(),
+                anchor: Vec2::new(x as f32, y as f32),
+                font_px: font_px(c.size),
+                beside_dot: None,
+            })
+        })
+        .collect()
 }
 
 impl LabelLayer {
-    /// Labels of the visible clusters of `clusters` with a label anchor,
-    /// sizes multiplied by `scale` (exports larger than a screen use > 1);
-    /// `None` (after one warning) when the system has no font.
+    /// The labels of the visible clusters of `clusters` (see [`cluster_specs`]).
     pub fn new(shared: &Shared, clusters: &[Cluster], scale: f32) -> Option<LabelLayer> {
+        Self::with_specs(
+            shared,
+            cluster_specs(clusters),
+            scale,
+            super::overlay::LABELS,
+        )
+    }
+
+    /// A layer drawing `specs` (highest priority first), sizes multiplied
+    /// by `scale` (exports larger than a screen use > 1); `None` (after one
+    /// warning) when the system has no font.
+    pub fn with_specs(
+        shared: &Shared,
+        specs: Vec<LabelSpec>,
+        scale: f32,
+        name: &'static str,
+    ) -> Option<LabelLayer> {
         let mut font_system = FontSystem::new();
         if font_system.db().faces().next().is_none() {
             if !WARNED_NO_FONT.swap(true, Ordering::Relaxed) {
                 tracing::warn!(
-                    "no system font found, so cluster labels are not drawn: install one (e.g. Debian's fonts-dejavu-core)"
+                    "no system font found, so cluster and tag labels are not drawn: install one (e.g. Debian's fonts-dejavu-core)"
                 );
             }
             return None;
@@ -116,21 +210,15 @@ impl LabelLayer {
         } else {
             1.0
         };
-        let mut shown: Vec<&Cluster> = clusters
-            .iter()
-            .filter(|c| !c.hidden && !c.is_other && c.label_at.is_some())
-            .filter(|c| !c.name.trim().is_empty())
-            .collect();
-        shown.sort_by(|a, b| b.size.cmp(&a.size).then(a.id.cmp(&b.id)));
-        let labels = shown
+        let labels = specs
             .into_iter()
-            .filter_map(|c| {
-                let [x, y] = c.label_at?;
-                let px = font_px(c.size) * scale;
+            .filter(|s| !s.text.trim().is_empty())
+            .filter_map(|s| {
+                let px = s.font_px * scale;
                 let mut buffer = Buffer::new(&mut font_system, Metrics::new(px, px * 1.2));
                 buffer.set_size(None, None);
                 buffer.set_text(
-                    c.name.trim(),
+                    s.text.trim(),
                     &Attrs::new().family(Family::SansSerif),
                     Shaping::Advanced,
                     None,
@@ -142,7 +230,9 @@ impl LabelLayer {
                     h += run.line_height;
                 }
                 (w > 0.0).then(|| Label {
-                    anchor: Vec2::new(x as f32, y as f32),
+                    key: s.key,
+                    anchor: Some(s.anchor),
+                    beside_dot: s.beside_dot,
                     size: Vec2::new(w, h),
                     buffer,
                 })
@@ -170,6 +260,7 @@ impl LabelLayer {
             labels,
             scale,
             placement_view: None,
+            name,
         })
     }
 
@@ -179,17 +270,40 @@ impl LabelLayer {
         self.placement_view = camera;
     }
 
-    /// Indices (into the size-ordered labels) shown from `camera`.
+    /// Moves every label to `anchor(key)`; `None` hides it (e.g. the
+    /// positions of a running layout, a tag the user hid).
+    pub fn locate(&mut self, anchor: impl Fn(usize) -> Option<Vec2>) {
+        for label in &mut self.labels {
+            label.anchor = anchor(label.key);
+        }
+    }
+
+    /// Screen box of `label` from `camera`, `None` when hidden.
+    fn screen_box(&self, label: &Label, camera: &Camera) -> Option<LabelBox> {
+        Some(label_box(
+            camera,
+            label.anchor?,
+            label.beside_dot,
+            label.size,
+            self.scale,
+        ))
+    }
+
+    /// Indices (into the priority-ordered labels) shown from `camera`, with
+    /// their boxes in `camera`'s screen.
     fn placed(&self, camera: &Camera) -> Vec<usize> {
-        let boxes: Vec<LabelBox> = self
-            .labels
-            .iter()
-            .map(|l| LabelBox {
-                center: camera.world_to_screen(l.anchor),
-                size: l.size,
-            })
-            .collect();
+        let mut index = Vec::with_capacity(self.labels.len());
+        let mut boxes = Vec::with_capacity(self.labels.len());
+        for (i, label) in self.labels.iter().enumerate() {
+            if let Some(b) = self.screen_box(label, camera) {
+                index.push(i);
+                boxes.push(b);
+            }
+        }
         place(&boxes, camera.viewport, GAP_PX * self.scale)
+            .into_iter()
+            .map(|k| index[k])
+            .collect()
     }
 }
 
@@ -222,7 +336,10 @@ impl CustomLayer for LabelLayer {
         let mut areas: Vec<TextArea<'_>> = Vec::with_capacity(shown.len() * (rings.len() + 1));
         for &i in &shown {
             let label = &self.labels[i];
-            let top_left = camera.world_to_screen(label.anchor) - label.size * 0.5;
+            let Some(b) = self.screen_box(label, camera) else {
+                continue;
+            };
+            let top_left = b.center - label.size * 0.5;
             // The halo first, the text over it.
             for (offset, rgb) in rings
                 .iter()
@@ -249,18 +366,18 @@ impl CustomLayer for LabelLayer {
             areas,
             &mut self.swash,
         ) {
-            tracing::warn!("cluster labels not drawn this frame: {e}");
+            tracing::warn!("{} not drawn this frame: {e}", self.name);
         }
     }
 
     fn draw(&self, pass: &mut wgpu::RenderPass<'_>) {
         if let Err(e) = self.text.render(&self.atlas, &self.viewport, pass) {
-            tracing::debug!("cluster labels not drawn: {e}");
+            tracing::debug!("{} not drawn: {e}", self.name);
         }
     }
 
     fn name(&self) -> &str {
-        super::overlay::LABELS
+        self.name
     }
 }
 
@@ -297,6 +414,57 @@ mod tests {
             place(&zoomed, Vec2::new(600.0, 100.0), 4.0),
             vec![0, 1, 2, 4]
         );
+    }
+
+    #[test]
+    fn tag_labels_sit_right_of_their_dot_and_higher_degrees_win() {
+        let camera = Camera {
+            center: Vec2::ZERO,
+            zoom: 2.0,
+            viewport: Vec2::new(400.0, 200.0),
+        };
+        // Dot of world radius 4 at world (-50, 10): screen (100, 80), 8 px
+        // radius; a 30 × 12 label starts 3 px right of the rim, at x 111.
+        let b = label_box(
+            &camera,
+            Vec2::new(-50.0, 10.0),
+            Some(4.0),
+            Vec2::new(30.0, 12.0),
+            1.0,
+        );
+        assert_eq!(b.center, Vec2::new(126.0, 80.0));
+        // A tiny dot still counts 1.5 px of radius, as drawn.
+        let tiny = label_box(&camera, Vec2::ZERO, Some(0.1), Vec2::new(10.0, 12.0), 1.0);
+        assert_eq!(tiny.center, Vec2::new(200.0 + 1.5 + 3.0 + 5.0, 100.0));
+        // Cluster labels stay centred.
+        let centred = label_box(&camera, Vec2::ZERO, None, Vec2::new(10.0, 12.0), 1.0);
+        assert_eq!(centred.center, Vec2::new(200.0, 100.0));
+
+        // Two tags 20 world units apart along x (40 px): labels of 60 px
+        // overlap, so only the first in priority order (higher degree) shows;
+        // at zoom 8 (160 px apart) both do.
+        let tags = [(Vec2::new(10.0, 0.0), 40usize), (Vec2::new(-10.0, 0.0), 3)];
+        let mut by_degree = tags.to_vec();
+        by_degree.sort_by_key(|t| std::cmp::Reverse(t.1));
+        let boxes = |zoom: f32| -> Vec<LabelBox> {
+            let camera = Camera { zoom, ..camera };
+            by_degree
+                .iter()
+                .map(|&(p, _)| label_box(&camera, p, Some(1.0), Vec2::new(60.0, 12.0), 1.0))
+                .collect()
+        };
+        let shown = place(&boxes(2.0), camera.viewport, GAP_PX);
+        assert_eq!(shown.len(), 1);
+        assert_eq!(by_degree[shown[0]].1, 40);
+        assert_eq!(place(&boxes(8.0), camera.viewport, GAP_PX), vec![0, 1]);
+    }
+
+    #[test]
+    fn tag_font_is_small_and_grows_with_degree() {
+        assert_eq!(tag_font_px(1), 11.0);
+        assert_eq!(tag_font_px(16), 13.0);
+        assert_eq!(tag_font_px(64), 14.0);
+        assert_eq!(tag_font_px(100_000), 14.0);
     }
 
     #[test]

@@ -14,7 +14,7 @@
 //! `Bgra8Unorm` view of it (`SurfaceConfiguration::view_formats`).
 //!
 //! What is drawn, bottom to top, is [`Renderer::layers`]: edges, image
-//! sprites and tag dots today; cluster hulls and labels are added by their
+//! sprites, tag dots and their labels; cluster hulls and labels are added by their
 //! issue as [`Layer::Custom`] entries at the right place in that list.
 
 pub mod atlas;
@@ -38,10 +38,11 @@ use crate::gpu::GpuContext;
 pub use atlas::{Atlas, AtlasConfig, LEVEL_CELLS, LevelStats};
 pub use camera::{Bounds, Camera};
 use edges::EdgeLayer;
+use labels::{LabelLayer, LabelSpec};
 use nodes::DotLayer;
 pub use offscreen::{OFFSCREEN_FORMAT, OffscreenTarget};
 pub use overlay::ClusterOverlay;
-pub use scene::{DotInstance, Scene, SpriteInstance};
+pub use scene::{DotInstance, Scene, SpriteInstance, TagLabel};
 use sprites::SpriteLayer;
 
 /// A layer added from outside the renderer (cluster hulls, labels).
@@ -62,6 +63,8 @@ pub enum Layer {
     Edges,
     Sprites,
     TagDots,
+    /// The tags' names beside their dots (with the dots, when `tag_labels`).
+    TagLabels,
     Custom(Box<dyn CustomLayer>),
 }
 
@@ -72,6 +75,8 @@ pub struct FrameOptions {
     pub background: u32,
     pub show_images: bool,
     pub show_tags: bool,
+    /// Names beside the tag dots (only drawn while `show_tags`).
+    pub tag_labels: bool,
     pub show_edges: bool,
     /// Edge colour 0xRRGGBB and opacity.
     pub edge_rgb: u32,
@@ -87,6 +92,7 @@ impl Default for FrameOptions {
             background: 0xFFFFFF,
             show_images: true,
             show_tags: false,
+            tag_labels: true,
             show_edges: false,
             edge_rgb: 0x999999,
             edge_alpha: 0.35,
@@ -120,6 +126,14 @@ pub struct Renderer {
     sprites: SpriteLayer,
     dots: DotLayer,
     edges: EdgeLayer,
+    /// A dot's hidden flag changed: rebuild the edge list before drawing.
+    edges_stale: bool,
+    /// Text of each dot's label (empty: no tag labels).
+    tag_label_text: Vec<TagLabel>,
+    /// Built on the first frame that shows tag labels (shaping every tag's
+    /// name costs time that maps drawn without them should not pay);
+    /// `Some(None)`: tried, no system font.
+    tag_labels: Option<Option<LabelLayer>>,
     atlas: Atlas,
     /// The scene's positions, uploaded once (static scenes).
     own_positions: wgpu::Buffer,
@@ -157,14 +171,22 @@ impl Renderer {
         let atlas = Atlas::new(&shared.device, &shared.queue, atlas_config, scene.thumbs);
         let required = vec![0; scene.sprites.len()];
         let sprites = SpriteLayer::new(&shared, &atlas, scene.sprites, &own_positions);
-        let dots = DotLayer::new(&shared, &scene.dots, &own_positions);
-        let edges = EdgeLayer::new(&shared, &scene.edges, &own_positions);
+        let dots = DotLayer::new(&shared, scene.dots, &own_positions);
+        let edges = EdgeLayer::new(&shared, scene.edges, &own_positions);
         Renderer {
             shared,
-            layers: vec![Layer::Edges, Layer::Sprites, Layer::TagDots],
+            layers: vec![
+                Layer::Edges,
+                Layer::Sprites,
+                Layer::TagDots,
+                Layer::TagLabels,
+            ],
             sprites,
             dots,
             edges,
+            edges_stale: false,
+            tag_label_text: scene.tag_labels,
+            tag_labels: None,
             atlas,
             own_positions,
             lod_positions: scene.positions,
@@ -190,6 +212,20 @@ impl Renderer {
     /// search highlighting; uploaded by the next `prepare`.
     pub fn update_sprite(&mut self, image: usize, f: impl FnOnce(&mut SpriteInstance)) {
         self.sprites.update(image, f);
+    }
+
+    /// The tag dots as last changed (index = tag index, node = n_images + index).
+    pub fn dots(&self) -> &[DotInstance] {
+        &self.dots.instances
+    }
+
+    /// Changes one tag's dot (colour, radius, hidden); uploaded by the next
+    /// `prepare`. A hidden dot ([`scene::FLAG_HIDDEN`]) takes its label and
+    /// its edges with it.
+    pub fn update_dot(&mut self, tag: usize, f: impl FnOnce(&mut DotInstance)) {
+        if self.dots.update(tag, f) {
+            self.edges_stale = true;
+        }
     }
 
     /// Draws from `buffer` (array<vec2<f32>>, one per node, images first;
@@ -262,6 +298,20 @@ impl Renderer {
             0,
             bytemuck::bytes_of(&camera.uniform(highlight)),
         );
+        self.dots.upload(queue);
+        if self.edges_stale {
+            let mut hidden = vec![false; self.lod_positions.len()];
+            for d in &self.dots.instances {
+                if d.flags & scene::FLAG_HIDDEN != 0
+                    && let Some(h) = hidden.get_mut(d.node as usize)
+                {
+                    *h = true;
+                }
+            }
+            self.edges
+                .set_hidden_nodes(queue, |n| hidden.get(n as usize).copied().unwrap_or(false));
+            self.edges_stale = false;
+        }
         if opts.show_edges {
             self.edges.set_style(
                 queue,
@@ -327,6 +377,10 @@ impl Renderer {
                 .set_entry(image as usize, self.atlas.entry(image, level));
         }
         self.sprites.upload(queue);
+        if opts.show_tags && opts.tag_labels {
+            self.prepare_tag_labels(camera);
+        }
+        let queue = &self.shared.queue;
         for layer in &mut self.layers {
             if let Layer::Custom(custom) = layer {
                 custom.prepare(queue, camera);
@@ -374,10 +428,51 @@ impl Renderer {
                 Layer::Edges if opts.show_edges => self.edges.draw(pass),
                 Layer::Sprites if opts.show_images => self.sprites.draw(pass),
                 Layer::TagDots if opts.show_tags => self.dots.draw(pass),
+                Layer::TagLabels if opts.show_tags && opts.tag_labels => {
+                    if let Some(Some(labels)) = &self.tag_labels {
+                        labels.draw(pass);
+                    }
+                }
                 Layer::Custom(custom) => custom.draw(pass),
                 _ => {}
             }
         }
+    }
+
+    /// Builds the tag label layer if needed, moves each label to its dot
+    /// (the CPU positions: a running layout refreshes them now and then)
+    /// and hides those of hidden dots.
+    fn prepare_tag_labels(&mut self, camera: &Camera) {
+        let layer = self.tag_labels.get_or_insert_with(|| {
+            let mut specs: Vec<LabelSpec> = self
+                .tag_label_text
+                .iter()
+                .zip(&self.dots.instances)
+                .enumerate()
+                .map(|(key, (tag, dot))| LabelSpec {
+                    key,
+                    text: tag.text.clone(),
+                    anchor: Vec2::ZERO,
+                    font_px: labels::tag_font_px(tag.degree),
+                    beside_dot: Some(dot.radius),
+                })
+                .collect();
+            // Higher degree first; ties in a stable, readable order.
+            let degree = |s: &LabelSpec| self.tag_label_text[s.key].degree;
+            specs.sort_by(|a, b| degree(b).cmp(&degree(a)).then(a.text.cmp(&b.text)));
+            LabelLayer::with_specs(&self.shared, specs, 1.0, labels::TAG_LABELS)
+        });
+        let Some(layer) = layer else { return };
+        let dots = &self.dots.instances;
+        let positions = &self.lod_positions;
+        layer.locate(|key| {
+            let dot = dots.get(key)?;
+            if dot.flags & scene::FLAG_HIDDEN != 0 {
+                return None;
+            }
+            positions.get(dot.node as usize).copied()
+        });
+        layer.prepare(&self.shared.queue, camera);
     }
 
     /// Prepares (waiting for thumbnails up to `wait`, or not at all with

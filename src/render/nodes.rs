@@ -1,6 +1,7 @@
-//! Tag nodes as dots (toggle). Their labels come with the labels layer.
+//! Tag nodes as dots (toggle). Their labels are drawn by a label layer
+//! (`labels.rs`) that the renderer keeps beside this one.
 
-use crate::render::scene::DotInstance;
+use crate::render::scene::{DotInstance, FLAG_HIDDEN};
 use crate::render::sprites::storage_buffer;
 use crate::render::{Shared, premultiplied_pipeline, storage_entry, uniform_entry};
 
@@ -9,11 +10,14 @@ pub struct DotLayer {
     layout: wgpu::BindGroupLayout,
     group: wgpu::BindGroup,
     dots: wgpu::Buffer,
-    count: u32,
+    /// CPU mirror of `dots`.
+    pub(crate) instances: Vec<DotInstance>,
+    /// Range of `instances` changed since the last upload.
+    dirty: Option<(usize, usize)>,
 }
 
 impl DotLayer {
-    pub fn new(shared: &Shared, dots: &[DotInstance], positions: &wgpu::Buffer) -> DotLayer {
+    pub fn new(shared: &Shared, dots: Vec<DotInstance>, positions: &wgpu::Buffer) -> DotLayer {
         let layout = shared
             .device
             .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
@@ -26,14 +30,15 @@ impl DotLayer {
             include_str!("../../shaders/dots.wgsl"),
             &[&layout],
         );
-        let buffer = storage_buffer(&shared.device, "dots", bytemuck::cast_slice(dots));
+        let buffer = storage_buffer(&shared.device, "dots", bytemuck::cast_slice(&dots));
         let group = Self::group(shared, &layout, positions, &buffer);
         DotLayer {
             pipeline,
             layout,
             group,
             dots: buffer,
-            count: dots.len() as u32,
+            instances: dots,
+            dirty: None,
         }
     }
 
@@ -55,12 +60,37 @@ impl DotLayer {
         self.group = Self::group(shared, &self.layout, positions, &self.dots);
     }
 
+    /// Changes dot `i` on the CPU; uploaded by the next `upload`. Returns
+    /// whether its hidden flag changed (its edges must then be rebuilt).
+    pub fn update(&mut self, i: usize, f: impl FnOnce(&mut DotInstance)) -> bool {
+        let Some(dot) = self.instances.get_mut(i) else {
+            return false;
+        };
+        let was_hidden = dot.flags & FLAG_HIDDEN;
+        f(dot);
+        self.dirty = Some(match self.dirty {
+            Some((a, b)) => (a.min(i), b.max(i + 1)),
+            None => (i, i + 1),
+        });
+        was_hidden != dot.flags & FLAG_HIDDEN
+    }
+
+    pub fn upload(&mut self, queue: &wgpu::Queue) {
+        if let Some((a, b)) = self.dirty.take() {
+            queue.write_buffer(
+                &self.dots,
+                (a * std::mem::size_of::<DotInstance>()) as u64,
+                bytemuck::cast_slice(&self.instances[a..b]),
+            );
+        }
+    }
+
     pub fn draw(&self, pass: &mut wgpu::RenderPass<'_>) {
-        if self.count == 0 {
+        if self.instances.is_empty() {
             return;
         }
         pass.set_pipeline(&self.pipeline);
         pass.set_bind_group(0, &self.group, &[]);
-        pass.draw(0..6, 0..self.count);
+        pass.draw(0..6, 0..self.instances.len() as u32);
     }
 }

@@ -46,7 +46,16 @@ pub struct DotInstance {
     pub node: u32,
     pub radius: f32,
     pub color: u32,
-    pub _pad: u32,
+    /// [`FLAG_HIDDEN`]: neither the dot, its label nor its edges are drawn.
+    pub flags: u32,
+}
+
+/// What a tag dot's label says, and how much it matters.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TagLabel {
+    pub text: String,
+    /// Images carrying the tag: larger degrees get larger labels, placed first.
+    pub degree: usize,
 }
 
 /// 0xRRGGBB + alpha → the shaders' premultiplied 0xAABBGGRR.
@@ -94,6 +103,8 @@ pub struct Scene {
     /// One per image, sprite `i` is image `i` of the atlas.
     pub sprites: Vec<SpriteInstance>,
     pub dots: Vec<DotInstance>,
+    /// One per dot (or none: no tag labels).
+    pub tag_labels: Vec<TagLabel>,
     /// Node index pairs.
     pub edges: Vec<[u32; 2]>,
     pub thumbs: ThumbFiles,
@@ -205,7 +216,13 @@ impl Scene {
                 node: i as u32,
                 radius: size(i),
                 color: pack_rgba(TAG_DOT_RGB, 255),
-                _pad: 0,
+                flags: 0,
+            })
+            .collect();
+        let tag_labels = (graph.n_images..graph.nodes.len())
+            .map(|i| TagLabel {
+                text: graph.nodes[i].label.clone(),
+                degree: graph.degree(i) as usize,
             })
             .collect();
         let edges = graph.edges.iter().map(|e| [e.source, e.target]).collect();
@@ -213,6 +230,7 @@ impl Scene {
             positions,
             sprites,
             dots,
+            tag_labels,
             edges,
             thumbs: ThumbFiles {
                 project_dir: dir.to_path_buf(),

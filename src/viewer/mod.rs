@@ -40,7 +40,7 @@ use crate::layout::{
     LayoutSettings, Placement, load_positions, node_sizes, random_positions, save_positions,
 };
 use crate::project::{Access, Project};
-use crate::render::scene::{FLAG_HIGHLIGHT, TINT_NONE, pack_rgba};
+use crate::render::scene::{FLAG_HIDDEN, FLAG_HIGHLIGHT, TINT_NONE, pack_rgba};
 use crate::render::{
     AtlasConfig, Bounds, ClusterOverlay, FrameOptions, FrameStats, Renderer, Scene,
 };
@@ -454,9 +454,27 @@ impl App {
             live,
             sizes: placements.iter().map(|p| p.size).collect(),
         });
-        // Search highlighting survives a rebuild.
+        // Search highlighting and hidden tags survive a rebuild.
         self.apply_highlight(self.panels.highlighted);
+        self.apply_hidden_tags();
         Ok(())
+    }
+
+    /// Hides the dot, label and edges of every tag the user hid, and shows
+    /// the others again.
+    fn apply_hidden_tags(&mut self) {
+        let Some(map) = &mut self.map else { return };
+        let n_images = self.data.graph.n_images;
+        let tags = self.panels.hidden.get(n_images..).unwrap_or(&[]);
+        for (tag, &hidden) in tags.iter().enumerate() {
+            map.renderer.update_dot(tag, |d| {
+                if hidden {
+                    d.flags |= FLAG_HIDDEN;
+                } else {
+                    d.flags &= !FLAG_HIDDEN;
+                }
+            });
+        }
     }
 
     fn apply_highlight(&mut self, tag: Option<u32>) {
@@ -491,6 +509,7 @@ impl App {
         FrameOptions {
             background: if self.panels.dark { 0x1E1E1E } else { 0xFFFFFF },
             show_tags: self.panels.show_tags,
+            tag_labels: self.panels.tag_labels,
             show_edges: self.panels.show_edges,
             edge_rgb: if self.panels.dark { 0x888888 } else { 0x999999 },
             ..Default::default()
@@ -588,6 +607,7 @@ impl App {
         match action {
             Action::Highlight(tag) => self.apply_highlight(tag),
             Action::HiddenChanged => {
+                self.apply_hidden_tags();
                 if let Some(live) = self.map.as_mut().and_then(|m| m.live.as_mut()) {
                     live.set_hidden(&self.data.graph, &self.panels.hidden)?;
                 }

@@ -50,6 +50,7 @@ pub struct Panels {
     pub search: String,
     pub highlighted: Option<u32>,
     pub show_tags: bool,
+    pub tag_labels: bool,
     pub show_edges: bool,
     pub dark: bool,
     /// Per node: whether the tag is hidden (images are never hidden here).
@@ -64,6 +65,7 @@ impl Panels {
             search: String::new(),
             highlighted: None,
             show_tags: false,
+            tag_labels: true,
             show_edges: false,
             dark: false,
             hidden: vec![false; nodes],
@@ -172,6 +174,10 @@ impl Panels {
 
     fn view_toggles(&mut self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
         ui.checkbox(&mut self.show_tags, "Tag nodes");
+        ui.add_enabled(
+            self.show_tags,
+            egui::Checkbox::new(&mut self.tag_labels, "Tag labels"),
+        );
         ui.checkbox(&mut self.show_edges, "Edges");
         ui.checkbox(&mut self.dark, "Dark background");
         ui.horizontal(|ui| {
@@ -252,7 +258,7 @@ impl Panels {
     fn tag_list(&mut self, ui: &mut egui::Ui, data: &MapData, actions: &mut Vec<Action>) {
         ui.label(RichText::new("Tags by degree").strong());
         ui.label(
-            RichText::new("Untick to hide a tag: its edges stop attracting in the live layout.")
+            RichText::new("Untick to hide a tag: its dot, label and edges go, and its edges stop attracting in the live layout.")
                 .small()
                 .color(Color32::GRAY),
         );
