@@ -10,7 +10,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
+
+#[path = "listener.rs"]
+mod listener;
 
 /// What the server does with one request.
 #[derive(Clone, Debug)]
@@ -57,29 +60,13 @@ impl TestServer {
     pub fn start(handler: impl Fn(&str, usize) -> Reply + Send + Sync + 'static) -> TestServer {
         let handler: Arc<Handler> = Arc::new(handler);
         let log = Arc::new(Mutex::new(Log::default()));
-        let (port_tx, port_rx) = std::sync::mpsc::channel();
         let server_log = log.clone();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-                port_tx.send(listener.local_addr().unwrap().port()).unwrap();
-                loop {
-                    let Ok((stream, _)) = listener.accept().await else {
-                        continue;
-                    };
-                    let (handler, log) = (handler.clone(), server_log.clone());
-                    tokio::spawn(async move {
-                        let _ = serve(stream, handler, log).await;
-                    });
-                }
-            });
+        let port = listener::spawn(move |stream| {
+            let (handler, log) = (handler.clone(), server_log.clone());
+            async move {
+                let _ = serve(stream, handler, log).await;
+            }
         });
-        let port = port_rx.recv().unwrap();
         TestServer { port, log }
     }
 

@@ -9,7 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
+
+#[path = "listener.rs"]
+mod listener;
 
 /// One request as received.
 #[derive(Clone, Debug)]
@@ -85,30 +88,13 @@ pub struct VisionServer {
 impl VisionServer {
     pub fn start(handler: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> VisionServer {
         let handler: Arc<Handler> = Arc::new(handler);
-        let (port_tx, port_rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-                port_tx.send(listener.local_addr().unwrap().port()).unwrap();
-                loop {
-                    let Ok((stream, _)) = listener.accept().await else {
-                        continue;
-                    };
-                    let handler = handler.clone();
-                    tokio::spawn(async move {
-                        let _ = serve(stream, handler).await;
-                    });
-                }
-            });
+        let port = listener::spawn(move |stream| {
+            let handler = handler.clone();
+            async move {
+                let _ = serve(stream, handler).await;
+            }
         });
-        VisionServer {
-            port: port_rx.recv().unwrap(),
-        }
+        VisionServer { port }
     }
 
     pub fn base(&self) -> String {
