@@ -7,7 +7,7 @@
 //! and a Vulkan driver (apt-get install mesa-vulkan-drivers).
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
@@ -130,9 +130,23 @@ fn start_xvfb() -> Xvfb {
         child,
         display: format!(":{n}"),
     };
-    let socket = PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
+    // The socket file appears at bind(), before the server accepts
+    // connections: wait until a client really connects.
     let start = Instant::now();
-    while !socket.exists() {
+    loop {
+        let connected = Command::new("xdotool")
+            .arg("getdisplaygeometry")
+            .env("DISPLAY", &xvfb.display)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap_or_else(|e| {
+                panic!("cannot run xdotool ({e}): install it (apt-get install xdotool)")
+            })
+            .success();
+        if connected {
+            break;
+        }
         assert!(
             start.elapsed() < Duration::from_secs(20),
             "Xvfb :{n} did not start"
