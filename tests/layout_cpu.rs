@@ -450,3 +450,57 @@ fn layout_command_writes_positions_for_every_node_and_resumes() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("tagscape graph"));
 }
+
+#[test]
+fn until_converged_stops_with_one_default_threshold_at_every_graph_size() {
+    // Gephi's swing per node grows ~100× from 300 to 3000 images here; the
+    // relative-movement criterion must stop both well before the cap, with
+    // the layout already as good as after twice as many iterations.
+    for images in [300usize, 3000] {
+        let syn = generate(&SyntheticSpec::new(images));
+        let lay_out = |extra: &[&str]| {
+            let dir = tempfile::tempdir().unwrap();
+            let proj = dir.path().join("p");
+            let mut project = Project::init(&proj).unwrap();
+            syn.graph.save(&mut project).unwrap();
+            drop(project);
+            let out = Command::new(env!("CARGO_BIN_EXE_tagscape"))
+                .args(["layout", proj.to_str().unwrap(), "--backend", "cpu"])
+                .args(extra)
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let done: u32 = stdout
+                .split_whitespace()
+                .nth(1)
+                .and_then(|w| w.parse().ok())
+                .unwrap_or_else(|| panic!("no iteration count in {stdout:?}"));
+            let project = Project::open(&proj, Access::Read).unwrap();
+            let placed = tagscape::layout::load_positions(&project, &syn.graph)
+                .unwrap()
+                .unwrap();
+            let p: Vec<[f32; 2]> = placed[..images].iter().map(|p| [p.x, p.y]).collect();
+            (done, stdout, quality::score(&p, &syn.clusters))
+        };
+        let (done, stdout, q) = lay_out(&["--until-converged", "--iterations", "3000"]);
+        assert!(stdout.contains("(converged"), "{images} images: {stdout}");
+        assert!(
+            (50..=600).contains(&done) && done % 10 == 0,
+            "{images} images converged after {done} iterations: {stdout}"
+        );
+        let (_, _, longer) = lay_out(&["--iterations", &(2 * done).to_string()]);
+        println!(
+            "{images} images: converged after {done} iterations, {q:?}; after {}: {longer:?}",
+            2 * done
+        );
+        assert!(
+            q.knn10n >= longer.knn10n - 0.03 && q.sil >= longer.sil - 0.03,
+            "{images} images: converged {q:?}, twice as long {longer:?}"
+        );
+    }
+}

@@ -26,12 +26,15 @@ pub struct Args {
     /// Seed of the random start positions.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Stop once the global swing per node falls below --convergence-swing.
+    /// Stop once the layout has settled: over the last 10 iterations the
+    /// nodes moved on average less than --convergence-movement times the
+    /// layout's radius (a threshold that fits every graph size).
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     pub until_converged: Option<bool>,
-    /// Threshold of global (mass-weighted) swing per node for --until-converged.
+    /// Threshold for --until-converged, as a fraction of the layout's RMS
+    /// radius moved in 10 iterations. Default 0.003.
     #[arg(long)]
-    pub convergence_swing: Option<f32>,
+    pub convergence_movement: Option<f32>,
     /// Start from the saved positions instead of random ones.
     #[arg(long = "continue")]
     pub resume: bool,
@@ -115,7 +118,7 @@ fn resolve_settings(args: &Args, mut s: LayoutSettings) -> Result<LayoutSettings
     set!(s.iterations, args.iterations);
     set!(s.seed, args.seed);
     set!(s.until_converged, args.until_converged);
-    set!(s.convergence_swing, args.convergence_swing);
+    set!(s.convergence_movement, args.convergence_movement);
     let f = &s.fa2;
     let checks: [(&str, f32, bool); 7] = [
         ("--scaling", f.scaling_ratio, f.scaling_ratio > 0.0),
@@ -133,9 +136,9 @@ fn resolve_settings(args: &Args, mut s: LayoutSettings) -> Result<LayoutSettings
         ),
         ("--min-size", s.size.min_size, s.size.min_size >= 0.0),
         (
-            "--convergence-swing",
-            s.convergence_swing,
-            s.convergence_swing > 0.0,
+            "--convergence-movement",
+            s.convergence_movement,
+            s.convergence_movement > 0.0,
         ),
     ];
     for (flag, value, ok) in checks {

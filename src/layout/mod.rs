@@ -16,6 +16,7 @@
 //! their two indices ([`coincident_direction`]) at distance [`MIN_DISTANCE`],
 //! so no force is ever NaN or infinite and every backend agrees.
 
+pub mod convergence;
 mod cpu;
 pub mod gpu;
 mod positions;

@@ -11,8 +11,8 @@ use anyhow::{Context, Result, bail};
 
 use crate::graph::Graph;
 use crate::layout::{
-    BackendKind, ForceAtlas2Settings, LayoutInput, LayoutSettings, Placement, gpu_available,
-    load_positions, new_backend, node_sizes, random_positions, save_positions,
+    BackendKind, ForceAtlas2Settings, LayoutInput, LayoutSettings, Placement, convergence,
+    gpu_available, load_positions, new_backend, node_sizes, random_positions, save_positions,
 };
 use crate::project::Project;
 use crate::ui;
@@ -39,6 +39,9 @@ pub struct LayoutReport {
     pub elapsed: Duration,
     pub backend: &'static str,
     pub swing_per_node: f64,
+    /// Relative movement over the last convergence window (NaN unless
+    /// `--until-converged` ran a whole window).
+    pub movement: f64,
     pub nodes: usize,
     pub interrupted: bool,
     pub converged: bool,
@@ -47,11 +50,16 @@ pub struct LayoutReport {
 impl fmt::Display for LayoutReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let how = if self.interrupted {
-            " (interrupted; last positions saved, resume with --continue)"
+            " (interrupted; last positions saved, resume with --continue)".to_string()
         } else if self.converged {
-            " (converged)"
+            format!(" (converged: movement {:.4})", self.movement)
+        } else if self.movement.is_finite() {
+            format!(
+                " (not converged: movement {:.4}; raise --iterations)",
+                self.movement
+            )
         } else {
-            ""
+            String::new()
         };
         write!(
             f,
@@ -168,7 +176,14 @@ pub fn run_layout(
     let started = Instant::now();
     let mut done = 0u32;
     let mut swing_per_node = f64::NAN;
+    let mut movement = f64::NAN;
     let mut converged = false;
+    // Positions at the start of the current convergence window.
+    let mut window_start = if settings.until_converged {
+        Some(backend.positions()?)
+    } else {
+        None
+    };
     while done < settings.iterations {
         if stop.load(Ordering::SeqCst) {
             break;
@@ -176,10 +191,23 @@ pub fn run_layout(
         let stats = backend.step()?;
         done += 1;
         swing_per_node = f64::from(stats.swing) / n.max(1) as f64;
+        if let Some(before) = window_start.as_mut()
+            && done % convergence::WINDOW == 0
+        {
+            let now = backend.positions()?;
+            movement = convergence::relative_movement(before, &now);
+            *before = now;
+            if movement < f64::from(settings.convergence_movement) {
+                converged = true;
+            }
+        }
         bar.set_position(u64::from(done));
-        bar.set_message(format!("swing/node {swing_per_node:.3}"));
-        if settings.until_converged && swing_per_node < f64::from(settings.convergence_swing) {
-            converged = true;
+        bar.set_message(if movement.is_nan() {
+            format!("swing/node {swing_per_node:.3}")
+        } else {
+            format!("swing/node {swing_per_node:.3}, movement {movement:.4}")
+        });
+        if converged {
             break;
         }
     }
@@ -212,6 +240,7 @@ pub fn run_layout(
         elapsed,
         backend: backend.name(),
         swing_per_node,
+        movement,
         nodes: n,
         interrupted: stop.load(Ordering::SeqCst),
         converged,

@@ -69,10 +69,12 @@ pub struct LayoutSettings {
     pub size: crate::layout::SizeSettings,
     pub iterations: u32,
     pub seed: u64,
-    /// Stop once the global swing per node falls below `convergence_swing`
-    /// (then `iterations` is the cap).
+    /// Stop once the nodes' movement over the last
+    /// [`convergence::WINDOW`](crate::layout::convergence::WINDOW)
+    /// iterations, relative to the layout's radius, falls below
+    /// `convergence_movement` (then `iterations` is the cap).
     pub until_converged: bool,
-    pub convergence_swing: f32,
+    pub convergence_movement: f32,
 }
 
 impl Default for LayoutSettings {
@@ -83,11 +85,7 @@ impl Default for LayoutSettings {
             iterations: 500,
             seed: 42,
             until_converged: false,
-            convergence_swing: DEFAULT_CONVERGENCE_SWING,
+            convergence_movement: crate::layout::convergence::DEFAULT_MOVEMENT,
         }
     }
 }
-
-/// Default threshold of global swing per node (mass-weighted, force units)
-/// for `--until-converged`.
-pub const DEFAULT_CONVERGENCE_SWING: f32 = 1.0;
