@@ -192,7 +192,7 @@ pub fn run_layout(
         done += 1;
         swing_per_node = f64::from(stats.swing) / n.max(1) as f64;
         if let Some(before) = window_start.as_mut()
-            && done % convergence::WINDOW == 0
+            && done.is_multiple_of(convergence::WINDOW)
         {
             let now = backend.positions()?;
             movement = convergence::relative_movement(before, &now);
