@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use geo::{Contains, Point, Validation};
+use geo::{Contains, Intersects, Point, Validation};
 use tagscape::cluster::detect::{DetectSettings, Method, Network, detect};
 use tagscape::cluster::hulls::{Member, hull};
 use tagscape::cluster::labels::rank_tags;
@@ -210,6 +210,39 @@ fn hulls_hold_the_core_and_leave_planted_outliers_out() {
     assert!(wkt.starts_with("POLYGON"), "{wkt}");
 }
 
+#[test]
+fn hulls_enclose_every_core_thumbnail_and_follow_their_sizes() {
+    // A 6 × 6 grid of small sprites (half-size 1, spacing 4) with one large
+    // sprite (half-size 6) at the (20, 20) corner.
+    let mut members: Vec<Member> = (0..36)
+        .map(|k| Member {
+            x: f64::from(k % 6) * 4.0,
+            y: f64::from(k / 6) * 4.0,
+            size: 1.0,
+        })
+        .collect();
+    members[35].size = 6.0;
+    let h = hull(&members).unwrap();
+    assert!(h.polygon.is_valid());
+    assert_eq!(h.core_size(), 36);
+    for m in &members {
+        for (dx, dy) in [(-1.0, -1.0), (1.0, -1.0), (1.0, 1.0), (-1.0, 1.0)] {
+            let corner = Point::new(m.x + dx * m.size, m.y + dy * m.size);
+            assert!(
+                h.polygon.intersects(&corner),
+                "corner {corner:?} of the sprite at ({}, {}) outside the hull",
+                m.x,
+                m.y
+            );
+        }
+    }
+    // Around the small sprites the outline stays close: the large sprite
+    // does not inflate the hull at the far corner.
+    assert!(!h.polygon.contains(&Point::new(-2.5, -2.5)));
+    assert!(!h.polygon.contains(&Point::new(10.0, -2.5)));
+    assert!(h.polygon.contains(&Point::new(25.5, 25.5)));
+}
+
 /// A project with a planted graph, its images laid out around one centre per
 /// planted cluster (tags at the origin). Returns the planted clusters.
 fn planted_project(dir: &Path, images: usize, clusters: usize) -> (Vec<u32>, Graph) {
@@ -238,6 +271,63 @@ fn planted_project(dir: &Path, images: usize, clusters: usize) -> (Vec<u32>, Gra
         .collect();
     save_positions(&mut project, &planted.graph, &placements).unwrap();
     (planted.clusters, planted.graph)
+}
+
+#[test]
+fn a_new_layout_redraws_the_hulls_and_keeps_clusters_and_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, graph) = planted_project(dir.path(), 300, 3);
+    let before_ids;
+    let renamed;
+    {
+        let mut project = Project::open(dir.path(), Access::Write).unwrap();
+        run_in(&mut project, &ClusterSettings::default()).unwrap();
+        before_ids = image_clusters(&project, &graph);
+        renamed = load_clusters(&project).unwrap()[0].id;
+        annotations::rename(&mut project, renamed, Some("kept name")).unwrap();
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_tagscape"))
+        .args(["layout", dir.path().to_str().unwrap(), "--backend", "cpu"])
+        .args(["--iterations", "100", "--seed", "3"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("cluster hulls redrawn"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let project = Project::open(dir.path(), Access::Read).unwrap();
+    assert_eq!(image_clusters(&project, &graph), before_ids);
+    let placed = tagscape::layout::load_positions(&project, &graph)
+        .unwrap()
+        .unwrap();
+    let clusters = load_clusters(&project).unwrap();
+    assert_eq!(
+        clusters.iter().find(|c| c.id == renamed).unwrap().name,
+        "kept name"
+    );
+    for c in clusters.iter().filter(|c| !c.is_other) {
+        let hull = c.hull().unwrap();
+        let members: Vec<usize> = (0..graph.n_images)
+            .filter(|&i| before_ids[i] == Some(c.id))
+            .collect();
+        let inside = members
+            .iter()
+            .filter(|&&i| {
+                hull.intersects(&Point::new(f64::from(placed[i].x), f64::from(placed[i].y)))
+            })
+            .count();
+        // The old hulls sat on a ring of radius 100 around the origin; the
+        // new layout is elsewhere, and its hulls hold their members there.
+        assert!(
+            inside as f64 >= 0.8 * members.len() as f64,
+            "cluster {}: {inside} of {} members inside the redrawn hull",
+            c.id,
+            members.len()
+        );
+        assert_eq!(c.outside_hull, Some(members.len() - inside));
+    }
 }
 
 /// The stored cluster id of each image node.

@@ -9,16 +9,19 @@
 //!    box (about √n cells a side), smoothed with a 3×3 box, the fullest cell;
 //!    the centre is the mean of the members in that cell;
 //! 2. each member's distance d to the centre; the core is the members with
-//!    `d ≤ median(d) + k · 1.4826 · MAD(d)` (`CORE_MADS` = k = 3; 1.4826·MAD
+//!    `d ≤ median(d) + k · 1.4826 · MAD(d)` (`CORE_MADS` = k = 2; 1.4826·MAD
 //!    estimates a standard deviation without being pulled by the outliers).
 //!
-//! The hull is the concave hull of the core (geo's concaveman port),
-//! simplified by Ramer–Douglas–Peucker with tolerance ε and then buffered
-//! (geo's `Buffer`, round joins) by `pad = √2 · the largest sprite half-size`
-//! among the core, so the whole thumbnails (squares of half-side `size`) are
-//! inside. ε ≤ pad/2 keeps every core point inside: RDP moves the boundary
-//! by at most ε. A hull that comes out invalid (degenerate cores: one point,
-//! points on a line) is replaced by the convex hull of the buffered points.
+//! The hull is the concave hull of the core's thumbnails: the four corners
+//! of every core sprite (a square of half-side `size`, which holds the
+//! thumbnail whatever its aspect), so the outline follows the pictures
+//! instead of being inflated everywhere by the largest one. It is simplified
+//! by Ramer–Douglas–Peucker with tolerance ε and buffered (geo's `Buffer`,
+//! round joins) by a small margin `pad` (a quarter of the median sprite
+//! half-size); ε ≤ pad/2 keeps every corner inside, as RDP moves the
+//! boundary by at most ε. A hull that comes out invalid (degenerate cores:
+//! one point, points on a line) is replaced by the convex hull of the
+//! buffered corners.
 
 use geo::{
     Area, Buffer, ConcaveHull, Contains, ConvexHull, Coord, InteriorPoint, Intersects, MultiPoint,
@@ -26,7 +29,7 @@ use geo::{
 };
 
 /// The `k` of the core threshold `median + k · 1.4826 · MAD`.
-pub const CORE_MADS: f64 = 3.0;
+pub const CORE_MADS: f64 = 2.0;
 
 /// One member of a cluster in layout space.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -79,25 +82,33 @@ pub fn hull(members: &[Member]) -> Option<Hull> {
     for (k, &i) in finite.iter().enumerate() {
         core[i] = distance[k] <= threshold;
     }
-    let core_points: Vec<Coord<f64>> = (0..members.len())
-        .filter(|&i| core[i])
-        .map(|i| Coord {
-            x: members[i].x,
-            y: members[i].y,
-        })
-        .collect();
-    let max_size = (0..members.len())
+    let core_sizes: Vec<f64> = (0..members.len())
         .filter(|&i| core[i])
         .map(|i| members[i].size)
         .filter(|s| s.is_finite() && *s > 0.0)
-        .fold(0.0f64, f64::max);
+        .collect();
     // A cluster drawn as dots (no size) still gets a visible margin.
-    let pad = if max_size > 0.0 {
-        max_size * std::f64::consts::SQRT_2
-    } else {
+    let pad = if core_sizes.is_empty() {
         1.0
+    } else {
+        0.25 * median(core_sizes)
     };
-    let polygon = core_polygon(&core_points, pad);
+    let corners: Vec<Coord<f64>> = (0..members.len())
+        .filter(|&i| core[i])
+        .flat_map(|i| {
+            let Member { x, y, size } = members[i];
+            let s = if size.is_finite() && size > 0.0 {
+                size
+            } else {
+                0.0
+            };
+            [(-s, -s), (s, -s), (s, s), (-s, s)].map(|(dx, dy)| Coord {
+                x: x + dx,
+                y: y + dy,
+            })
+        })
+        .collect();
+    let polygon = core_polygon(&corners, pad);
     let label_at = if polygon.contains(&Point::from(centre)) {
         [centre.x, centre.y]
     } else {
@@ -199,8 +210,8 @@ fn core_polygon(points: &[Coord<f64>], pad: f64) -> Polygon<f64> {
     if points.len() >= 3 {
         let concave = multipoint.concave_hull_with_options(ConcaveHullOptions {
             concavity: 2.0,
-            // Do not carve notches narrower than two sprites.
-            length_threshold: 2.0 * pad,
+            // Do not carve notches narrower than a few margins.
+            length_threshold: 4.0 * pad,
         });
         let simplified = concave.simplify(pad / 2.0);
         let base = if simplified.is_valid() && simplified.unsigned_area() > 0.0 {
@@ -235,7 +246,7 @@ mod tests {
         let mut d: Vec<f64> = (1..=9).map(f64::from).collect();
         d.push(1000.0);
         let t = robust_threshold(&d);
-        assert!((t - (5.5 + 3.0 * 1.4826 * 2.5)).abs() < 1e-9, "{t}");
+        assert!((t - (5.5 + CORE_MADS * 1.4826 * 2.5)).abs() < 1e-9, "{t}");
     }
 
     #[test]

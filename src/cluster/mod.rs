@@ -18,7 +18,7 @@ mod store;
 use std::collections::HashMap;
 use std::fmt;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
 pub use detect::{DetectSettings, Method, Network};
 pub use labels::TagScore;
@@ -247,6 +247,30 @@ pub(crate) fn compute_facts(
         tag_group,
         hulls,
     }
+}
+
+/// Recomputes every stored cluster's core, hull and label place for new
+/// `placements` (the layout moved since `tagscape cluster`), keeping the
+/// membership and the annotations. Returns how many members now fall
+/// outside their hull, or `None` when the project has no clusters.
+pub fn refresh_hulls(
+    project: &mut Project,
+    graph: &Graph,
+    placements: &[Placement],
+) -> Result<Option<usize>> {
+    let stored: i64 = project
+        .conn()
+        .query_row("SELECT count(*) FROM clusters", [], |r| r.get(0))?;
+    if stored == 0 {
+        return Ok(None);
+    }
+    let (assignment, before) = store::load_assignment(project, graph)?;
+    let facts = compute_facts(graph, Some(placements), &assignment, |_| true);
+    let all: Vec<usize> = (0..assignment.groups.len()).collect();
+    let tx = project.conn_mut().transaction()?;
+    store::save_edit(&tx, graph, &assignment, &facts, &all, &[], &before)?;
+    tx.commit().context("saving the clusters' new hulls")?;
+    Ok(Some(facts.hulls.iter().flatten().map(|h| h.outside).sum()))
 }
 
 /// `tagscape cluster DIR`: detects, labels, outlines and stores the clusters.

@@ -540,6 +540,7 @@ impl App {
         )?;
         live.running = true;
         self.build_map(&placements, Some(live))?;
+        self.hide_cluster_overlay();
         self.auto_fit = true;
         if let Some(b) = self.map.as_ref().and_then(Map::bounds) {
             self.nav.fit_now(&b);
@@ -567,8 +568,18 @@ impl App {
             live.running = true;
             map.renderer.use_positions_buffer(live.position_buffer());
         }
+        self.hide_cluster_overlay();
         self.saved_note = None;
         Ok(())
+    }
+
+    /// The hulls and labels belong to the positions they were computed on:
+    /// while the layout moves they are hidden, and redrawn when it pauses.
+    fn hide_cluster_overlay(&mut self) {
+        if let Some(map) = &mut self.map {
+            map.renderer
+                .set_cluster_overlay(&[], &ClusterOverlay::default());
+        }
     }
 
     /// Pauses the live layout and saves its positions in the project.
@@ -589,11 +600,23 @@ impl App {
         let mut settings = self.layout_settings.clone();
         settings.fa2 = self.panels.settings.clone();
         let saved = save_positions(&mut self.project, &self.data.graph, &placements)
-            .and_then(|_| self.project.set_setting("layout", &settings));
+            .and_then(|_| self.project.set_setting("layout", &settings))
+            .and_then(|_| {
+                crate::cluster::refresh_hulls(&mut self.project, &self.data.graph, &placements)
+            });
         self.saved_note = Some(match saved {
-            Ok(()) => {
+            Ok(hulls) => {
                 self.layout_settings = settings;
-                format!("positions saved in {}", self.project.dir().display())
+                self.reload_clusters();
+                let redrawn = if hulls.is_some() {
+                    "; cluster hulls redrawn"
+                } else {
+                    ""
+                };
+                format!(
+                    "positions saved in {}{redrawn}",
+                    self.project.dir().display()
+                )
             }
             Err(e) => {
                 tracing::warn!("the layout was not saved: {e:#}");
@@ -719,13 +742,25 @@ impl App {
                 Some(format!("not saved: {e:#}"))
             }
         };
+        self.reload_clusters();
+    }
+
+    /// Reads the clusters back from the project into the panel and the
+    /// overlay (hidden while the live layout runs).
+    fn reload_clusters(&mut self) {
         match crate::cluster::load_clusters(&self.project) {
             Ok(list) => self.cluster_panel.set_clusters(list),
             Err(e) => tracing::warn!("the clusters could not be read: {e:#}"),
         }
         if let Some(map) = &mut self.map {
+            let running = map.live.as_ref().is_some_and(|l| l.running);
+            let clusters: &[_] = if running {
+                &[]
+            } else {
+                &self.cluster_panel.clusters
+            };
             map.renderer
-                .set_cluster_overlay(&self.cluster_panel.clusters, &ClusterOverlay::default());
+                .set_cluster_overlay(clusters, &ClusterOverlay::default());
         }
         if let Some(gfx) = &self.gfx {
             gfx.window.request_redraw();
