@@ -9,9 +9,13 @@ set -euo pipefail
 # libturbojpeg0-dev: libjpeg-turbo's TurboJPEG library (found with pkg-config,
 #   linked by the turbojpeg crate) for fast DCT-scaled JPEG thumbnailing.
 # pkg-config: how the turbojpeg crate's build finds that library.
-# fonts-dejavu-core: a system font covering Latin, Greek and Cyrillic for the
-#   cluster labels (found through fontdb; without any font labels are skipped).
-packages=(libxml2-utils mesa-vulkan-drivers xvfb xauth xdotool libturbojpeg0-dev pkg-config fonts-dejavu-core)
+# fonts-dejavu-core: a system font covering Latin, Greek, Cyrillic, Arabic and
+#   Hebrew for the labels (found through fontdb; without any font labels are
+#   skipped) and the viewer's panels.
+# fonts-droid-fallback: Chinese, Japanese and Korean names (1.8 MB).
+# fonts-noto-color-emoji: emoji in tag and cluster names on the map.
+packages=(libxml2-utils mesa-vulkan-drivers xvfb xauth xdotool libturbojpeg0-dev pkg-config
+          fonts-dejavu-core fonts-droid-fallback fonts-noto-color-emoji)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then

@@ -12,7 +12,7 @@ use glam::Vec2;
 use wgpu::util::DeviceExt;
 
 use crate::cluster::Cluster;
-use crate::render::{Camera, uniform_entry};
+use crate::render::uniform_entry;
 use crate::render::{CustomLayer, Shared, premultiplied, premultiplied_pipeline, storage_entry};
 
 /// Opacity of the hull fill (images stay readable beneath it).
@@ -181,8 +181,6 @@ impl HullLayer {
 }
 
 impl CustomLayer for HullLayer {
-    fn prepare(&mut self, _queue: &wgpu::Queue, _camera: &Camera) {}
-
     fn draw(&self, pass: &mut wgpu::RenderPass<'_>) {
         if self.count == 0 {
             return;

@@ -21,7 +21,7 @@ use glyphon::{
 };
 
 use crate::cluster::Cluster;
-use crate::render::{Camera, CustomLayer, Shared};
+use crate::render::{Camera, CustomLayer, FrameOptions, Shared};
 
 /// `CustomLayer::name` of the tag label layer.
 pub const TAG_LABELS: &str = "tag labels";
@@ -68,15 +68,25 @@ impl LabelBox {
         let max = self.center + self.size * 0.5;
         max.x > 0.0 && max.y > 0.0 && min.x < viewport.x && min.y < viewport.y
     }
+
+    fn inside(&self, [lo, hi]: [Vec2; 2]) -> bool {
+        let min = self.center - self.size * 0.5;
+        let max = self.center + self.size * 0.5;
+        min.cmpge(lo).all() && max.cmple(hi).all()
+    }
 }
 
 /// Greedy placement: `boxes` in priority order (highest first); returns the
-/// indices of those shown — each on screen and at least `gap` pixels from
-/// every box shown before it.
-pub fn place(boxes: &[LabelBox], viewport: Vec2, gap: f32) -> Vec<usize> {
+/// indices of those shown — each on screen, wholly inside `area` when one
+/// is given (a label half under a panel is not drawn), and at least `gap`
+/// pixels from every box shown before it.
+pub fn place(boxes: &[LabelBox], viewport: Vec2, area: Option<[Vec2; 2]>, gap: f32) -> Vec<usize> {
     let mut shown: Vec<usize> = Vec::new();
     for (i, b) in boxes.iter().enumerate() {
-        if b.on_screen(viewport) && shown.iter().all(|&j| !boxes[j].overlaps(b, gap)) {
+        if b.on_screen(viewport)
+            && area.is_none_or(|a| b.inside(a))
+            && shown.iter().all(|&j| !boxes[j].overlaps(b, gap))
+        {
             shown.push(i);
         }
     }
@@ -291,7 +301,7 @@ impl LabelLayer {
 
     /// Indices (into the priority-ordered labels) shown from `camera`, with
     /// their boxes in `camera`'s screen.
-    fn placed(&self, camera: &Camera) -> Vec<usize> {
+    fn placed(&self, camera: &Camera, area: Option<[Vec2; 2]>) -> Vec<usize> {
         let mut index = Vec::with_capacity(self.labels.len());
         let mut boxes = Vec::with_capacity(self.labels.len());
         for (i, label) in self.labels.iter().enumerate() {
@@ -300,7 +310,7 @@ impl LabelLayer {
                 boxes.push(b);
             }
         }
-        place(&boxes, camera.viewport, GAP_PX * self.scale)
+        place(&boxes, camera.viewport, area, GAP_PX * self.scale)
             .into_iter()
             .map(|k| index[k])
             .collect()
@@ -312,9 +322,9 @@ fn glyph_color(rgb: u32) -> Color {
 }
 
 impl CustomLayer for LabelLayer {
-    fn prepare(&mut self, queue: &wgpu::Queue, camera: &Camera) {
+    fn prepare(&mut self, queue: &wgpu::Queue, camera: &Camera, opts: &FrameOptions) {
         let place_in = self.placement_view.unwrap_or(*camera);
-        let shown = self.placed(&place_in);
+        let shown = self.placed(&place_in, opts.label_area);
         self.viewport.update(
             queue,
             Resolution {
@@ -402,7 +412,7 @@ mod tests {
             b(150.0, 62.0, 40.0, 10.0), // 12 px below the third: 12 < 10 + 4 gap → dropped
             b(300.0, 50.0, 40.0, 10.0), // off screen
         ];
-        assert_eq!(place(&boxes, viewport, 4.0), vec![0, 2]);
+        assert_eq!(place(&boxes, viewport, None, 4.0), vec![0, 2]);
         // Zoomed in ×2 along x: the anchors move apart and the second label
         // fits; the fourth is still 12 px under the third (only x scaled);
         // the fifth comes on screen (530..570 of 600).
@@ -411,9 +421,24 @@ mod tests {
             .map(|l| b(l.center.x * 2.0 - 50.0, l.center.y, l.size.x, l.size.y))
             .collect();
         assert_eq!(
-            place(&zoomed, Vec2::new(600.0, 100.0), 4.0),
+            place(&zoomed, Vec2::new(600.0, 100.0), None, 4.0),
             vec![0, 1, 2, 4]
         );
+    }
+
+    #[test]
+    fn labels_under_a_panel_give_way_to_the_next_ones() {
+        // A 300 px right panel over a 1000 × 600 window: the free area is
+        // x ∈ [0, 700]. The first label straddles the panel's edge.
+        let viewport = Vec2::new(1000.0, 600.0);
+        let free = Some([Vec2::ZERO, Vec2::new(700.0, 600.0)]);
+        let boxes = [
+            b(690.0, 100.0, 80.0, 20.0),
+            b(900.0, 300.0, 80.0, 20.0),
+            b(660.0, 100.0, 40.0, 20.0),
+        ];
+        assert_eq!(place(&boxes, viewport, None, 4.0), vec![0, 1]);
+        assert_eq!(place(&boxes, viewport, free, 4.0), vec![2]);
     }
 
     #[test]
@@ -453,10 +478,13 @@ mod tests {
                 .map(|&(p, _)| label_box(&camera, p, Some(1.0), Vec2::new(60.0, 12.0), 1.0))
                 .collect()
         };
-        let shown = place(&boxes(2.0), camera.viewport, GAP_PX);
+        let shown = place(&boxes(2.0), camera.viewport, None, GAP_PX);
         assert_eq!(shown.len(), 1);
         assert_eq!(by_degree[shown[0]].1, 40);
-        assert_eq!(place(&boxes(8.0), camera.viewport, GAP_PX), vec![0, 1]);
+        assert_eq!(
+            place(&boxes(8.0), camera.viewport, None, GAP_PX),
+            vec![0, 1]
+        );
     }
 
     #[test]

@@ -48,7 +48,7 @@ use sprites::SpriteLayer;
 /// A layer added from outside the renderer (cluster hulls, labels).
 pub trait CustomLayer {
     /// Uploads this frame's data before the render pass.
-    fn prepare(&mut self, _queue: &wgpu::Queue, _camera: &Camera) {}
+    fn prepare(&mut self, _queue: &wgpu::Queue, _camera: &Camera, _opts: &FrameOptions) {}
     /// Draws into the pass (the renderer's target format, premultiplied blending).
     fn draw(&self, pass: &mut wgpu::RenderPass<'_>);
     /// Tells layers apart in [`Renderer::layers`] (e.g. to replace the
@@ -84,6 +84,10 @@ pub struct FrameOptions {
     pub edge_width_px: f32,
     /// Border colour of highlighted sprites, 0xRRGGBB.
     pub highlight_rgb: u32,
+    /// Screen rectangle (physical pixels, min and max) that labels must fit
+    /// inside: in the viewer the map area its panels leave free. `None`:
+    /// anywhere on the target.
+    pub label_area: Option<[Vec2; 2]>,
 }
 
 impl Default for FrameOptions {
@@ -98,6 +102,7 @@ impl Default for FrameOptions {
             edge_alpha: 0.35,
             edge_width_px: 1.0,
             highlight_rgb: 0xFF8800,
+            label_area: None,
         }
     }
 }
@@ -378,12 +383,12 @@ impl Renderer {
         }
         self.sprites.upload(queue);
         if opts.show_tags && opts.tag_labels {
-            self.prepare_tag_labels(camera);
+            self.prepare_tag_labels(camera, opts);
         }
         let queue = &self.shared.queue;
         for layer in &mut self.layers {
             if let Layer::Custom(custom) = layer {
-                custom.prepare(queue, camera);
+                custom.prepare(queue, camera, opts);
             }
         }
         stats
@@ -442,7 +447,7 @@ impl Renderer {
     /// Builds the tag label layer if needed, moves each label to its dot
     /// (the CPU positions: a running layout refreshes them now and then)
     /// and hides those of hidden dots.
-    fn prepare_tag_labels(&mut self, camera: &Camera) {
+    fn prepare_tag_labels(&mut self, camera: &Camera, opts: &FrameOptions) {
         let layer = self.tag_labels.get_or_insert_with(|| {
             let mut specs: Vec<LabelSpec> = self
                 .tag_label_text
@@ -472,7 +477,7 @@ impl Renderer {
             }
             positions.get(dot.node as usize).copied()
         });
-        layer.prepare(&self.shared.queue, camera);
+        layer.prepare(&self.shared.queue, camera, opts);
     }
 
     /// Prepares (waiting for thumbnails up to `wait`, or not at all with

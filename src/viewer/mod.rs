@@ -15,6 +15,7 @@ pub mod badges;
 pub mod clusters;
 pub mod data;
 pub mod detail;
+mod fonts;
 pub mod input;
 pub mod live_layout;
 pub mod panels;
@@ -308,7 +309,13 @@ impl App {
             layout_settings,
             placements,
             proxy,
-            egui_ctx: egui::Context::default(),
+            egui_ctx: {
+                let ctx = egui::Context::default();
+                let (fonts, found) = fonts::with_system_fallbacks();
+                tracing::debug!("panel font fallbacks: {found:?}");
+                ctx.set_fonts(fonts);
+                ctx
+            },
             gfx: None,
             map: None,
             nav: Navigator::new(Vec2::new(1280.0, 800.0)),
@@ -512,6 +519,7 @@ impl App {
             tag_labels: self.panels.tag_labels,
             show_edges: self.panels.show_edges,
             edge_rgb: if self.panels.dark { 0x888888 } else { 0x999999 },
+            label_area: self.nav.fit_area.map(|(lo, hi)| [lo, hi]),
             ..Default::default()
         }
     }
