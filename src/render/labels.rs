@@ -69,24 +69,29 @@ impl LabelBox {
         max.x > 0.0 && max.y > 0.0 && min.x < viewport.x && min.y < viewport.y
     }
 
-    fn inside(&self, [lo, hi]: [Vec2; 2]) -> bool {
-        let min = self.center - self.size * 0.5;
-        let max = self.center + self.size * 0.5;
-        min.cmpge(lo).all() && max.cmple(hi).all()
+    /// This box moved just enough to lie wholly inside `area`; `None` when
+    /// its centre is outside (what it labels is under a panel) or it is
+    /// larger than the area.
+    fn fitted_into(&self, [lo, hi]: [Vec2; 2]) -> Option<LabelBox> {
+        let inside = self.center.cmpge(lo).all() && self.center.cmple(hi).all();
+        if !inside || (hi - lo).cmplt(self.size).any() {
+            return None;
+        }
+        let half = self.size * 0.5;
+        Some(LabelBox {
+            center: self.center.clamp(lo + half, hi - half),
+            size: self.size,
+        })
     }
 }
 
 /// Greedy placement: `boxes` in priority order (highest first); returns the
-/// indices of those shown — each on screen, wholly inside `area` when one
-/// is given (a label half under a panel is not drawn), and at least `gap`
-/// pixels from every box shown before it.
-pub fn place(boxes: &[LabelBox], viewport: Vec2, area: Option<[Vec2; 2]>, gap: f32) -> Vec<usize> {
+/// indices of those shown — each on screen and at least `gap` pixels from
+/// every box shown before it.
+pub fn place(boxes: &[LabelBox], viewport: Vec2, gap: f32) -> Vec<usize> {
     let mut shown: Vec<usize> = Vec::new();
     for (i, b) in boxes.iter().enumerate() {
-        if b.on_screen(viewport)
-            && area.is_none_or(|a| b.inside(a))
-            && shown.iter().all(|&j| !boxes[j].overlaps(b, gap))
-        {
+        if b.on_screen(viewport) && shown.iter().all(|&j| !boxes[j].overlaps(b, gap)) {
             shown.push(i);
         }
     }
@@ -299,20 +304,29 @@ impl LabelLayer {
         ))
     }
 
-    /// Indices (into the priority-ordered labels) shown from `camera`, with
-    /// their boxes in `camera`'s screen.
-    fn placed(&self, camera: &Camera, area: Option<[Vec2; 2]>) -> Vec<usize> {
+    /// Indices (into the priority-ordered labels) shown from `camera`, each
+    /// with the shift (screen pixels) that keeps it inside `area`.
+    fn placed(&self, camera: &Camera, area: Option<[Vec2; 2]>) -> Vec<(usize, Vec2)> {
         let mut index = Vec::with_capacity(self.labels.len());
         let mut boxes = Vec::with_capacity(self.labels.len());
+        let mut shifts = Vec::with_capacity(self.labels.len());
         for (i, label) in self.labels.iter().enumerate() {
-            if let Some(b) = self.screen_box(label, camera) {
+            let Some(b) = self.screen_box(label, camera) else {
+                continue;
+            };
+            let fitted = match area {
+                Some(area) => b.fitted_into(area),
+                None => Some(b),
+            };
+            if let Some(f) = fitted {
                 index.push(i);
-                boxes.push(b);
+                boxes.push(f);
+                shifts.push(f.center - b.center);
             }
         }
-        place(&boxes, camera.viewport, area, GAP_PX * self.scale)
+        place(&boxes, camera.viewport, GAP_PX * self.scale)
             .into_iter()
-            .map(|k| index[k])
+            .map(|k| (index[k], shifts[k]))
             .collect()
     }
 }
@@ -344,12 +358,12 @@ impl CustomLayer for LabelLayer {
             Vec2::new(halo, halo) * 0.7,
         ];
         let mut areas: Vec<TextArea<'_>> = Vec::with_capacity(shown.len() * (rings.len() + 1));
-        for &i in &shown {
+        for &(i, shift) in &shown {
             let label = &self.labels[i];
             let Some(b) = self.screen_box(label, camera) else {
                 continue;
             };
-            let top_left = b.center - label.size * 0.5;
+            let top_left = b.center + shift - label.size * 0.5;
             // The halo first, the text over it.
             for (offset, rgb) in rings
                 .iter()
@@ -412,7 +426,7 @@ mod tests {
             b(150.0, 62.0, 40.0, 10.0), // 12 px below the third: 12 < 10 + 4 gap → dropped
             b(300.0, 50.0, 40.0, 10.0), // off screen
         ];
-        assert_eq!(place(&boxes, viewport, None, 4.0), vec![0, 2]);
+        assert_eq!(place(&boxes, viewport, 4.0), vec![0, 2]);
         // Zoomed in ×2 along x: the anchors move apart and the second label
         // fits; the fourth is still 12 px under the third (only x scaled);
         // the fifth comes on screen (530..570 of 600).
@@ -421,24 +435,28 @@ mod tests {
             .map(|l| b(l.center.x * 2.0 - 50.0, l.center.y, l.size.x, l.size.y))
             .collect();
         assert_eq!(
-            place(&zoomed, Vec2::new(600.0, 100.0), None, 4.0),
+            place(&zoomed, Vec2::new(600.0, 100.0), 4.0),
             vec![0, 1, 2, 4]
         );
     }
 
     #[test]
-    fn labels_under_a_panel_give_way_to_the_next_ones() {
+    fn labels_move_out_from_under_a_panel_and_vanish_behind_it() {
         // A 300 px right panel over a 1000 × 600 window: the free area is
-        // x ∈ [0, 700]. The first label straddles the panel's edge.
-        let viewport = Vec2::new(1000.0, 600.0);
-        let free = Some([Vec2::ZERO, Vec2::new(700.0, 600.0)]);
-        let boxes = [
-            b(690.0, 100.0, 80.0, 20.0),
-            b(900.0, 300.0, 80.0, 20.0),
-            b(660.0, 100.0, 40.0, 20.0),
-        ];
-        assert_eq!(place(&boxes, viewport, None, 4.0), vec![0, 1]);
-        assert_eq!(place(&boxes, viewport, free, 4.0), vec![2]);
+        // x ∈ [0, 700].
+        let free = [Vec2::ZERO, Vec2::new(700.0, 600.0)];
+        // Straddling the panel's edge: moved left until wholly free.
+        let moved = b(690.0, 100.0, 80.0, 20.0).fitted_into(free).unwrap();
+        assert_eq!(moved.center, Vec2::new(660.0, 100.0));
+        // Near the top: moved down.
+        let moved = b(300.0, 4.0, 80.0, 20.0).fitted_into(free).unwrap();
+        assert_eq!(moved.center, Vec2::new(300.0, 10.0));
+        // Wholly free: unchanged.
+        let free_box = b(300.0, 300.0, 80.0, 20.0);
+        assert_eq!(free_box.fitted_into(free), Some(free_box));
+        // What it names is under the panel, or it is wider than the area.
+        assert_eq!(b(710.0, 100.0, 80.0, 20.0).fitted_into(free), None);
+        assert_eq!(b(350.0, 100.0, 720.0, 20.0).fitted_into(free), None);
     }
 
     #[test]
@@ -478,13 +496,10 @@ mod tests {
                 .map(|&(p, _)| label_box(&camera, p, Some(1.0), Vec2::new(60.0, 12.0), 1.0))
                 .collect()
         };
-        let shown = place(&boxes(2.0), camera.viewport, None, GAP_PX);
+        let shown = place(&boxes(2.0), camera.viewport, GAP_PX);
         assert_eq!(shown.len(), 1);
         assert_eq!(by_degree[shown[0]].1, 40);
-        assert_eq!(
-            place(&boxes(8.0), camera.viewport, None, GAP_PX),
-            vec![0, 1]
-        );
+        assert_eq!(place(&boxes(8.0), camera.viewport, GAP_PX), vec![0, 1]);
     }
 
     #[test]
