@@ -149,6 +149,7 @@ struct Label {
 
 /// Warn about missing fonts once per process, not at every refresh.
 static WARNED_NO_FONT: AtomicBool = AtomicBool::new(false);
+static WARNED_MISSING_GLYPHS: AtomicBool = AtomicBool::new(false);
 
 pub struct LabelLayer {
     device: wgpu::Device,
@@ -227,28 +228,14 @@ impl LabelLayer {
         };
         let labels = specs
             .into_iter()
-            .filter(|s| !s.text.trim().is_empty())
             .filter_map(|s| {
                 let px = s.font_px * scale;
-                let mut buffer = Buffer::new(&mut font_system, Metrics::new(px, px * 1.2));
-                buffer.set_size(None, None);
-                buffer.set_text(
-                    s.text.trim(),
-                    &Attrs::new().family(Family::SansSerif),
-                    Shaping::Advanced,
-                    None,
-                );
-                buffer.shape_until_scroll(&mut font_system, false);
-                let (mut w, mut h) = (0.0f32, 0.0f32);
-                for run in buffer.layout_runs() {
-                    w = w.max(run.line_w);
-                    h += run.line_height;
-                }
-                (w > 0.0).then(|| Label {
+                let (buffer, size) = shaped_label(&mut font_system, &s.text, px)?;
+                Some(Label {
                     key: s.key,
                     anchor: Some(s.anchor),
                     beside_dot: s.beside_dot,
-                    size: Vec2::new(w, h),
+                    size,
                     buffer,
                 })
             })
@@ -329,6 +316,74 @@ impl LabelLayer {
             .map(|k| (index[k], shifts[k]))
             .collect()
     }
+}
+
+/// `text` shaped at `px` and its size in pixels. Characters no installed
+/// font covers are left out (with one warning per process naming them)
+/// rather than drawn as empty boxes; `None` when nothing readable is left.
+fn shaped_label(font_system: &mut FontSystem, text: &str, px: f32) -> Option<(Buffer, Vec2)> {
+    let (buffer, size, missing) = shape(font_system, text.trim(), px);
+    if missing.is_empty() {
+        return (size.x > 0.0).then_some((buffer, size));
+    }
+    if !WARNED_MISSING_GLYPHS.swap(true, Ordering::Relaxed) {
+        let chars: String = missing.iter().collect();
+        tracing::warn!(
+            "no installed font covers {chars:?} in the label {text:?}; those characters are left out of the map's labels (Debian: install fonts-noto-core, fonts-noto-cjk or fonts-noto-color-emoji)"
+        );
+    }
+    let kept = without_chars(text, &missing);
+    if !kept.chars().any(char::is_alphanumeric) {
+        return None;
+    }
+    let (buffer, size, _) = shape(font_system, &kept, px);
+    (size.x > 0.0).then_some((buffer, size))
+}
+
+/// `text` shaped on one line: the buffer, its size, and the characters
+/// that came out as the fonts' "missing glyph" (glyph 0).
+fn shape(font_system: &mut FontSystem, text: &str, px: f32) -> (Buffer, Vec2, Vec<char>) {
+    let mut buffer = Buffer::new(font_system, Metrics::new(px, px * 1.2));
+    buffer.set_size(None, None);
+    buffer.set_text(
+        text,
+        &Attrs::new().family(Family::SansSerif),
+        Shaping::Advanced,
+        None,
+    );
+    buffer.shape_until_scroll(font_system, false);
+    let (mut w, mut h) = (0.0f32, 0.0f32);
+    let mut missing = Vec::new();
+    for run in buffer.layout_runs() {
+        w = w.max(run.line_w);
+        h += run.line_height;
+        for g in run.glyphs.iter().filter(|g| g.glyph_id == 0) {
+            for c in run.text.get(g.start..g.end).unwrap_or("").chars() {
+                if !c.is_whitespace() && !missing.contains(&c) {
+                    missing.push(c);
+                }
+            }
+        }
+    }
+    (buffer, Vec2::new(w, h), missing)
+}
+
+/// `text` without `chars`, its spaces collapsed and without the separators
+/// (" · ") left dangling at either end or doubled.
+fn without_chars(text: &str, chars: &[char]) -> String {
+    let kept: String = text.chars().filter(|c| !chars.contains(c)).collect();
+    let words: Vec<&str> = kept.split_whitespace().collect();
+    let mut out: Vec<&str> = Vec::new();
+    for w in words {
+        if w == "·" && out.last().is_none_or(|&l| l == "·") {
+            continue;
+        }
+        out.push(w);
+    }
+    while out.last() == Some(&"·") {
+        out.pop();
+    }
+    out.join(" ")
 }
 
 fn glyph_color(rgb: u32) -> Color {
@@ -457,6 +512,34 @@ mod tests {
         // What it names is under the panel, or it is wider than the area.
         assert_eq!(b(710.0, 100.0, 80.0, 20.0).fitted_into(free), None);
         assert_eq!(b(350.0, 100.0, 720.0, 20.0).fitted_into(free), None);
+    }
+
+    #[test]
+    fn characters_without_a_font_are_left_out_not_drawn_as_boxes() {
+        assert_eq!(
+            without_chars("動物 · حيوانات · 🐾 animals", &['🐾']),
+            "動物 · حيوانات · animals"
+        );
+        assert_eq!(without_chars("猫 · dog", &['猫']), "dog");
+        assert_eq!(without_chars("dog · 猫", &['猫']), "dog");
+
+        let mut fonts = FontSystem::new();
+        // Debian's fonts-dejavu-core, fonts-droid-fallback and
+        // fonts-noto-color-emoji (scripts/install-deps.sh) cover these.
+        let (_, _, missing) = shape(&mut fonts, "猫 · قطة · 🐱 cat", 14.0);
+        assert!(
+            missing.is_empty(),
+            "no font for {missing:?}: install fonts-droid-fallback and fonts-noto-color-emoji"
+        );
+        // A private-use character no font has: found, and left out.
+        let pua = '\u{10FFFD}';
+        let (_, full, missing) = shape(&mut fonts, &format!("cat {pua}{pua}"), 14.0);
+        assert_eq!(missing, vec![pua]);
+        let (_, kept) = shaped_label(&mut fonts, &format!("cat {pua}{pua}"), 14.0).unwrap();
+        let (_, plain, _) = shape(&mut fonts, "cat", 14.0);
+        assert_eq!(kept, plain);
+        assert!(full.x > plain.x);
+        assert!(shaped_label(&mut fonts, &format!("{pua} · {pua}"), 14.0).is_none());
     }
 
     #[test]
