@@ -249,6 +249,14 @@ pub(crate) fn compute_facts(
     }
 }
 
+/// Whether `tagscape cluster` has stored clusters in the project.
+pub fn has_clusters(project: &Project) -> Result<bool> {
+    let stored: i64 = project
+        .conn()
+        .query_row("SELECT count(*) FROM clusters", [], |r| r.get(0))?;
+    Ok(stored > 0)
+}
+
 /// Recomputes every stored cluster's core, hull and label place for new
 /// `placements` (the layout moved since `tagscape cluster`), keeping the
 /// membership and the annotations. Returns how many members now fall
@@ -258,10 +266,7 @@ pub fn refresh_hulls(
     graph: &Graph,
     placements: &[Placement],
 ) -> Result<Option<usize>> {
-    let stored: i64 = project
-        .conn()
-        .query_row("SELECT count(*) FROM clusters", [], |r| r.get(0))?;
-    if stored == 0 {
+    if !has_clusters(project)? {
         return Ok(None);
     }
     let (assignment, before) = store::load_assignment(project, graph)?;
