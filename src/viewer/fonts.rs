@@ -20,6 +20,15 @@ const FALLBACKS: &[&str] = &[
     "WenQuanYi Micro Hei",
 ];
 
+/// An egui context whose fonts fall back to the system's (see the module).
+pub fn egui_context() -> egui::Context {
+    let ctx = egui::Context::default();
+    let (fonts, found) = with_system_fallbacks();
+    tracing::debug!("panel font fallbacks: {found:?}");
+    ctx.set_fonts(fonts);
+    ctx
+}
+
 /// egui's default fonts followed by the [`FALLBACKS`] found on the system;
 /// also the names of those found.
 pub fn with_system_fallbacks() -> (FontDefinitions, Vec<&'static str>) {

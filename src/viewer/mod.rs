@@ -309,13 +309,7 @@ impl App {
             layout_settings,
             placements,
             proxy,
-            egui_ctx: {
-                let ctx = egui::Context::default();
-                let (fonts, found) = fonts::with_system_fallbacks();
-                tracing::debug!("panel font fallbacks: {found:?}");
-                ctx.set_fonts(fonts);
-                ctx
-            },
+            egui_ctx: fonts::egui_context(),
             gfx: None,
             map: None,
             nav: Navigator::new(Vec2::new(1280.0, 800.0)),
