@@ -10,7 +10,9 @@
 //!
 //! Text comes from system fonts (fontdb through cosmic-text, which falls
 //! back per script, so CJK, Arabic and emoji render where a font covers
-//! them). Without any font the layer is not built and one warning says why.
+//! them; characters no font covers are left out rather than drawn as empty
+//! boxes). Without any font the layer is not built and one warning says why.
+//! In the viewer, labels keep to the map area its panels leave free.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
