@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use geo::{Contains, Intersects, Point, Validation};
+use geo::{BoundingRect, Contains, Intersects, Point, Validation};
 use tagscape::cluster::detect::{DetectSettings, Method, Network, detect};
 use tagscape::cluster::hulls::{Member, hull};
 use tagscape::cluster::labels::rank_tags;
@@ -205,7 +205,10 @@ fn hulls_hold_the_core_and_leave_planted_outliers_out() {
         }
     }
     assert_eq!(h.outside, outliers.len());
-    // Padded by √2·0.3 around the grid, so well inside [-1, 15]².
+    // The sprites' corners (±0.3) plus a small margin: well inside [-1, 15]².
+    let bounds = h.polygon.bounding_rect().unwrap();
+    assert!(bounds.min().x > -1.0 && bounds.min().y > -1.0, "{bounds:?}");
+    assert!(bounds.max().x < 15.0 && bounds.max().y < 15.0, "{bounds:?}");
     let wkt = h.to_wkt();
     assert!(wkt.starts_with("POLYGON"), "{wkt}");
 }
