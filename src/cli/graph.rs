@@ -99,9 +99,10 @@ pub fn run(args: Args) -> Result<()> {
         stack_sizes = duplicates::stack_sizes(&graph, &stacks);
         graph = duplicates::stack_graph(&graph, &stacks);
         stacked = format!(
-            "; {} near-duplicate images stacked into {} nodes (hash distance ≤ {}), {} image nodes left",
+            "; {} near-duplicate images stacked into {} node{} (hash distance ≤ {}), {} image nodes left",
             stacks.iter().map(|s| s.members.len()).sum::<usize>(),
             stacks.len(),
+            if stacks.len() == 1 { "" } else { "s" },
             args.hash_distance,
             graph.n_images
         );

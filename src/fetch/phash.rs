@@ -11,13 +11,20 @@
 use image::DynamicImage;
 use image_hasher::{HashAlg, HasherConfig};
 
-/// The 64-bit hash of an (upright) image.
+/// The 64-bit hash of an (upright) image. Transparency is composited over
+/// white first, as the map draws it: a transparent PNG and its white-backed
+/// JPEG re-post look alike and must hash alike (the hash reads only the
+/// colour channels, where transparent pixels are often stored black).
 pub fn perceptual_hash(image: &DynamicImage) -> u64 {
     let hasher = HasherConfig::new()
         .hash_alg(HashAlg::Gradient)
         .hash_size(8, 8)
         .to_hasher();
-    let hash = hasher.hash_image(image);
+    let hash = if image.color().has_alpha() {
+        hasher.hash_image(&DynamicImage::ImageRgb8(over_white(&image.to_rgba8())))
+    } else {
+        hasher.hash_image(image)
+    };
     let mut bytes = [0u8; 8];
     for (b, h) in bytes.iter_mut().zip(hash.as_bytes()) {
         *b = *h;
@@ -25,7 +32,16 @@ pub fn perceptual_hash(image: &DynamicImage) -> u64 {
     u64::from_be_bytes(bytes)
 }
 
-/// The hash of a packed 8-bit RGB or RGBA buffer (a thumbnail level).
+fn over_white(rgba: &image::RgbaImage) -> image::RgbImage {
+    image::RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
+        let p = rgba.get_pixel(x, y).0;
+        let a = u32::from(p[3]);
+        image::Rgb([0, 1, 2].map(|c| ((u32::from(p[c]) * a + 255 * (255 - a) + 127) / 255) as u8))
+    })
+}
+
+/// The hash of a packed 8-bit RGB or RGBA buffer (a thumbnail level, not
+/// premultiplied).
 pub fn hash_pixels(buffer: &[u8], width: u32, height: u32, rgba: bool) -> Option<u64> {
     let image = if rgba {
         DynamicImage::ImageRgba8(image::RgbaImage::from_raw(width, height, buffer.to_vec())?)
@@ -71,6 +87,38 @@ mod tests {
         let b = perceptual_hash(&pattern(256, 192, 5));
         assert!(distance(a, a_small) <= 6, "{}", distance(a, a_small));
         assert!(distance(a, b) > 12, "{}", distance(a, b));
+    }
+
+    #[test]
+    fn a_transparent_image_hashes_like_its_white_backed_copy() {
+        // A dark disc on a transparent background (transparent pixels are
+        // stored as black, as many PNG encoders do), and the same disc
+        // flattened onto white as a JPEG re-post would be.
+        let (w, h) = (64u32, 48u32);
+        let inside = |x: u32, y: u32| (x as i32 - 28).pow(2) + (y as i32 - 22).pow(2) < 300;
+        let mut rgba = Vec::new();
+        let mut rgb = Vec::new();
+        for y in 0..h {
+            for x in 0..w {
+                if inside(x, y) {
+                    rgba.extend([40, 80, 120, 255]);
+                    rgb.extend([40, 80, 120]);
+                } else {
+                    rgba.extend([0, 0, 0, 0]);
+                    rgb.extend([255, 255, 255]);
+                }
+            }
+        }
+        let a = hash_pixels(&rgba, w, h, true).unwrap();
+        let b = hash_pixels(&rgb, w, h, false).unwrap();
+        assert_eq!(distance(a, b), 0);
+        // Read as black, the background would have made them far apart.
+        let black: Vec<u8> = rgba
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect();
+        let c = hash_pixels(&black, w, h, false).unwrap();
+        assert!(distance(b, c) > 6, "{}", distance(b, c));
     }
 
     #[test]
