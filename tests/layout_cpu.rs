@@ -3,6 +3,7 @@
 //! input, quality against graphology's published figures, and the
 //! `tagscape layout` command on a real project.
 
+use std::path::Path;
 use std::process::Command;
 
 use tagscape::graph::{Edge, Graph, Node, NodeKind};
@@ -336,6 +337,22 @@ fn quality_after_500_iterations_passes_the_peers_correctness_gate() {
     assert!(r.knn10n.abs() < 0.05, "{r:?}");
 }
 
+/// Runs `tagscape layout PROJ ARGS…`, which must succeed; its stdout.
+fn layout_ok(proj: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_tagscape"))
+        .arg("layout")
+        .arg(proj)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 #[test]
 fn layout_command_writes_positions_for_every_node_and_resumes() {
     let dir = tempfile::tempdir().unwrap();
@@ -345,10 +362,9 @@ fn layout_command_writes_positions_for_every_node_and_resumes() {
         random_graph(60, 8, 3).save(&mut project).unwrap();
     }
     let bin = env!("CARGO_BIN_EXE_tagscape");
-    let out = Command::new(bin)
-        .args([
-            "layout",
-            proj.to_str().unwrap(),
+    let stdout = layout_ok(
+        &proj,
+        &[
             "--iterations",
             "40",
             "--backend",
@@ -356,15 +372,8 @@ fn layout_command_writes_positions_for_every_node_and_resumes() {
             "--lin-log",
             "--seed",
             "5",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains("40 iterations") && stdout.contains("cpu"),
         "{stdout}"
@@ -394,22 +403,9 @@ fn layout_command_writes_positions_for_every_node_and_resumes() {
     assert_eq!(saved.fa2.scaling_ratio, 10.0);
 
     // --continue starts from the saved layout, keeping the saved settings.
-    let out = Command::new(bin)
-        .args([
-            "layout",
-            proj.to_str().unwrap(),
-            "--continue",
-            "--iterations",
-            "5",
-            "--backend",
-            "cpu",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    layout_ok(
+        &proj,
+        &["--continue", "--iterations", "5", "--backend", "cpu"],
     );
     let (_, second, saved) = read();
     assert!(saved.fa2.lin_log_mode);
@@ -464,17 +460,7 @@ fn until_converged_stops_with_one_default_threshold_at_every_graph_size() {
             let mut project = Project::init(&proj).unwrap();
             syn.graph.save(&mut project).unwrap();
             drop(project);
-            let out = Command::new(env!("CARGO_BIN_EXE_tagscape"))
-                .args(["layout", proj.to_str().unwrap(), "--backend", "cpu"])
-                .args(extra)
-                .output()
-                .unwrap();
-            let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            let stdout = layout_ok(&proj, &[&["--backend", "cpu"], extra].concat());
             let done: u32 = stdout
                 .split_whitespace()
                 .nth(1)

@@ -167,16 +167,5 @@ pub fn run(args: Args) -> Result<()> {
         args.backend,
         args.resume,
     )?);
-    // Hulls drawn around the old positions would be wrong now.
-    if crate::cluster::has_clusters(&project)? {
-        let graph = crate::graph::Graph::load(&project)?;
-        if let Some(placed) = crate::layout::load_positions(&project, &graph)?
-            && let Some(outside) = crate::cluster::refresh_hulls(&mut project, &graph, &placed)?
-        {
-            ui::summary(format!(
-                "cluster hulls redrawn for the new layout; {outside} members outside their hull"
-            ));
-        }
-    }
     Ok(())
 }

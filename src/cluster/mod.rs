@@ -249,14 +249,6 @@ pub(crate) fn compute_facts(
     }
 }
 
-/// Whether `tagscape cluster` has stored clusters in the project.
-pub fn has_clusters(project: &Project) -> Result<bool> {
-    let stored: i64 = project
-        .conn()
-        .query_row("SELECT count(*) FROM clusters", [], |r| r.get(0))?;
-    Ok(stored > 0)
-}
-
 /// Recomputes every stored cluster's core, hull and label place for new
 /// `placements` (the layout moved since `tagscape cluster`), keeping the
 /// membership and the annotations. Returns how many members now fall
@@ -266,7 +258,10 @@ pub fn refresh_hulls(
     graph: &Graph,
     placements: &[Placement],
 ) -> Result<Option<usize>> {
-    if !has_clusters(project)? {
+    let stored: i64 = project
+        .conn()
+        .query_row("SELECT count(*) FROM clusters", [], |r| r.get(0))?;
+    if stored == 0 {
         return Ok(None);
     }
     let (assignment, before) = store::load_assignment(project, graph)?;

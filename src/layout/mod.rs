@@ -33,7 +33,7 @@ use anyhow::Result;
 use crate::graph::Graph;
 
 pub use cpu::CpuFa2;
-pub use positions::{Placement, load_positions, save_positions};
+pub use positions::{Placement, load_positions, placements, save_positions};
 pub use run::{LayoutReport, run_layout, saved_settings};
 pub use settings::{ForceAtlas2Settings, LayoutSettings};
 pub use sizes::{SizeBy, SizeSettings, node_sizes};

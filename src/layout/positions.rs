@@ -14,6 +14,15 @@ pub struct Placement {
     pub size: f32,
 }
 
+/// Each node's position paired with its size.
+pub fn placements(positions: impl IntoIterator<Item = [f32; 2]>, sizes: &[f32]) -> Vec<Placement> {
+    positions
+        .into_iter()
+        .zip(sizes)
+        .map(|([x, y], &size)| Placement { x, y, size })
+        .collect()
+}
+
 /// Positions for every node of `graph`, or `None` when the project has no
 /// layout for some node (never laid out, or nodes added since).
 pub fn load_positions(project: &Project, graph: &Graph) -> Result<Option<Vec<Placement>>> {

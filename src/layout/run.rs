@@ -11,8 +11,8 @@ use anyhow::{Context, Result, bail};
 
 use crate::graph::Graph;
 use crate::layout::{
-    BackendKind, ForceAtlas2Settings, LayoutInput, LayoutSettings, Placement, convergence,
-    gpu_available, load_positions, new_backend, node_sizes, random_positions, save_positions,
+    BackendKind, ForceAtlas2Settings, LayoutInput, LayoutSettings, convergence, gpu_available,
+    load_positions, new_backend, node_sizes, placements, random_positions, save_positions,
 };
 use crate::project::Project;
 use crate::ui;
@@ -42,6 +42,9 @@ pub struct LayoutReport {
     /// Relative movement over the last convergence window (NaN unless
     /// `--until-converged` ran a whole window).
     pub movement: f64,
+    /// Members outside their hull after the clusters' hulls were redrawn
+    /// for the new positions; `None` when the project has no clusters.
+    pub hulls_outside: Option<usize>,
     pub nodes: usize,
     pub interrupted: bool,
     pub converged: bool,
@@ -70,7 +73,14 @@ impl fmt::Display for LayoutReport {
             self.backend,
             self.swing_per_node,
             self.nodes
-        )
+        )?;
+        if let Some(outside) = self.hulls_outside {
+            write!(
+                f,
+                "\ncluster hulls redrawn for the new layout; {outside} members outside their hull"
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -225,22 +235,17 @@ pub fn run_layout(
             graph.nodes[i].id
         );
     }
-    let placements: Vec<Placement> = positions
-        .iter()
-        .zip(&sizes)
-        .map(|(p, &size)| Placement {
-            x: p[0],
-            y: p[1],
-            size,
-        })
-        .collect();
-    save_positions(project, &graph, &placements)?;
+    let placed = placements(positions, &sizes);
+    save_positions(project, &graph, &placed)?;
+    // Hulls drawn around the old positions would be wrong now.
+    let hulls_outside = crate::cluster::refresh_hulls(project, &graph, &placed)?;
     Ok(LayoutReport {
         iterations: done,
         elapsed,
         backend: backend.name(),
         swing_per_node,
         movement,
+        hulls_outside,
         nodes: n,
         interrupted: stop.load(Ordering::SeqCst),
         converged,

@@ -16,7 +16,7 @@ use glam::Vec2;
 use crate::gpu::GpuContext;
 use crate::graph::Graph;
 use crate::layout::gpu::GpuFa2;
-use crate::layout::{ForceAtlas2Settings, LayoutInput, Placement, StepStats};
+use crate::layout::{ForceAtlas2Settings, LayoutInput, Placement, StepStats, placements};
 
 /// How often positions are read back while the layout runs.
 pub const READBACK_EVERY: Duration = Duration::from_millis(500);
@@ -127,15 +127,10 @@ impl LiveLayout {
                 "the live layout produced a non-finite position for node {i}; nothing was saved — run `tagscape layout` instead and please report it"
             );
         }
-        Ok(positions
-            .iter()
-            .zip(&self.sizes)
-            .map(|(p, &size)| Placement {
-                x: p.x,
-                y: p.y,
-                size,
-            })
-            .collect())
+        Ok(placements(
+            positions.iter().map(|p| p.to_array()),
+            &self.sizes,
+        ))
     }
 
     /// New settings: strengths and modes at once; the per-edge coefficients

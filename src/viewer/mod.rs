@@ -38,7 +38,8 @@ use crate::export::{ExportFormat, ExportOptions};
 use crate::gpu::GpuContext;
 use crate::graph::Graph;
 use crate::layout::{
-    LayoutSettings, Placement, load_positions, node_sizes, random_positions, save_positions,
+    LayoutSettings, Placement, load_positions, node_sizes, placements, random_positions,
+    save_positions,
 };
 use crate::project::{Access, Project};
 use crate::render::scene::{FLAG_HIDDEN, FLAG_HIGHLIGHT, TINT_NONE, pack_rgba};
@@ -522,15 +523,7 @@ impl App {
         let graph = &self.data.graph;
         let sizes = node_sizes(graph, &self.layout_settings.size);
         let start = random_positions(graph.node_count(), self.layout_settings.seed);
-        let placements: Vec<Placement> = start
-            .iter()
-            .zip(&sizes)
-            .map(|(p, &size)| Placement {
-                x: p[0],
-                y: p[1],
-                size,
-            })
-            .collect();
+        let placed = placements(start.iter().copied(), &sizes);
         let gfx = self.gfx.as_ref().ok_or_else(|| anyhow!("no window"))?;
         let mut live = LiveLayout::new(
             gfx.ctx.clone(),
@@ -541,7 +534,7 @@ impl App {
             &self.panels.hidden,
         )?;
         live.running = true;
-        self.build_map(&placements, Some(live))?;
+        self.build_map(&placed, Some(live))?;
         self.hide_cluster_overlay();
         self.auto_fit = true;
         if let Some(b) = self.map.as_ref().and_then(Map::bounds) {
@@ -658,17 +651,10 @@ impl App {
     /// The map's current placements (positions with their sizes).
     fn current_placements(&self) -> Option<Vec<Placement>> {
         let map = self.map.as_ref()?;
-        Some(
-            map.positions
-                .iter()
-                .zip(&map.sizes)
-                .map(|(p, &size)| Placement {
-                    x: p.x,
-                    y: p.y,
-                    size,
-                })
-                .collect(),
-        )
+        Some(placements(
+            map.positions.iter().map(|p| p.to_array()),
+            &map.sizes,
+        ))
     }
 
     /// Applies a cluster edit: saved in the project at once, then the
