@@ -118,8 +118,19 @@ fn start_xvfb() -> Xvfb {
                 && !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
         })
         .expect("no free X display number in 90..400");
+    // -noreset: by default the server resets when its last client leaves
+    // (the readiness probe below), and a connection made during the reset
+    // fails — the viewer then fell back to a PNG and the test failed.
     let child = Command::new("Xvfb")
-        .args([&format!(":{n}"), "-screen", "0", "1280x1024x24", "-nolisten", "tcp"])
+        .args([
+            &format!(":{n}"),
+            "-screen",
+            "0",
+            "1280x1024x24",
+            "-nolisten",
+            "tcp",
+            "-noreset",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
