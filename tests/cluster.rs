@@ -1,6 +1,10 @@
 //! Clusters: detection (determinism, recovery of planted clusters), labels,
 //! hulls, annotations that survive re-runs and kills, exports, bad input.
 
+#[path = "support/cli.rs"]
+mod cli;
+use cli::tagscape_ok;
+
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::process::Command;
@@ -289,17 +293,18 @@ fn a_new_layout_redraws_the_hulls_and_keeps_clusters_and_names() {
         renamed = load_clusters(&project).unwrap()[0].id;
         annotations::rename(&mut project, renamed, Some("kept name")).unwrap();
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_tagscape"))
-        .args(["layout", dir.path().to_str().unwrap(), "--backend", "cpu"])
-        .args(["--iterations", "100", "--seed", "3"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("cluster hulls redrawn"),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let d = dir.path().to_str().unwrap();
+    let stdout = tagscape_ok(&[
+        "layout",
+        d,
+        "--backend",
+        "cpu",
+        "--iterations",
+        "100",
+        "--seed",
+        "3",
+    ]);
+    assert!(stdout.contains("cluster hulls redrawn"), "{stdout}");
     let project = Project::open(dir.path(), Access::Read).unwrap();
     assert_eq!(image_clusters(&project, &graph), before_ids);
     let placed = tagscape::layout::load_positions(&project, &graph)
@@ -506,15 +511,7 @@ fn the_store_stays_consistent_when_a_save_is_killed() {
     let (_, _graph) = planted_project(dir.path(), 1500, 8);
     let bin = env!("CARGO_BIN_EXE_tagscape");
     let d = dir.path().to_str().unwrap();
-    let ok = Command::new(bin)
-        .args(["cluster", d, "--seed", "3"])
-        .output()
-        .unwrap();
-    assert!(
-        ok.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
+    tagscape_ok(&["cluster", d, "--seed", "3"]);
     let mut finished = 0;
     for k in 0..30u64 {
         let ids: Vec<i64> = {

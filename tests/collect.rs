@@ -2,8 +2,11 @@
 //! Inputs are literal text written from the formats in FORMATS.md (a); the
 //! expected URLs, frequencies and kinds are worked out by hand in each test.
 
+#[path = "support/cli.rs"]
+mod cli;
+use cli::tagscape;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use tagscape::collect::{AddReport, Outcome, add_inputs};
 use tagscape::project::Project;
@@ -381,13 +384,6 @@ fn ragged_rows_are_read_leniently_and_reported() {
     assert_eq!(report.sources[0].first_ragged_line, Some(3));
     assert!(report.to_string().contains("first at line 3"), "{report}");
     assert_eq!(metadata(&p, "http://e.com/b.jpg")["caption"], "");
-}
-
-fn tagscape(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_tagscape"))
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 #[test]

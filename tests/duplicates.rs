@@ -1,6 +1,10 @@
 //! Near-duplicates: an image and its re-encoded, resized copy get close
 //! perceptual hashes at fetch time and stack; a different image does not.
 
+#[path = "support/cli.rs"]
+mod cli;
+use cli::tagscape_ok;
+
 use std::io::Cursor;
 
 use tagscape::fetch::phash::distance;
@@ -104,17 +108,7 @@ fn a_resized_reencoded_copy_stacks_and_a_different_image_does_not() {
 
 /// `tagscape graph DIR [extra]`, which must succeed.
 fn graph_command(dir: &std::path::Path, extra: &[&str]) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tagscape"))
-        .arg("graph")
-        .arg(dir)
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    tagscape_ok(&[&["graph", dir.to_str().unwrap()], extra].concat());
 }
 
 /// Each image node's URL with its stored stack size, by URL.

@@ -2,6 +2,10 @@
 //! schema, Gephi CSVs with exactly the recipe's headers, GraphML and the
 //! positions table, on a small project with ids that need escaping.
 
+#[path = "support/cli.rs"]
+mod cli;
+use cli::{tagscape, tagscape_ok};
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -699,26 +703,17 @@ fn positions_need_a_layout_then_list_every_node() {
 fn cli_writes_the_summary_and_refuses_formats_not_built() {
     let (fx, project) = fixture();
     drop(project); // the command opens the project itself
-    let bin = env!("CARGO_BIN_EXE_tagscape");
+    let dir = fx.dir.to_str().unwrap();
 
     let file = fx.out.join("study.gexf");
-    let out = Command::new(bin)
-        .args([
-            "export",
-            fx.dir.to_str().unwrap(),
-            "--format",
-            "gexf",
-            "--out",
-        ])
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = tagscape_ok(&[
+        "export",
+        dir,
+        "--format",
+        "gexf",
+        "--out",
+        file.to_str().unwrap(),
+    ]);
     assert!(
         stdout.starts_with(&format!(
             "wrote {}: 8 nodes (4 images, 4 tags), 7 edges",
@@ -730,17 +725,14 @@ fn cli_writes_the_summary_and_refuses_formats_not_built() {
     assert_valid_gexf(&file);
 
     for format in ["svg", "dzi", "video"] {
-        let out = Command::new(bin)
-            .args([
-                "export",
-                fx.dir.to_str().unwrap(),
-                "--format",
-                format,
-                "--out",
-            ])
-            .arg(fx.out.join("x"))
-            .output()
-            .unwrap();
+        let out = tagscape(&[
+            "export",
+            dir,
+            "--format",
+            format,
+            "--out",
+            fx.out.join("x").to_str().unwrap(),
+        ]);
         assert_eq!(out.status.code(), Some(1), "--format {format}");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(

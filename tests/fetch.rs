@@ -1,6 +1,9 @@
 //! `fetch` against a real HTTP server on 127.0.0.1 that serves images and
 //! every fault the issue lists, plus crash safety of the real binary.
 
+#[path = "support/cli.rs"]
+mod cli;
+use cli::tagscape_ok;
 #[path = "support/fetch_server.rs"]
 mod fetch_server;
 
@@ -548,12 +551,7 @@ fn a_killed_fetch_resumes_and_does_every_image_once() {
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("project");
     let bin = env!("CARGO_BIN_EXE_tagscape");
-    let init = Command::new(bin).arg("init").arg(&dir).output().unwrap();
-    assert!(
-        init.status.success(),
-        "{}",
-        String::from_utf8_lossy(&init.stderr)
-    );
+    tagscape_ok(&["init", dir.to_str().unwrap()]);
     {
         let project = Project::open(&dir, Access::Write).unwrap();
         let urls: Vec<String> = (0..IMAGES)

@@ -1,8 +1,11 @@
 //! `tagscape import-tags`: every tag table format on literal samples written
 //! from FORMATS.md (b) and (c); expected tags are worked out by hand.
 
+#[path = "support/cli.rs"]
+mod cli;
+use cli::{tagscape, tagscape_ok};
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use tagscape::collect::add_inputs;
 use tagscape::project::Project;
@@ -351,12 +354,8 @@ fn cli_import_prints_the_summary_and_fails_cleanly() {
         "tags.csv",
         &format!("url,concept,confidence\n{A},people,0.99\n"),
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_tagscape"))
-        .args(["import-tags", dir.to_str().unwrap(), good.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let d = dir.to_str().unwrap();
+    let stdout = tagscape_ok(&["import-tags", d, good.to_str().unwrap()]);
     assert!(
         stdout.contains("imported 1 tag for 1 image from"),
         "{stdout}"
@@ -367,11 +366,7 @@ fn cli_import_prints_the_summary_and_fails_cleanly() {
         "bad.csv",
         &format!("url,concept,confidence\n{A},people,-0.2\n"),
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_tagscape"))
-        .args(["import-tags", dir.to_str().unwrap(), bad.to_str().unwrap()])
-        .args(["--format", "dmi"])
-        .output()
-        .unwrap();
+    let out = tagscape(&["import-tags", d, bad.to_str().unwrap(), "--format", "dmi"]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("bad.csv line 2"), "{stderr}");

@@ -3,6 +3,10 @@
 //! input, quality against graphology's published figures, and the
 //! `tagscape layout` command on a real project.
 
+#[path = "support/cli.rs"]
+mod cli;
+use cli::tagscape_ok;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -339,18 +343,8 @@ fn quality_after_500_iterations_passes_the_peers_correctness_gate() {
 
 /// Runs `tagscape layout PROJ ARGS…`, which must succeed; its stdout.
 fn layout_ok(proj: &Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_tagscape"))
-        .arg("layout")
-        .arg(proj)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let proj = proj.to_str().unwrap();
+    tagscape_ok(&[&["layout", proj], args].concat())
 }
 
 #[test]
