@@ -5,10 +5,9 @@
 
 #[path = "support/cli.rs"]
 mod cli;
-use cli::tagscape_ok;
+use cli::{tagscape, tagscape_ok};
 
 use std::path::Path;
-use std::process::Command;
 
 use tagscape::graph::{Edge, Graph, Node, NodeKind};
 use tagscape::layout::quality;
@@ -355,7 +354,6 @@ fn layout_command_writes_positions_for_every_node_and_resumes() {
         let mut project = Project::init(&proj).unwrap();
         random_graph(60, 8, 3).save(&mut project).unwrap();
     }
-    let bin = env!("CARGO_BIN_EXE_tagscape");
     let stdout = layout_ok(
         &proj,
         &[
@@ -417,26 +415,14 @@ fn layout_command_writes_positions_for_every_node_and_resumes() {
     assert!(moved < spread, "moved {moved}, spread {spread}");
 
     // Bad flags and a project without a graph: one clear line, exit 1.
-    let out = Command::new(bin)
-        .args([
-            "layout",
-            proj.to_str().unwrap(),
-            "--theta",
-            "0",
-            "--backend",
-            "cpu",
-        ])
-        .output()
-        .unwrap();
+    let p = proj.to_str().unwrap();
+    let out = tagscape(&["layout", p, "--theta", "0", "--backend", "cpu"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("--theta"), "{stderr}");
     let empty = dir.path().join("empty");
     Project::init(&empty).unwrap();
-    let out = Command::new(bin)
-        .args(["layout", empty.to_str().unwrap(), "--backend", "cpu"])
-        .output()
-        .unwrap();
+    let out = tagscape(&["layout", empty.to_str().unwrap(), "--backend", "cpu"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("tagscape graph"));
 }

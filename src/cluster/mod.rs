@@ -258,10 +258,7 @@ pub fn refresh_hulls(
     graph: &Graph,
     placements: &[Placement],
 ) -> Result<Option<usize>> {
-    let stored: i64 = project
-        .conn()
-        .query_row("SELECT count(*) FROM clusters", [], |r| r.get(0))?;
-    if stored == 0 {
+    if store::cluster_count(project)? == 0 {
         return Ok(None);
     }
     let (assignment, before) = store::load_assignment(project, graph)?;

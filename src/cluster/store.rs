@@ -45,6 +45,13 @@ impl Cluster {
     }
 }
 
+/// How many clusters are stored (0 before `tagscape cluster`).
+pub fn cluster_count(project: &Project) -> Result<i64> {
+    Ok(project
+        .conn()
+        .query_row("SELECT count(*) FROM clusters", [], |r| r.get(0))?)
+}
+
 /// Every stored cluster, by id.
 pub fn load_clusters(project: &Project) -> Result<Vec<Cluster>> {
     let mut stmt = project.conn().prepare(
