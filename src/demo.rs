@@ -30,23 +30,10 @@ pub fn extract_sample(dest: &Path) -> Result<Sample> {
     })
 }
 
-/// Creates the demo project with the layout settings that suit the sample
-/// (kept if the user changed them since): strong gravity holds the few
-/// small components that share no tag with the rest next to the map, and
-/// scaling 8 spreads the map so the emoji, drawn large for so few images,
-/// overlap little and the clusters' hulls stay apart.
+/// Creates the demo project. Its layout uses the defaults, as any
+/// collection's does.
 pub fn prepare_project(dir: &Path) -> Result<()> {
-    let project = crate::project::Project::init(dir)?;
-    if project
-        .setting::<crate::layout::LayoutSettings>("layout")?
-        .is_none()
-    {
-        let mut settings = crate::layout::LayoutSettings::default();
-        settings.fa2.strong_gravity_mode = true;
-        settings.fa2.gravity = 0.5;
-        settings.fa2.scaling_ratio = 8.0;
-        project.set_setting("layout", &settings)?;
-    }
+    crate::project::Project::init(dir)?;
     Ok(())
 }
 

@@ -9,8 +9,8 @@ use anyhow::Result;
 
 use crate::export::{ExportFormat, ExportOptions};
 use crate::fetch::FetchOptions;
-use crate::graph::{GraphSettings, build_graph};
-use crate::layout::BackendKind;
+use crate::graph::{Graph, GraphSettings, build_graph};
+use crate::layout::{BackendKind, LayoutSettings, map_quality};
 use crate::project::{Access, Project};
 use crate::tagging::{ImportOptions, TagFormat};
 use crate::ui;
@@ -66,26 +66,85 @@ pub fn run_pipeline(opts: &PipelineOptions) -> Result<PipelineOutcome> {
     graph.save(&mut project)?;
     project.set_setting("graph", &settings)?;
     ui::summary(summary);
+    // Communities before the layout, which makes each one a region; the
+    // project's last `tagscape cluster` settings (and the user's
+    // annotations) are kept.
+    let cluster_settings: crate::cluster::ClusterSettings =
+        project.setting("cluster")?.unwrap_or_default();
+    ui::summary(crate::cluster::run_in(&mut project, &cluster_settings)?);
     let mut layout = crate::layout::saved_settings(&project)?;
     if let Some(iterations) = opts.iterations {
         layout.iterations = iterations;
     }
-    ui::summary(crate::layout::run_layout(
-        &mut project,
-        &layout,
-        opts.backend,
-        false,
-    )?);
-    // Clusters after the layout, so they get hulls; the project's last
-    // `tagscape cluster` settings (and the user's annotations) are kept.
-    let cluster_settings: crate::cluster::ClusterSettings =
-        project.setting("cluster")?.unwrap_or_default();
-    ui::summary(crate::cluster::run_in(&mut project, &cluster_settings)?);
+    lay_out(&mut project, &graph, &layout, opts.backend, false)?;
     drop(project);
     let exports = write_exports(&opts.project)?;
     Ok(PipelineOutcome {
         exports: Some(exports),
     })
+}
+
+/// The layout and the stages that depend on positions (the clusters' hulls
+/// and label places), each printing its summary: `tagscape layout`, `run`
+/// and `demo` all come through here.
+pub fn lay_out(
+    project: &mut Project,
+    graph: &Graph,
+    settings: &LayoutSettings,
+    backend: Option<BackendKind>,
+    resume: bool,
+) -> Result<()> {
+    let (report, placed) = crate::layout::run_layout(project, graph, settings, backend, resume)?;
+    ui::summary(report);
+    if let Some(outside) = crate::cluster::refresh_hulls(project, graph, &placed)? {
+        ui::summary(format_args!(
+            "cluster hulls redrawn for the new layout; {outside} members outside their hull"
+        ));
+    }
+    let quality = measure_map(project, graph, &placed)?;
+    project.set_setting(map_quality::SETTING, &quality)?;
+    ui::summary(quality);
+    Ok(())
+}
+
+/// The map quality figures of `placed` with the project's stored hulls.
+pub fn measure_map(
+    project: &Project,
+    graph: &Graph,
+    placed: &[crate::layout::Placement],
+) -> Result<map_quality::MapQuality> {
+    let hulls: Vec<Vec<[f64; 2]>> = crate::cluster::load_clusters(project)?
+        .iter()
+        .filter_map(|c| c.hull())
+        .map(|h| h.exterior().coords().map(|c| [c.x, c.y]).collect())
+        .collect();
+    Ok(measure_placements(graph, placed, &hulls))
+}
+
+/// The map quality figures of `placed` (images first, as in `graph`) with
+/// the clusters' `hulls`.
+pub fn measure_placements(
+    graph: &Graph,
+    placed: &[crate::layout::Placement],
+    hulls: &[Vec<[f64; 2]>],
+) -> map_quality::MapQuality {
+    let images: Vec<map_quality::ImageBox> = placed[..graph.n_images]
+        .iter()
+        .map(|p| map_quality::ImageBox {
+            x: f64::from(p.x),
+            y: f64::from(p.y),
+            half: f64::from(p.size),
+        })
+        .collect();
+    let tags: Vec<Vec<(u32, f32)>> = (0..graph.n_images)
+        .map(|i| {
+            graph
+                .neighbors(i)
+                .map(|(t, w)| (t - graph.n_images as u32, w))
+                .collect()
+        })
+        .collect();
+    map_quality::map_quality(&images, &tags, hulls)
 }
 
 /// Writes the Gephi files and the positions table into `PROJECT/exports/`.

@@ -2,6 +2,7 @@
 
 pub mod fetch;
 pub mod layout;
+pub mod map;
 pub mod render;
 
 /// The CPU model from /proc/cpuinfo, for the machine line of every bench.

@@ -17,6 +17,12 @@ pub enum What {
         after_help = "Example:\n  tagscape bench layout --images 10000 --iterations 100 --json\n  tagscape bench layout --edges img10000_edges.csv --truth img10000_truth.csv --init img10000_init.csv"
     )]
     Layout(crate::bench::layout::Options),
+    /// The map against plain ForceAtlas2 on one graph and start: time, map
+    /// quality figures, agreement with the planted clusters.
+    #[command(
+        after_help = "Example:\n  tagscape bench map --images 100000\n  tagscape bench map --shape keywords --images 1911 --save kw && tagscape export kw --format png --width 3000 --out kw.png"
+    )]
+    Map(crate::bench::map::Options),
     /// Rendering frame times (10k, 100k, 1M sprites offscreen) and atlas memory.
     #[command(
         after_help = "Example:\n  tagscape bench render\n  tagscape bench render --sprites 100000 --frames 10 --json"
@@ -30,6 +36,7 @@ pub enum What {
 pub fn run(args: Args) -> anyhow::Result<()> {
     match args.what {
         What::Layout(opts) => crate::bench::layout::run(&opts),
+        What::Map(opts) => crate::bench::map::run(&opts),
         What::Render(opts) => crate::bench::render::run(&opts),
         What::Fetch(opts) => crate::bench::fetch::run(&opts),
     }

@@ -5,7 +5,11 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 
-use crate::layout::{BackendKind, LayoutSettings, SizeBy, run_layout, saved_settings};
+use crate::layout::{
+    BackendKind, LayoutSettings, SizeBy, SizeSettings, default_settings, load_positions,
+    saved_settings, undo_positions,
+};
+use crate::pipeline::lay_out;
 use crate::project::{Access, Project};
 use crate::ui;
 
@@ -15,7 +19,7 @@ use crate::ui;
 /// layout run, else Gephi's defaults; the settings used are saved.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  tagscape layout study --iterations 1000 --seed 7 --lin-log --gravity 0.5\n  tagscape layout study --continue --until-converged --backend cpu"
+    after_help = "Example:\n  tagscape layout study --iterations 1000 --seed 7 --size-by frequency\n  tagscape layout study --continue --until-converged --backend cpu\n  tagscape layout study --plain --lin-log --gravity 0.5   # Gephi's ForceAtlas2 as is"
 )]
 pub struct Args {
     /// The project directory.
@@ -38,6 +42,14 @@ pub struct Args {
     /// Start from the saved positions instead of random ones.
     #[arg(long = "continue")]
     pub resume: bool,
+    /// Put the layout before the last one back (a second --undo redoes);
+    /// runs no layout.
+    #[arg(long, conflicts_with = "resume")]
+    pub undo: bool,
+    /// Forget the saved layout settings: start from the defaults (then the
+    /// flags given apply).
+    #[arg(long)]
+    pub reset: bool,
     /// gpu (default when a GPU adapter exists) or cpu.
     #[arg(long, value_enum)]
     pub backend: Option<BackendKind>,
@@ -59,9 +71,17 @@ pub struct Args {
     /// Edge weight influence: weight^x (0 ignores weights). Gephi: 1.
     #[arg(long)]
     pub edge_weight_influence: Option<f32>,
-    /// Prevent overlap (node sizes enter the forces).
+    /// Prevent overlap (node sizes enter the forces). Plain mode only: the
+    /// map always removes overlaps after ForceAtlas2, at its own scale.
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     pub prevent_overlap: Option<bool>,
+    /// Gephi's plain ForceAtlas2 over the whole graph with Gephi's sizes
+    /// (by degree, 10–50, images and tags ranked together), for Gephi's
+    /// exact look and numbers, instead of the map (each cluster a region,
+    /// components packed, images one size and never covering each other).
+    /// Saved: `--plain false` returns to the map.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub plain: Option<bool>,
     /// Barnes–Hut approximation (Gephi: on from 1000 nodes).
     #[arg(long, num_args = 0..=1, default_missing_value = "true", conflicts_with = "no_barnes_hut")]
     pub barnes_hut: Option<bool>,
@@ -77,19 +97,33 @@ pub struct Args {
     /// Min–max normalise edge weights into [0, 1].
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     pub normalize_weights: Option<bool>,
-    /// Node size by degree (images: tags carried; tags: images carrying them) or by URL frequency.
+    /// Image size (the half-side of its square): uniform (the map's
+    /// default: every image --min-size), frequency (how often it was
+    /// shared) or degree (tags carried; plain mode's default, where tags
+    /// are ranked with the images as in Gephi).
     #[arg(long, value_enum)]
     pub size_by: Option<SizeBy>,
     /// Smallest node size. Default 10.
     #[arg(long)]
     pub min_size: Option<f32>,
-    /// Largest node size. Default 50.
+    /// Largest node size. Default 30 on the map, 50 plain.
     #[arg(long)]
     pub max_size: Option<f32>,
 }
 
 /// Saved settings (or Gephi's defaults for this graph) overridden by the flags given.
 fn resolve_settings(args: &Args, mut s: LayoutSettings) -> Result<LayoutSettings> {
+    if let Some(plain) = args.plain
+        && plain != s.plain
+    {
+        // Switching mode switches to that mode's sizes (flags given win).
+        s.plain = plain;
+        s.size = if plain {
+            SizeSettings::gephi()
+        } else {
+            SizeSettings::default()
+        };
+    }
     let f = &mut s.fa2;
     macro_rules! set {
         ($field:expr, $value:expr) => {
@@ -160,12 +194,40 @@ fn resolve_settings(args: &Args, mut s: LayoutSettings) -> Result<LayoutSettings
 
 pub fn run(args: Args) -> Result<()> {
     let mut project = Project::open(&args.dir, Access::Write)?;
-    let settings = resolve_settings(&args, saved_settings(&project)?)?;
-    ui::summary(run_layout(
-        &mut project,
-        &settings,
-        args.backend,
-        args.resume,
-    )?);
+    let graph = crate::graph::Graph::load(&project)?;
+    if args.undo {
+        return undo(&mut project, &graph);
+    }
+    let saved = if args.reset {
+        default_settings(&project)?
+    } else {
+        saved_settings(&project)?
+    };
+    let settings = resolve_settings(&args, saved)?;
+    lay_out(&mut project, &graph, &settings, args.backend, args.resume)
+}
+
+fn undo(project: &mut Project, graph: &crate::graph::Graph) -> Result<()> {
+    if !undo_positions(project)? {
+        bail!(
+            "{} has no earlier layout to go back to: --undo puts back the layout before the last `tagscape layout`",
+            project.dir().display()
+        );
+    }
+    let Some(placed) = load_positions(project, graph)? else {
+        bail!(
+            "the earlier layout of {} does not cover the current graph (it was rebuilt since): run `tagscape layout {}`",
+            project.dir().display(),
+            project.dir().display()
+        );
+    };
+    ui::summary(
+        "layout: the previous layout is back (--undo again returns to the one just replaced)",
+    );
+    if let Some(outside) = crate::cluster::refresh_hulls(project, graph, &placed)? {
+        ui::summary(format_args!(
+            "cluster hulls redrawn; {outside} members outside their hull"
+        ));
+    }
     Ok(())
 }

@@ -40,6 +40,9 @@ pub const PALETTE: [u32; 20] = [
 pub const OTHER_COLOR: u32 = 0x9e9e9e;
 /// The name of the cluster that gathers those below `--min-size`.
 pub const OTHER_NAME: &str = "other";
+/// The colour and name of the cluster of images without tags.
+pub const UNTAGGED_COLOR: u32 = 0x7f7f7f;
+pub const UNTAGGED_NAME: &str = "untagged images";
 
 pub fn color_hex(rgb: u32) -> String {
     format!("#{:06x}", rgb & 0xff_ffff)
@@ -235,7 +238,9 @@ pub(crate) fn compute_facts(
         .iter()
         .enumerate()
         .map(|(g, m)| {
-            if placements.is_some() && hulls_for(g) {
+            // "other" gathers unrelated small communities scattered over
+            // the map: one outline around them would cover everything.
+            if placements.is_some() && hulls_for(g) && !assignment.groups[g].is_other {
                 hulls::hull(m)
             } else {
                 None
@@ -281,10 +286,15 @@ pub fn run_in(project: &mut Project, settings: &ClusterSettings) -> Result<Clust
     let placements = load_positions(project, &graph)?;
     let detection = detect::detect(&graph, &settings.detect)?;
 
-    // Fold the communities below min_size into one "other" cluster.
+    // Fold the communities below min_size into one "other" cluster; images
+    // without any tag (each a community of its own) form one cluster, which
+    // the map lays out as one block.
+    let untagged = |i: usize| graph.degree(i) == 0;
     let mut sizes = vec![0usize; detection.count];
-    for &c in &detection.image_community {
-        sizes[c as usize] += 1;
+    for (i, &c) in detection.image_community.iter().enumerate() {
+        if !untagged(i) {
+            sizes[c as usize] += 1;
+        }
     }
     let min_size = settings.min_size.max(1);
     let mut groups = Vec::new();
@@ -300,7 +310,7 @@ pub fn run_in(project: &mut Project, settings: &ClusterSettings) -> Result<Clust
                 color: PALETTE[groups.len() % PALETTE.len()],
                 annotation: None,
             });
-        } else {
+        } else if n > 0 {
             folded += 1;
             folded_images += n;
         }
@@ -319,14 +329,28 @@ pub fn run_in(project: &mut Project, settings: &ClusterSettings) -> Result<Clust
             }
         }
     }
+    let untagged_group = (0..graph.n_images).any(untagged).then(|| {
+        groups.push(Group {
+            id: groups.len() as i64 + 1,
+            is_other: false,
+            color: UNTAGGED_COLOR,
+            annotation: None,
+        });
+        groups.len() - 1
+    });
     let mut assignment = Assignment {
         groups,
         image_group: detection
             .image_community
             .iter()
-            .map(|&c| Some(community_group[c as usize]))
+            .enumerate()
+            .map(|(i, &c)| match untagged_group {
+                Some(g) if untagged(i) => Some(g),
+                _ => Some(community_group[c as usize]),
+            })
             .collect(),
     };
+    assignment.drop_empty();
 
     let (attached, unmatched) = annotations::reattach(project, &graph, &mut assignment)?;
     let facts = compute_facts(&graph, placements.as_deref(), &assignment, |_| true);

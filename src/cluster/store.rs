@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use anyhow::{Context, Result};
 use rusqlite::{Transaction, params};
 
-use super::{Assignment, Facts, Group, OTHER_NAME, TagScore, color_hex, labels, parse_color};
+use super::{
+    Assignment, Facts, Group, OTHER_NAME, TagScore, UNTAGGED_NAME, color_hex, labels, parse_color,
+};
 use crate::graph::Graph;
 use crate::project::{Project, SQL_NOW};
 
@@ -313,6 +315,14 @@ fn write_groups(
         tag_counts[*g as usize] += 1;
     }
     let members = members_of(graph, assignment);
+    let mut tagged = vec![0usize; assignment.groups.len()];
+    for (i, g) in assignment.image_group.iter().enumerate() {
+        if let Some(g) = g
+            && graph.degree(i) > 0
+        {
+            tagged[*g] += 1;
+        }
+    }
     let mut upsert = tx.prepare(
         "INSERT INTO clusters(id, auto_name, auto_color, is_other, size, tag_count, core_size,
                               outside_hull, hull_wkt, label_x, label_y, auto_labels, annotation_id)
@@ -335,7 +345,9 @@ fn write_groups(
             OTHER_NAME.to_string()
         } else {
             let name = labels::auto_name(ranked);
-            if name.is_empty() {
+            if name.is_empty() && tagged[g] == 0 {
+                UNTAGGED_NAME.to_string()
+            } else if name.is_empty() {
                 format!("cluster {}", group.id)
             } else {
                 name

@@ -19,6 +19,8 @@
 pub mod convergence;
 mod cpu;
 pub mod gpu;
+pub mod map;
+pub mod map_quality;
 mod positions;
 mod quadtree;
 pub mod quality;
@@ -33,10 +35,13 @@ use anyhow::Result;
 use crate::graph::Graph;
 
 pub use cpu::CpuFa2;
-pub use positions::{Placement, load_positions, placements, save_positions};
-pub use run::{LayoutReport, run_layout, saved_settings};
+pub use positions::{Placement, load_positions, placements, save_positions, undo_positions};
+pub use run::{
+    LayoutReport, MapSummary, default_settings, detected_groups, lay_out_map, lay_out_plain,
+    run_layout, saved_settings,
+};
 pub use settings::{ForceAtlas2Settings, LayoutSettings};
-pub use sizes::{SizeBy, SizeSettings, node_sizes};
+pub use sizes::{SizeBy, SizeSettings, map_sizes, node_sizes};
 
 /// Distances below this count as this, along [`coincident_direction`].
 pub const MIN_DISTANCE: f32 = 1e-3;

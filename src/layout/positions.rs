@@ -48,7 +48,8 @@ pub fn load_positions(project: &Project, graph: &Graph) -> Result<Option<Vec<Pla
     Ok(Some(out))
 }
 
-/// Saves the positions of every node of `graph` in one transaction.
+/// Saves the positions of every node of `graph` in one transaction; the
+/// layout they replace is kept for [`undo_positions`].
 pub fn save_positions(
     project: &mut Project,
     graph: &Graph,
@@ -59,6 +60,10 @@ pub fn save_positions(
         "one placement per node"
     );
     let tx = project.conn_mut().transaction()?;
+    tx.execute_batch(
+        "DELETE FROM previous_positions;
+         INSERT INTO previous_positions SELECT node_id, x, y, size FROM positions;",
+    )?;
     {
         let mut upsert = tx.prepare(
             "INSERT INTO positions(node_id, x, y, size) VALUES (?1, ?2, ?3, ?4)
@@ -70,4 +75,25 @@ pub fn save_positions(
     }
     tx.commit()?;
     Ok(())
+}
+
+/// Puts the layout before the last one back (and keeps the last one, so a
+/// second undo redoes). `false` when there is nothing to undo.
+pub fn undo_positions(project: &mut Project) -> Result<bool> {
+    let tx = project.conn_mut().transaction()?;
+    let previous: i64 =
+        tx.query_row("SELECT count(*) FROM previous_positions", [], |r| r.get(0))?;
+    if previous == 0 {
+        return Ok(false);
+    }
+    tx.execute_batch(
+        "CREATE TEMP TABLE swap AS SELECT * FROM positions;
+         DELETE FROM positions;
+         INSERT INTO positions SELECT node_id, x, y, size FROM previous_positions;
+         DELETE FROM previous_positions;
+         INSERT INTO previous_positions SELECT node_id, x, y, size FROM swap;
+         DROP TABLE swap;",
+    )?;
+    tx.commit()?;
+    Ok(true)
 }

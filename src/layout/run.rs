@@ -11,18 +11,24 @@ use anyhow::{Context, Result, bail};
 
 use crate::graph::Graph;
 use crate::layout::{
-    BackendKind, ForceAtlas2Settings, LayoutInput, LayoutSettings, convergence, gpu_available,
-    load_positions, new_backend, node_sizes, placements, random_positions, save_positions,
+    BackendKind, Fa2Backend, ForceAtlas2Settings, LayoutInput, LayoutSettings, Placement,
+    convergence, gpu_available, load_positions, map, map_sizes, new_backend, node_sizes,
+    placements, random_positions, save_positions,
 };
 use crate::project::Project;
 use crate::ui;
 
-/// The project's saved layout settings, else Gephi's defaults for the size
-/// of its graph.
+/// The project's saved layout settings, else [`default_settings`].
 pub fn saved_settings(project: &Project) -> Result<LayoutSettings> {
     if let Some(saved) = project.setting("layout")? {
         return Ok(saved);
     }
+    default_settings(project)
+}
+
+/// The defaults: the map, with Gephi's ForceAtlas2 defaults for the size of
+/// the project's graph.
+pub fn default_settings(project: &Project) -> Result<LayoutSettings> {
     let nodes: i64 = project
         .conn()
         .query_row("SELECT count(*) FROM graph_nodes", [], |r| r.get(0))?;
@@ -35,19 +41,34 @@ pub fn saved_settings(project: &Project) -> Result<LayoutSettings> {
 /// What a layout run did; `Display` is the summary line.
 #[derive(Clone, Debug)]
 pub struct LayoutReport {
+    /// ForceAtlas2 iterations (on the map: of the region that ran longest).
     pub iterations: u32,
     pub elapsed: Duration,
     pub backend: &'static str,
+    /// Of the whole graph (plain) or of the largest region (map).
     pub swing_per_node: f64,
     /// Relative movement over the last convergence window (NaN unless
     /// `--until-converged` ran a whole window).
     pub movement: f64,
-    /// Members outside their hull after the clusters' hulls were redrawn
-    /// for the new positions; `None` when the project has no clusters.
-    pub hulls_outside: Option<usize>,
     pub nodes: usize,
     pub interrupted: bool,
     pub converged: bool,
+    /// How the map was composed; `None` for plain ForceAtlas2.
+    pub map: Option<MapSummary>,
+}
+
+/// The map stages' part of a layout run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MapSummary {
+    pub regions: usize,
+    /// Regions that are drawn clusters (the rest: pieces no cluster holds).
+    pub cluster_regions: usize,
+    /// The clusters came from the project (`tagscape cluster`), not a fresh
+    /// detection.
+    pub stored_clusters: bool,
+    pub untagged: usize,
+    /// Overlapping pairs the overlap removal separated.
+    pub overlaps_removed: usize,
 }
 
 impl fmt::Display for LayoutReport {
@@ -64,23 +85,53 @@ impl fmt::Display for LayoutReport {
         } else {
             String::new()
         };
+        let per = if self.map.is_some() {
+            " per region"
+        } else {
+            ""
+        };
         write!(
             f,
-            "layout: {} iterations{how} in {:.1} s ({:.2} ms/iteration, {} backend), final swing/node {:.4}, {} nodes placed",
+            "layout: {} iterations{per}{how} in {:.1} s ({} backend), final swing/node {:.4}, {} nodes placed",
             self.iterations,
             self.elapsed.as_secs_f64(),
-            self.elapsed.as_secs_f64() * 1e3 / f64::from(self.iterations.max(1)),
             self.backend,
-            self.swing_per_node,
+            if self.swing_per_node.is_finite() {
+                self.swing_per_node
+            } else {
+                0.0
+            },
             self.nodes
         )?;
-        if let Some(outside) = self.hulls_outside {
-            write!(
-                f,
-                "\ncluster hulls redrawn for the new layout; {outside} members outside their hull"
-            )?;
+        match &self.map {
+            None => f.write_str(" (plain ForceAtlas2)"),
+            Some(m) => {
+                let source = if m.stored_clusters {
+                    "the project's clusters"
+                } else {
+                    "communities detected now"
+                };
+                write!(
+                    f,
+                    "\nmap: {} regions ({} from {source}, {} for images in no cluster), overlaps removed ({} pairs)",
+                    m.regions,
+                    m.cluster_regions,
+                    m.regions - m.cluster_regions,
+                    m.overlaps_removed
+                )?;
+                if m.untagged > 0 {
+                    write!(
+                        f,
+                        ", {} untagged images in a grid at the right margin",
+                        m.untagged
+                    )?;
+                }
+                if m.regions == 0 && m.untagged > 0 {
+                    f.write_str(" (the graph has no edges: no image carries a tag)")?;
+                }
+                Ok(())
+            }
         }
-        Ok(())
     }
 }
 
@@ -149,24 +200,18 @@ fn start_positions(
 }
 
 /// Lays out the project's graph with `settings` and saves positions, sizes
-/// and the settings. `resume` starts from the saved positions.
+/// and the settings. `resume` starts from the saved positions. The map
+/// (the default) needs the images' clusters: the project's, else
+/// communities detected now with its cluster settings.
 pub fn run_layout(
     project: &mut Project,
+    graph: &Graph,
     settings: &LayoutSettings,
     backend: Option<BackendKind>,
     resume: bool,
-) -> Result<LayoutReport> {
-    let graph = Graph::load(project)?;
-    let n = graph.node_count();
+) -> Result<(LayoutReport, Vec<Placement>)> {
     let kind = choose_backend(backend)?;
-    let sizes = node_sizes(&graph, &settings.size);
-    let (input, bad) = LayoutInput::new(&graph, sizes.clone(), &settings.fa2);
-    if bad > 0 {
-        tracing::warn!(
-            "{bad} edges have a negative or non-numeric weight; they do not attract (weight 0)"
-        );
-    }
-    let start = start_positions(project, &graph, resume, settings.seed)?;
+    let start = start_positions(project, graph, resume, settings.seed)?;
     project
         .set_setting("layout", settings)
         .context("saving the layout settings")?;
@@ -180,74 +225,293 @@ pub fn run_layout(
             tracing::debug!("no Ctrl-C handler: {e}");
         }
     }
+    let (placed, report) = if settings.plain {
+        lay_out_plain(graph, settings, kind, start, &stop)?
+    } else {
+        let (groups, clusters, stored) = image_groups(project, graph)?;
+        let mut laid_out = lay_out_map(graph, &groups, clusters, settings, kind, start, &stop)?;
+        if let Some(m) = laid_out.1.map.as_mut() {
+            m.stored_clusters = stored;
+        }
+        laid_out
+    };
+    if let Some(i) = placed
+        .iter()
+        .position(|p| !(p.x.is_finite() && p.y.is_finite()))
+    {
+        bail!(
+            "internal error: the {} layout produced a non-finite position for node {} ({}); nothing was saved — please report it, and try --backend cpu",
+            report.backend,
+            i,
+            graph.nodes[i].id
+        );
+    }
+    save_positions(project, graph, &placed)?;
+    Ok((report, placed))
+}
 
+/// Gephi's ForceAtlas2 over the whole graph.
+pub fn lay_out_plain(
+    graph: &Graph,
+    settings: &LayoutSettings,
+    kind: BackendKind,
+    start: Vec<[f32; 2]>,
+    stop: &AtomicBool,
+) -> Result<(Vec<Placement>, LayoutReport)> {
+    let sizes = node_sizes(graph, &settings.size);
+    let input = layout_input(graph, sizes.clone(), &settings.fa2);
     let mut backend = new_backend(kind, &input, &settings.fa2, start)?;
     let bar = ui::progress(u64::from(settings.iterations), "layout");
     let started = Instant::now();
-    let mut done = 0u32;
-    let mut swing_per_node = f64::NAN;
-    let mut movement = f64::NAN;
-    let mut converged = false;
+    let run = iterate(backend.as_mut(), settings, stop, |done, message| {
+        bar.set_position(u64::from(done));
+        bar.set_message(message);
+    })?;
+    let elapsed = started.elapsed();
+    bar.finish_and_clear();
+    let placed = placements(backend.positions()?, &sizes);
+    Ok((
+        placed,
+        LayoutReport {
+            iterations: run.done,
+            elapsed,
+            backend: backend.name(),
+            swing_per_node: run.swing_per_node,
+            movement: run.movement,
+            nodes: graph.node_count(),
+            interrupted: stop.load(Ordering::SeqCst),
+            converged: run.converged,
+            map: None,
+        },
+    ))
+}
+
+/// Regions below this many nodes run on the CPU even with the GPU backend:
+/// setting up the GPU pipelines costs more than they take.
+const GPU_MIN_NODES: usize = 2000;
+
+/// The map: ForceAtlas2 inside each region, regions fitted and packed.
+/// `groups[i]` is image i's drawn cluster, numbered below `clusters`.
+pub fn lay_out_map(
+    graph: &Graph,
+    groups: &[Option<u32>],
+    clusters: usize,
+    settings: &LayoutSettings,
+    kind: BackendKind,
+    start: Vec<[f32; 2]>,
+    stop: &AtomicBool,
+) -> Result<(Vec<Placement>, LayoutReport)> {
+    let sizes = map_sizes(graph, &settings.size);
+    let half: Vec<f64> = sizes.iter().map(|&s| f64::from(s)).collect();
+    let image_half = f64::from(settings.size.min_size.max(f32::EPSILON));
+    let regions = map::regions::regions(graph, groups, clusters);
+    let cluster_regions = regions.members.iter().filter(|m| {
+        m.first()
+            .and_then(|&v| groups.get(v as usize).copied().flatten())
+            .is_some()
+    });
+    let cluster_regions = cluster_regions.count();
+
+    let total: u64 = regions.members.iter().map(|m| m.len() as u64).sum::<u64>()
+        * u64::from(settings.iterations);
+    let bar = ui::progress(total, "layout regions");
+    let started = Instant::now();
+    let mut done_before = 0u64;
+    let mut fitted = Vec::with_capacity(regions.members.len());
+    let mut report = LayoutReport {
+        iterations: 0,
+        elapsed: Duration::ZERO,
+        backend: "cpu",
+        swing_per_node: f64::NAN,
+        movement: f64::NAN,
+        nodes: graph.node_count(),
+        interrupted: false,
+        converged: true,
+        map: None,
+    };
+    let mut overlaps_removed = 0;
+    for (r, members) in regions.members.iter().enumerate() {
+        let sub = map::subgraph(graph, members);
+        let n = sub.node_count();
+        let sub_half: Vec<f64> = members.iter().map(|&v| half[v as usize]).collect();
+        let raw = if n < 3 || stop.load(Ordering::SeqCst) {
+            members.iter().map(|&v| start[v as usize]).collect()
+        } else {
+            let mut fa2 = settings.fa2.clone();
+            // The map removes overlaps at its own scale afterwards.
+            fa2.adjust_sizes = false;
+            fa2.barnes_hut_optimize &= n >= 1000;
+            let input = layout_input(&sub, vec![1.0; n], &fa2);
+            let sub_kind = if kind == BackendKind::Gpu && n >= GPU_MIN_NODES {
+                BackendKind::Gpu
+            } else {
+                BackendKind::Cpu
+            };
+            let sub_start = members.iter().map(|&v| start[v as usize]).collect();
+            let mut backend = new_backend(sub_kind, &input, &fa2, sub_start)?;
+            let count = regions.members.len();
+            let run = iterate(backend.as_mut(), settings, stop, |done, message| {
+                bar.set_position(done_before + n as u64 * u64::from(done));
+                bar.set_message(format!("region {}/{count}: {message}", r + 1));
+            })?;
+            report.iterations = report.iterations.max(run.done);
+            report.converged &= run.converged || !run.movement.is_finite();
+            if r == 0 {
+                report.swing_per_node = run.swing_per_node;
+                report.movement = run.movement;
+            }
+            if sub_kind == BackendKind::Gpu {
+                report.backend = "gpu";
+            }
+            backend.positions()?
+        };
+        done_before += n as u64 * u64::from(settings.iterations);
+        let fit = map::fit_region(&sub, &raw, &sub_half, map::IMAGE_GAP * image_half);
+        overlaps_removed += fit.overlaps;
+        fitted.push(fit);
+    }
+    bar.finish_and_clear();
+    let affinity = map::affinities(graph, &regions.of_node);
+    let positions = map::compose(
+        graph.node_count(),
+        &regions,
+        &fitted,
+        &affinity,
+        &half,
+        image_half,
+        settings.seed,
+    );
+    report.elapsed = started.elapsed();
+    report.interrupted = stop.load(Ordering::SeqCst);
+    report.converged &= settings.until_converged && !report.interrupted;
+    report.map = Some(MapSummary {
+        regions: regions.members.len(),
+        cluster_regions,
+        stored_clusters: false,
+        untagged: regions.untagged.len(),
+        overlaps_removed,
+    });
+    Ok((placements(positions, &sizes), report))
+}
+
+/// Each image's drawn cluster (numbered from 0, "other" left out), how many
+/// there are, and whether they are the project's stored clusters (which
+/// carry the user's merges and lassos) or detected now, with the project's
+/// cluster settings, because `tagscape cluster` has not run yet.
+fn image_groups(project: &Project, graph: &Graph) -> Result<(Vec<Option<u32>>, usize, bool)> {
+    if let Some(stored) = crate::cluster::load_node_clusters(project, graph)? {
+        let mut index = vec![None; stored.clusters.len()];
+        let mut k = 0u32;
+        for (i, c) in stored.clusters.iter().enumerate() {
+            if !c.is_other {
+                index[i] = Some(k);
+                k += 1;
+            }
+        }
+        let groups = stored.of_node[..graph.n_images]
+            .iter()
+            .map(|c| c.and_then(|c| index[c]))
+            .collect();
+        return Ok((groups, k as usize, true));
+    }
+    let settings: crate::cluster::ClusterSettings = project.setting("cluster")?.unwrap_or_default();
+    let (groups, drawn) = detected_groups(graph, &settings)?;
+    Ok((groups, drawn, false))
+}
+
+/// Communities detected on `graph` with `settings`, those of at least
+/// `min_size` images numbered from 0 (the largest first), as the map's
+/// drawn clusters.
+pub fn detected_groups(
+    graph: &Graph,
+    settings: &crate::cluster::ClusterSettings,
+) -> Result<(Vec<Option<u32>>, usize)> {
+    let detection = crate::cluster::detect::detect(graph, &settings.detect)?;
+    let mut sizes = vec![0usize; detection.count];
+    for &c in &detection.image_community {
+        sizes[c as usize] += 1;
+    }
+    // Communities are numbered by decreasing size: the drawn ones come first.
+    let drawn = sizes
+        .iter()
+        .filter(|&&s| s >= settings.min_size.max(1))
+        .count();
+    let groups = detection
+        .image_community
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| ((c as usize) < drawn && graph.degree(i) > 0).then_some(c))
+        .collect();
+    Ok((groups, drawn))
+}
+
+/// The ForceAtlas2 input, warning once about unusable weights.
+fn layout_input(graph: &Graph, sizes: Vec<f32>, fa2: &ForceAtlas2Settings) -> LayoutInput {
+    let (input, bad) = LayoutInput::new(graph, sizes, fa2);
+    if bad > 0 {
+        tracing::warn!(
+            "{bad} edges have a negative or non-numeric weight; they do not attract (weight 0)"
+        );
+    }
+    input
+}
+
+/// How one ForceAtlas2 run ended.
+struct Iterated {
+    done: u32,
+    swing_per_node: f64,
+    movement: f64,
+    converged: bool,
+}
+
+/// Steps `backend` up to `settings.iterations` times, stopping early on
+/// Ctrl-C or, with `until_converged`, once the nodes have settled.
+/// `tick(done, message)` reports progress.
+fn iterate(
+    backend: &mut dyn Fa2Backend,
+    settings: &LayoutSettings,
+    stop: &AtomicBool,
+    mut tick: impl FnMut(u32, String),
+) -> Result<Iterated> {
+    let n = backend.positions()?.len();
+    let mut run = Iterated {
+        done: 0,
+        swing_per_node: f64::NAN,
+        movement: f64::NAN,
+        converged: false,
+    };
     // Positions at the start of the current convergence window.
     let mut window_start = if settings.until_converged {
         Some(backend.positions()?)
     } else {
         None
     };
-    while done < settings.iterations {
-        if stop.load(Ordering::SeqCst) {
-            break;
-        }
+    while run.done < settings.iterations && !stop.load(Ordering::SeqCst) {
         let stats = backend.step()?;
-        done += 1;
-        swing_per_node = f64::from(stats.swing) / n.max(1) as f64;
+        run.done += 1;
+        run.swing_per_node = f64::from(stats.swing) / n.max(1) as f64;
         if let Some(before) = window_start.as_mut()
-            && done.is_multiple_of(convergence::WINDOW)
+            && run.done.is_multiple_of(convergence::WINDOW)
         {
             let now = backend.positions()?;
-            movement = convergence::relative_movement(before, &now);
+            run.movement = convergence::relative_movement(before, &now);
             *before = now;
-            if movement < f64::from(settings.convergence_movement) {
-                converged = true;
-            }
+            run.converged = run.movement < f64::from(settings.convergence_movement);
         }
-        bar.set_position(u64::from(done));
-        bar.set_message(if movement.is_nan() {
-            format!("swing/node {swing_per_node:.3}")
-        } else {
-            format!("swing/node {swing_per_node:.3}, movement {movement:.4}")
-        });
-        if converged {
+        tick(
+            run.done,
+            if run.movement.is_nan() {
+                format!("swing/node {:.3}", run.swing_per_node)
+            } else {
+                format!(
+                    "swing/node {:.3}, movement {:.4}",
+                    run.swing_per_node, run.movement
+                )
+            },
+        );
+        if run.converged {
             break;
         }
     }
-    let elapsed = started.elapsed();
-    bar.finish_and_clear();
-    let positions = backend.positions()?;
-    if let Some(i) = positions
-        .iter()
-        .position(|p| !(p[0].is_finite() && p[1].is_finite()))
-    {
-        bail!(
-            "internal error: the {} layout produced a non-finite position for node {} ({}); nothing was saved — please report it, and try --backend cpu",
-            backend.name(),
-            i,
-            graph.nodes[i].id
-        );
-    }
-    let placed = placements(positions, &sizes);
-    save_positions(project, &graph, &placed)?;
-    // Hulls drawn around the old positions would be wrong now.
-    let hulls_outside = crate::cluster::refresh_hulls(project, &graph, &placed)?;
-    Ok(LayoutReport {
-        iterations: done,
-        elapsed,
-        backend: backend.name(),
-        swing_per_node,
-        movement,
-        hulls_outside,
-        nodes: n,
-        interrupted: stop.load(Ordering::SeqCst),
-        converged,
-    })
+    Ok(run)
 }

@@ -75,6 +75,9 @@ pub struct LayoutSettings {
     /// `convergence_movement` (then `iterations` is the cap).
     pub until_converged: bool,
     pub convergence_movement: f32,
+    /// Gephi's plain ForceAtlas2 over the whole graph, sized as in Gephi,
+    /// instead of the map (regions, packing, overlap removal).
+    pub plain: bool,
 }
 
 impl Default for LayoutSettings {
@@ -86,6 +89,7 @@ impl Default for LayoutSettings {
             seed: 42,
             until_converged: false,
             convergence_movement: crate::layout::convergence::DEFAULT_MOVEMENT,
+            plain: false,
         }
     }
 }

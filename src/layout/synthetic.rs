@@ -229,9 +229,114 @@ pub fn generate(spec: &SyntheticSpec) -> Synthetic {
     }
 }
 
+/// A collection shaped like real keyword tagging rather than a vision API,
+/// the shape plain ForceAtlas2 reads worst: 1 to 21 tags per image (mean
+/// about 8), most tags carried by a single image, one hub tag on most
+/// images, one dense block of a seventh of the images sharing four tags,
+/// and a few images without any tag. `clusters` is each image's planted
+/// topic (the block is a topic of its own; untagged images get topic 0).
+pub fn keywords(images: usize, seed: u64) -> Synthetic {
+    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
+    let topics = (images / 70).max(2);
+    let untagged = if images >= 100 { 5 } else { 0 };
+    let block = images / 7;
+    let p_topic = zipf_cdf(30, 1.0);
+    let mut tag_index: BTreeMap<String, u32> = BTreeMap::new();
+    let mut raw: Vec<(u32, String, f32)> = Vec::new();
+    let mut clusters = Vec::with_capacity(images);
+    for i in 0..images {
+        if i >= images - untagged {
+            clusters.push(0);
+            continue;
+        }
+        let in_block = i < block;
+        let topic = if in_block {
+            topics as u32
+        } else {
+            rng.random_range(0..topics as u32)
+        };
+        clusters.push(topic);
+        let k = 1 + (rng.random_range(0.0f64..1.0).powf(1.6) * 20.0) as usize;
+        let mut chosen: Vec<String> = Vec::with_capacity(k + 5);
+        if in_block {
+            chosen.extend(["block:a", "block:b", "block:c", "block:d"].map(String::from));
+        }
+        for j in 0..k {
+            let roll: f64 = rng.random();
+            let tag = if roll < 0.4 && !in_block {
+                format!("topic{topic}:{}", draw(&p_topic, &mut rng))
+            } else if roll < 0.45 {
+                "hub".to_string()
+            } else {
+                // Keywords used once in the whole collection.
+                format!("once:{i}_{j}")
+            };
+            if !chosen.contains(&tag) {
+                chosen.push(tag);
+            }
+        }
+        for tag in chosen {
+            tag_index.entry(tag.clone()).or_insert(0);
+            raw.push((i as u32, tag, 1.0));
+        }
+    }
+    for (k, idx) in tag_index.values_mut().enumerate() {
+        *idx = (images + k) as u32;
+    }
+    let mut nodes: Vec<Node> = (0..images)
+        .map(|i| Node {
+            kind: NodeKind::Image,
+            id: format!("i{i}"),
+            label: format!("i{i}"),
+            image_id: None,
+            frequency: 1,
+        })
+        .collect();
+    let mut tag_freq = vec![0u32; tag_index.len()];
+    let edges: Vec<Edge> = raw
+        .into_iter()
+        .map(|(image, tag, weight)| {
+            let target = tag_index[&tag];
+            tag_freq[target as usize - images] += 1;
+            Edge {
+                source: image,
+                target,
+                weight,
+            }
+        })
+        .collect();
+    nodes.extend(tag_index.keys().zip(&tag_freq).map(|(t, &f)| Node {
+        kind: NodeKind::Tag,
+        id: t.clone(),
+        label: t.clone(),
+        image_id: None,
+        frequency: f,
+    }));
+    Synthetic {
+        graph: Graph::new(nodes, images, edges),
+        clusters,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keywords_have_the_real_collections_shape() {
+        let a = keywords(1911, 1);
+        assert_eq!(a.graph.edges, keywords(1911, 1).graph.edges);
+        let g = &a.graph;
+        let untagged = (0..g.n_images).filter(|&i| g.degree(i) == 0).count();
+        assert_eq!(untagged, 5);
+        let mean = g.edges.len() as f64 / (g.n_images - untagged) as f64;
+        assert!((5.0..=11.0).contains(&mean), "mean tags per image {mean}");
+        let tags = g.node_count() - g.n_images;
+        let once = (g.n_images..g.node_count())
+            .filter(|&t| g.degree(t) == 1)
+            .count();
+        assert!(once * 2 > tags, "{once} of {tags} tags used once");
+    }
 
     #[test]
     fn matches_the_models_shape_and_is_deterministic() {

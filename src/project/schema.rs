@@ -191,6 +191,16 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE graph_nodes ADD COLUMN stack_size INTEGER NOT NULL DEFAULT 1; -- images merged into this node (1: not a stack)
     "#,
+    // 7 -> 8: every layout keeps the one before it, so it can be undone
+    // (`tagscape layout --undo`, the viewer's Undo).
+    r#"
+    CREATE TABLE previous_positions (
+        node_id TEXT PRIMARY KEY,
+        x       REAL NOT NULL,
+        y       REAL NOT NULL,
+        size    REAL NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

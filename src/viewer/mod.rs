@@ -38,8 +38,8 @@ use crate::export::{ExportFormat, ExportOptions};
 use crate::gpu::GpuContext;
 use crate::graph::Graph;
 use crate::layout::{
-    LayoutSettings, Placement, load_positions, node_sizes, placements, random_positions,
-    save_positions,
+    ForceAtlas2Settings, LayoutSettings, Placement, load_positions, node_sizes, placements,
+    random_positions, save_positions,
 };
 use crate::project::{Access, Project};
 use crate::render::scene::{FLAG_HIDDEN, FLAG_HIGHLIGHT, TINT_NONE, pack_rgba};
@@ -264,6 +264,8 @@ struct App {
     /// Fit the map after each readback until the user moves the camera.
     auto_fit: bool,
     saved_note: Option<String>,
+    /// The map quality line saved by the last layout.
+    quality_note: Option<String>,
     last_stats: FrameStats,
     next_redraw: Option<Instant>,
     times: FrameTimes,
@@ -304,6 +306,7 @@ impl App {
             tracing::warn!("the duplicate stacks could not be read: {e:#}");
             Default::default()
         });
+        let quality_note = load_quality_note(&project);
         Ok(App {
             project,
             data: MapData::new(graph),
@@ -322,6 +325,7 @@ impl App {
             screenshot_requested: false,
             auto_fit: false,
             saved_note: None,
+            quality_note,
             last_stats: FrameStats::default(),
             next_redraw: None,
             times: FrameTimes::default(),
@@ -568,6 +572,75 @@ impl App {
         Ok(())
     }
 
+    /// Runs the map layout (as `tagscape layout` does) and shows it.
+    fn map_layout(&mut self) -> Result<()> {
+        if self.map.as_ref().is_some_and(|m| m.live.is_some()) {
+            self.pause_layout()?;
+        }
+        let mut settings = self.layout_settings.clone();
+        settings.fa2 = self.panels.settings.clone();
+        settings.plain = false;
+        let graph = &self.data.graph;
+        let laid_out = crate::layout::run_layout(&mut self.project, graph, &settings, None, false)
+            .and_then(|(report, placed)| {
+                crate::cluster::refresh_hulls(&mut self.project, graph, &placed)?;
+                Ok((report, placed))
+            });
+        match laid_out {
+            Ok((report, placed)) => {
+                self.layout_settings = settings;
+                self.show_saved_layout(&placed, report.to_string())
+            }
+            Err(e) => {
+                tracing::warn!("the map layout failed: {e:#}");
+                self.saved_note = Some(format!("map layout failed: {e:#}"));
+                Ok(())
+            }
+        }
+    }
+
+    /// Puts the previous layout back.
+    fn undo_layout(&mut self) -> Result<()> {
+        if self.map.as_ref().is_some_and(|m| m.live.is_some()) {
+            self.pause_layout()?;
+        }
+        let graph = &self.data.graph;
+        let undone = crate::layout::undo_positions(&mut self.project).and_then(|done| {
+            if !done {
+                return Ok(None);
+            }
+            let placed = load_positions(&self.project, graph)?;
+            if let Some(p) = &placed {
+                crate::cluster::refresh_hulls(&mut self.project, graph, p)?;
+            }
+            Ok(placed)
+        });
+        match undone {
+            Ok(Some(placed)) => {
+                self.show_saved_layout(&placed, "the previous layout is back".into())
+            }
+            Ok(None) => {
+                self.saved_note = Some("no earlier layout to go back to".into());
+                Ok(())
+            }
+            Err(e) => {
+                self.saved_note = Some(format!("undo failed: {e:#}"));
+                Ok(())
+            }
+        }
+    }
+
+    /// Shows positions just saved in the project, with their hulls.
+    fn show_saved_layout(&mut self, placed: &[Placement], note: String) -> Result<()> {
+        self.reload_clusters();
+        self.build_map(placed, None)?;
+        self.quality_note = load_quality_note(&self.project);
+        self.saved_note = Some(note);
+        self.auto_fit = true;
+        self.fit_all();
+        Ok(())
+    }
+
     /// The hulls and labels belong to the positions they were computed on:
     /// while the layout moves they are hidden, and redrawn when it pauses.
     fn hide_cluster_overlay(&mut self) {
@@ -632,6 +705,12 @@ impl App {
             }
             Action::StartLayout => self.start_layout()?,
             Action::RunLayout => self.run_layout()?,
+            Action::MapLayout => self.map_layout()?,
+            Action::UndoLayout => self.undo_layout()?,
+            Action::ResetSettings => {
+                self.panels.settings = ForceAtlas2Settings::for_graph(self.data.graph.node_count());
+                self.handle_action(Action::SettingsChanged)?;
+            }
             Action::PauseLayout => self.pause_layout()?,
             Action::SettingsChanged => {
                 if let Some(live) = self.map.as_mut().and_then(|m| m.live.as_mut()) {
@@ -866,6 +945,7 @@ impl App {
                     .last_stats
                     .map(|s| s.swing / self.data.graph.node_count().max(1) as f32),
                 saved_note: self.saved_note.clone(),
+                quality: self.quality_note.clone(),
             })
             .or_else(|| {
                 self.map.as_ref().map(|_| LayoutView {
@@ -873,6 +953,7 @@ impl App {
                     iterations: 0,
                     swing_per_node: None,
                     saved_note: self.saved_note.clone(),
+                    quality: self.quality_note.clone(),
                 })
             });
         let has_layout = self.map.is_some();
@@ -1246,6 +1327,19 @@ impl std::fmt::Display for Outcome {
             Outcome::Headless(path) => {
                 write!(f, "view: no window; the map is in {}", path.display())
             }
+        }
+    }
+}
+
+/// The map quality figures the last layout saved, as one line.
+fn load_quality_note(project: &Project) -> Option<String> {
+    match project
+        .setting::<crate::layout::map_quality::MapQuality>(crate::layout::map_quality::SETTING)
+    {
+        Ok(q) => q.map(|q| q.to_string()),
+        Err(e) => {
+            tracing::debug!("no map quality figures: {e:#}");
+            None
         }
     }
 }

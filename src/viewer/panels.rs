@@ -21,6 +21,12 @@ pub enum Action {
     /// Start the live layout from random positions (no layout yet).
     StartLayout,
     RunLayout,
+    /// Lay the map out (clusters as regions, no overlaps) and show it.
+    MapLayout,
+    /// Put the layout before the last one back.
+    UndoLayout,
+    /// ForceAtlas2 settings back to the defaults.
+    ResetSettings,
     /// Pause, and save the positions in the project.
     PauseLayout,
     SettingsChanged,
@@ -35,6 +41,8 @@ pub struct LayoutView {
     /// Global swing per node at the last readback.
     pub swing_per_node: Option<f32>,
     pub saved_note: Option<String>,
+    /// The map quality line of the last layout, if any.
+    pub quality: Option<String>,
 }
 
 /// Figures of the status bar.
@@ -109,10 +117,14 @@ impl Panels {
             egui::Panel::top("no layout").show(ui, |ui| {
                 ui.horizontal(|ui| {
                     ui.label(RichText::new("This project has no layout yet.").strong());
-                    if ui.button("Run layout").clicked() {
+                    if ui.button("Lay out the map").clicked() {
+                        actions.push(Action::MapLayout);
+                    }
+                    ui.label("(each cluster a region, images never covering each other), or");
+                    if ui.button("Live ForceAtlas2").clicked() {
                         actions.push(Action::StartLayout);
                     }
-                    ui.label("(ForceAtlas2 on the GPU from random positions; Pause saves it)");
+                    ui.label("(Gephi's, on the GPU from random positions; Pause saves it)");
                 });
             });
         }
@@ -198,6 +210,28 @@ impl Panels {
     ) {
         ui.horizontal(|ui| {
             ui.label(RichText::new("Layout").strong());
+            if ui
+                .button("Map")
+                .on_hover_text(
+                    "Each cluster a region, components packed, no image covering another",
+                )
+                .clicked()
+            {
+                actions.push(Action::MapLayout);
+            }
+            if ui
+                .button("Undo")
+                .on_hover_text("Put the layout before the last one back")
+                .clicked()
+            {
+                actions.push(Action::UndoLayout);
+            }
+        });
+        if let Some(quality) = &layout.quality {
+            ui.label(RichText::new(quality).small());
+        }
+        ui.horizontal(|ui| {
+            ui.label("Live ForceAtlas2 (plain)");
             if layout.running {
                 if ui.button("Pause").clicked() {
                     actions.push(Action::PauseLayout);
@@ -249,6 +283,9 @@ impl Panels {
                         .logarithmic(true)
                         .text("tolerance (speed)"),
                 );
+                if ui.button("Reset to defaults").clicked() {
+                    actions.push(Action::ResetSettings);
+                }
             });
         if self.settings != before {
             actions.push(Action::SettingsChanged);

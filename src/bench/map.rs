@@ -1,0 +1,146 @@
+//! `tagscape bench map`: the map against plain ForceAtlas2 on the same graph
+//! and start, in one run: time, map quality figures and agreement with the
+//! planted clusters. `--save DIR` writes the graph, the map and its clusters
+//! as a project, so `tagscape export DIR --format png` shows the picture.
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+use anyhow::Result;
+
+use crate::cluster::ClusterSettings;
+use crate::layout::{
+    BackendKind, ForceAtlas2Settings, LayoutSettings, Placement, detected_groups, lay_out_map,
+    lay_out_plain, map_quality, quality, random_positions, save_positions, synthetic,
+};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shape {
+    /// gen_graph.py's planted clusters (vision-API-like tags, a hub tag).
+    Planted,
+    /// Keyword tagging: most tags used once, a hub, a dense block, untagged images.
+    Keywords,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Options {
+    #[arg(long, default_value_t = 10_000)]
+    pub images: usize,
+    #[arg(long, value_enum, default_value_t = Shape::Planted)]
+    pub shape: Shape,
+    #[arg(long, default_value_t = 500)]
+    pub iterations: u32,
+    #[arg(long, value_enum, default_value_t = BackendKind::Cpu)]
+    pub backend: BackendKind,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Also write the graph, the map and its clusters as a project here.
+    #[arg(long, value_name = "DIR")]
+    pub save: Option<PathBuf>,
+}
+
+pub fn run(opts: &Options) -> Result<()> {
+    let data = match opts.shape {
+        Shape::Planted => synthetic::generate(&synthetic::SyntheticSpec::new(opts.images)),
+        Shape::Keywords => synthetic::keywords(opts.images, opts.seed),
+    };
+    let graph = &data.graph;
+    let n = graph.node_count();
+    println!(
+        "bench map: {:?} graph, {} images, {} nodes, {} edges, {} iterations, {} backend; machine: {}",
+        opts.shape,
+        graph.n_images,
+        n,
+        graph.edges.len(),
+        opts.iterations,
+        match opts.backend {
+            BackendKind::Cpu => "cpu",
+            BackendKind::Gpu => "gpu",
+        },
+        crate::bench::cpu_model()
+    );
+    let base = LayoutSettings {
+        fa2: ForceAtlas2Settings::for_graph(n),
+        iterations: opts.iterations,
+        seed: opts.seed,
+        ..Default::default()
+    };
+    let start = random_positions(n, opts.seed);
+    let stop = AtomicBool::new(false);
+
+    let plain_settings = LayoutSettings {
+        plain: true,
+        size: crate::layout::SizeSettings::gephi(),
+        ..base.clone()
+    };
+    let t = Instant::now();
+    let (plain, _) = lay_out_plain(graph, &plain_settings, opts.backend, start.clone(), &stop)?;
+    let plain_s = t.elapsed().as_secs_f64();
+
+    let t = Instant::now();
+    let (groups, clusters) = detected_groups(graph, &ClusterSettings::default())?;
+    let detect_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let (map, report) = lay_out_map(graph, &groups, clusters, &base, opts.backend, start, &stop)?;
+    let map_s = t.elapsed().as_secs_f64();
+    println!("{report}");
+
+    for (name, placed, secs) in [("plain ForceAtlas2", &plain, plain_s), ("map", &map, map_s)] {
+        let positions: Vec<[f32; 2]> = placed[..graph.n_images]
+            .iter()
+            .map(|p| [p.x, p.y])
+            .collect();
+        let q = quality::score(&positions, &data.clusters);
+        let figures = figures(graph, placed, &groups, clusters);
+        println!(
+            "{name}: {secs:.2} s; planted clusters kNN10n {:.3}, silhouette {:.3}\n  {figures}",
+            q.knn10n, q.sil
+        );
+    }
+    println!(
+        "time: map {map_s:.2} s + community detection {detect_s:.2} s vs plain {plain_s:.2} s: ratio {:.2} ({:.2} with detection)",
+        map_s / plain_s,
+        (map_s + detect_s) / plain_s
+    );
+    if let Some(dir) = &opts.save {
+        let mut project = crate::project::Project::init(dir)?;
+        graph.save(&mut project)?;
+        project.set_setting("layout", &base)?;
+        save_positions(&mut project, graph, &map)?;
+        crate::ui::summary(crate::cluster::run_in(
+            &mut project,
+            &ClusterSettings::default(),
+        )?);
+        println!(
+            "saved: tagscape export {} --format png --width 3000 --out map.png",
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// The map quality figures, with a hull around each drawn group.
+fn figures(
+    graph: &crate::graph::Graph,
+    placed: &[Placement],
+    groups: &[Option<u32>],
+    clusters: usize,
+) -> map_quality::MapQuality {
+    let mut members: Vec<Vec<crate::cluster::hulls::Member>> = vec![Vec::new(); clusters];
+    for (i, g) in groups.iter().enumerate() {
+        if let Some(g) = g {
+            members[*g as usize].push(crate::cluster::hulls::Member {
+                x: f64::from(placed[i].x),
+                y: f64::from(placed[i].y),
+                size: f64::from(placed[i].size),
+            });
+        }
+    }
+    let hulls: Vec<Vec<[f64; 2]>> = members
+        .iter()
+        .filter_map(|m| crate::cluster::hulls::hull(m))
+        .map(|h| h.polygon.exterior().coords().map(|c| [c.x, c.y]).collect())
+        .collect();
+    crate::pipeline::measure_placements(graph, placed, &hulls)
+}
