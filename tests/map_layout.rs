@@ -2,8 +2,6 @@
 //! images that never cover each other, on graphs shaped as real
 //! collections are, not only on the planted ones.
 
-mod support;
-
 use std::sync::atomic::AtomicBool;
 
 use geo::{Area, BooleanOps, Contains, Point};
@@ -58,18 +56,19 @@ fn many_components() -> Graph {
     let mut edges = Vec::new();
     let mut tags: Vec<(String, Vec<u32>)> = Vec::new();
     let mut image = 0u32;
-    let mut add_component = |images: u32, tag_count: u32, name: &str, tags: &mut Vec<(String, Vec<u32>)>| {
-        // Every image carries the component's first tag (so it is one
-        // component); image k also carries tag 1 + k mod (tag_count − 1).
-        let first = image;
-        image += images;
-        for t in 0..tag_count {
-            let carriers = (first..first + images)
-                .filter(|i| t == 0 || 1 + (i - first) % (tag_count - 1) == t)
-                .collect();
-            tags.push((format!("{name}-t{t}"), carriers));
-        }
-    };
+    let mut add_component =
+        |images: u32, tag_count: u32, name: &str, tags: &mut Vec<(String, Vec<u32>)>| {
+            // Every image carries the component's first tag (so it is one
+            // component); image k also carries tag 1 + k mod (tag_count − 1).
+            let first = image;
+            image += images;
+            for t in 0..tag_count {
+                let carriers = (first..first + images)
+                    .filter(|i| t == 0 || 1 + (i - first) % (tag_count - 1) == t)
+                    .collect();
+                tags.push((format!("{name}-t{t}"), carriers));
+            }
+        };
     add_component(150, 12, "big", &mut tags);
     for c in 0..19 {
         add_component(2 + c % 5, 2, &format!("small{c}"), &mut tags);
@@ -110,8 +109,12 @@ fn covered_share(placed: &[Placement], images: usize) -> f64 {
             if j == i {
                 continue;
             }
-            let ox = (a.size + b.size - (a.x - b.x).abs()).min(2.0 * a.size).max(0.0);
-            let oy = (a.size + b.size - (a.y - b.y).abs()).min(2.0 * a.size).max(0.0);
+            let ox = (a.size + b.size - (a.x - b.x).abs())
+                .min(2.0 * a.size)
+                .max(0.0);
+            let oy = (a.size + b.size - (a.y - b.y).abs())
+                .min(2.0 * a.size)
+                .max(0.0);
             area += f64::from(ox * oy);
         }
         if area > 0.3 * f64::from(4.0 * a.size * a.size) {
@@ -139,11 +142,17 @@ fn components_and_isolated_images_pack_around_the_largest_one() {
     let bound = (8.0 * area / std::f32::consts::PI).sqrt();
     for (i, p) in a.iter().enumerate() {
         let r = (p.x - cx).hypot(p.y - cy);
-        assert!(r < bound, "node {i} at {r:.0} from the centre, bound {bound:.0}");
+        assert!(
+            r < bound,
+            "node {i} at {r:.0} from the centre, bound {bound:.0}"
+        );
     }
     assert_eq!(covered_share(&a, n), 0.0);
     // The 40 untagged images form one block: a grid right of everything else.
-    let untagged: Vec<&Placement> = (0..n).filter(|&i| g.degree(i) == 0).map(|i| &a[i]).collect();
+    let untagged: Vec<&Placement> = (0..n)
+        .filter(|&i| g.degree(i) == 0)
+        .map(|i| &a[i])
+        .collect();
     assert_eq!(untagged.len(), 40);
     let rest_right = (0..g.node_count())
         .filter(|&i| i >= n || g.degree(i) > 0)
@@ -174,11 +183,18 @@ fn planted_clusters_become_separate_regions_that_read_better_than_plain() {
         &AtomicBool::new(false),
     )
     .unwrap();
-    let images = |p: &[Placement]| -> Vec<[f32; 2]> { p[..g.n_images].iter().map(|q| [q.x, q.y]).collect() };
+    let images =
+        |p: &[Placement]| -> Vec<[f32; 2]> { p[..g.n_images].iter().map(|q| [q.x, q.y]).collect() };
     let q_map = quality::score(&images(&map), &data.clusters);
     let q_plain = quality::score(&images(&plain), &data.clusters);
-    eprintln!("planted kNN10n: map {:.3}, plain {:.3}", q_map.knn10n, q_plain.knn10n);
-    assert!(q_map.knn10n >= q_plain.knn10n, "map {q_map:?} vs plain {q_plain:?}");
+    eprintln!(
+        "planted kNN10n: map {:.3}, plain {:.3}",
+        q_map.knn10n, q_plain.knn10n
+    );
+    assert!(
+        q_map.knn10n >= q_plain.knn10n,
+        "map {q_map:?} vs plain {q_plain:?}"
+    );
 
     // Hulls of the drawn clusters, as `tagscape cluster` draws them.
     let clusters = groups.iter().flatten().max().map_or(0, |&c| c as usize + 1);
@@ -202,17 +218,29 @@ fn planted_clusters_become_separate_regions_that_read_better_than_plain() {
     let mut intersections = 0.0;
     for a in 0..hulls.len() {
         for b in a + 1..hulls.len() {
-            intersections += hulls[a].polygon.intersection(&hulls[b].polygon).unsigned_area();
+            intersections += hulls[a]
+                .polygon
+                .intersection(&hulls[b].polygon)
+                .unsigned_area();
         }
     }
     let share = intersections / union.unsigned_area();
-    assert!(share <= 0.05, "hull intersections {share:.3} of their union");
+    assert!(
+        share <= 0.05,
+        "hull intersections {share:.3} of their union"
+    );
     // Each label lies inside its own cluster's hull and no other.
     for (c, h) in hulls.iter().enumerate() {
         let at = Point::new(h.label_at[0], h.label_at[1]);
-        assert!(h.polygon.contains(&at), "label of cluster {c} outside its hull");
+        assert!(
+            h.polygon.contains(&at),
+            "label of cluster {c} outside its hull"
+        );
         for (d, other) in hulls.iter().enumerate() {
-            assert!(d == c || !other.polygon.contains(&at), "label of {c} inside {d}");
+            assert!(
+                d == c || !other.polygon.contains(&at),
+                "label of {c} inside {d}"
+            );
         }
     }
     assert!(covered_share(&map, g.n_images) <= 0.05);
@@ -257,13 +285,18 @@ fn overlap_removal_clears_a_pile_and_keeps_neighbourhoods() {
         .sum();
     let share = kept as f64 / 10_000.0;
     eprintln!("10 nearest neighbours kept through overlap removal: {share:.3}");
-    assert!(share >= 0.5, "only {share:.3} of the 10 nearest neighbours kept");
+    assert!(
+        share >= 0.5,
+        "only {share:.3} of the 10 nearest neighbours kept"
+    );
 }
 
 #[test]
 fn no_edges_give_a_grid_and_one_image_a_one_image_map() {
     let g = Graph::new(
-        (0..9).map(|i| node(NodeKind::Image, format!("img{i}"))).collect(),
+        (0..9)
+            .map(|i| node(NodeKind::Image, format!("img{i}")))
+            .collect(),
         9,
         vec![],
     );
@@ -274,7 +307,10 @@ fn no_edges_give_a_grid_and_one_image_a_one_image_map() {
     assert_eq!(covered_share(&p, 9), 0.0);
 
     let one = Graph::new(
-        vec![node(NodeKind::Image, "a".into()), node(NodeKind::Tag, "t".into())],
+        vec![
+            node(NodeKind::Image, "a".into()),
+            node(NodeKind::Tag, "t".into()),
+        ],
         1,
         vec![Edge {
             source: 0,
@@ -284,7 +320,10 @@ fn no_edges_give_a_grid_and_one_image_a_one_image_map() {
     );
     let (p, _) = map_of(&one, 50, 1);
     assert!(p.iter().all(|q| q.x.is_finite() && q.y.is_finite()));
-    assert!(p[0].size > p[1].size, "the image is drawn larger than its tag dot");
+    assert!(
+        p[0].size > p[1].size,
+        "the image is drawn larger than its tag dot"
+    );
 }
 
 #[test]
@@ -304,7 +343,14 @@ fn keyword_shaped_collections_fill_the_picture() {
         hi = [hi[0].max(q.x + q.size), hi[1].max(q.y + q.size)];
     }
     let frame = f64::from((hi[0] - lo[0]) * (hi[1] - lo[1]));
-    let images: f64 = p[..n].iter().map(|q| f64::from(4.0 * q.size * q.size)).sum();
+    let images: f64 = p[..n]
+        .iter()
+        .map(|q| f64::from(4.0 * q.size * q.size))
+        .sum();
     eprintln!("images' squares: {:.3} of the frame", images / frame);
-    assert!(images / frame >= 0.25, "images fill {:.3} of the frame", images / frame);
+    assert!(
+        images / frame >= 0.25,
+        "images fill {:.3} of the frame",
+        images / frame
+    );
 }
