@@ -563,7 +563,7 @@ fn the_store_stays_consistent_when_a_save_is_killed() {
 }
 
 #[test]
-fn a_graph_without_edges_puts_every_image_in_other() {
+fn a_graph_without_edges_puts_every_image_in_one_untagged_cluster() {
     let dir = tempfile::tempdir().unwrap();
     let mut project = Project::init(dir.path()).unwrap();
     let g = Graph::new(
@@ -575,12 +575,15 @@ fn a_graph_without_edges_puts_every_image_in_other() {
     );
     g.save(&mut project).unwrap();
     let report = run_in(&mut project, &ClusterSettings::default()).unwrap();
-    assert_eq!(report.folded_images, 4);
+    // Untagged images are not folded into "other": they form one cluster,
+    // which the map lays out as one labelled block.
+    assert_eq!(report.folded_images, 0);
     assert_eq!(report.modularity, 0.0);
     assert!(report.to_string().contains("no edges"), "{report}");
     let clusters = load_clusters(&project).unwrap();
     assert_eq!(clusters.len(), 1);
-    assert!(clusters[0].is_other);
+    assert!(!clusters[0].is_other);
+    assert_eq!(clusters[0].name, "untagged images");
     assert_eq!(clusters[0].size, 4);
     assert!(!report.with_hulls);
 }

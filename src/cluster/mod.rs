@@ -135,7 +135,7 @@ impl fmt::Display for ClusterReport {
             write!(f, "; {} members outside their hull", self.outside_hull)?;
         } else {
             f.write_str(
-                "; no layout yet, so no hulls (run `tagscape layout`, then `cluster` again)",
+                "; no layout yet: `tagscape layout` makes each cluster a region of the map and draws its hull",
             )?;
         }
         if self.annotations_attached + self.annotations_unmatched > 0 {

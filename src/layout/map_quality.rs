@@ -128,7 +128,8 @@ pub fn map_quality(
     MapQuality {
         coverage,
         covered_images,
-        hull_overlap,
+        // Rounding in the polygon operations can leave a -0.
+        hull_overlap: hull_overlap.max(0.0),
         neighbourhood: neighbourhood.agreement,
         neighbourhood_k: neighbourhood.k,
         neighbourhood_sample: neighbourhood.scores.len(),

@@ -292,7 +292,7 @@ impl App {
         let panels = Panels::new(n, layout_settings.fa2.clone(), per_frame);
         if placements.is_none() {
             eprintln!(
-                "{} has no layout yet: press \"Run layout\" in the window (or run `tagscape layout {}`)",
+                "{} has no layout yet: press \"Lay out the map\" in the window (or run `tagscape layout {}`)",
                 project.dir().display(),
                 project.dir().display()
             );
