@@ -1,4 +1,4 @@
-// Tree build, step 4: the mass, mass centre and radius of every cell of every
+// Tree build, step 5: the mass, mass centre and radius of every cell of every
 // level, stored vec4(mass, centre.x, centre.y, radius). `leaves` sums each
 // finest cell's nodes, `parents` one coarser level from its four children
 // (one dispatch per level, finest first). The radius bounds the distance

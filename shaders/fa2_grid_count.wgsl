@@ -1,5 +1,6 @@
 // Tree build, step 1: each node finds its cell in the finest grid (Morton
-// code of the cell) and takes a rank in it with an integer atomic.
+// code of the cell) and takes a rank in it with an integer atomic (an order
+// that varies between runs: only the counts and the scatter rely on it).
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> pos: array<vec2<f32>>;

@@ -1,11 +1,13 @@
-// Tree build, step 3: nodes sorted by cell (Morton order): a counting sort
-// from the scanned cell starts and each node's rank in its cell.
+// Tree build, step 3: nodes grouped by cell (Morton order): a counting sort
+// from the scanned cell starts and each node's atomicAdd rank in its cell.
+// The order inside a cell is not yet deterministic: fa2_grid_order.wgsl
+// fixes it.
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> starts: array<u32>;
 @group(0) @binding(2) var<storage, read> cell_of: array<u32>;
 @group(0) @binding(3) var<storage, read> rank: array<u32>;
-@group(0) @binding(4) var<storage, read_write> sorted: array<u32>;
+@group(0) @binding(4) var<storage, read_write> scattered: array<u32>;
 
 @compute @workgroup_size(256)
 fn main(
@@ -15,6 +17,6 @@ fn main(
 ) {
     let i = linear_id(wid, nwg, lid);
     if i < params.n {
-        sorted[starts[cell_of[i]] + rank[i]] = i;
+        scattered[starts[cell_of[i]] + rank[i]] = i;
     }
 }

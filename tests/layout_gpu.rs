@@ -423,60 +423,149 @@ fn degenerate_inputs_stay_finite() {
     }
 }
 
+fn bits(p: &[[f32; 2]]) -> Vec<u32> {
+    p.iter()
+        .flat_map(|v| [v[0].to_bits(), v[1].to_bits()])
+        .collect()
+}
+
 #[test]
-fn gpu_and_cpu_layouts_agree() {
+fn two_runs_from_one_start_are_bit_identical() {
+    // Barnes–Hut on (2,000 nodes): the tree build sorts nodes into cells
+    // with integer atomics, whose order varies between runs; every float sum
+    // must still be taken in a fixed order.
     let data = synthetic::generate(&synthetic::SyntheticSpec::new(1000));
     let graph = &data.graph;
     let n = graph.node_count();
     let settings = ForceAtlas2Settings::for_graph(n);
+    assert!(settings.barnes_hut_optimize);
     let (input, _) = LayoutInput::new(graph, vec![1.0; n], &settings);
-    let start = random_positions(n, 42);
-    let iterations = 300;
-    let mut cpu = CpuFa2::new(&input, &settings, start.clone());
-    for _ in 0..iterations {
-        cpu.step().unwrap();
+    let start = random_positions(n, 11);
+    let run = || {
+        let mut gpu = GpuFa2::new(ctx(), &input, &settings, &start).unwrap();
+        gpu.run(200).unwrap();
+        gpu.positions().unwrap()
+    };
+    let first = bits(&run());
+    for attempt in 1..3 {
+        let again = bits(&run());
+        let differ = first.iter().zip(&again).filter(|(a, b)| a != b).count();
+        assert_eq!(
+            differ,
+            0,
+            "run {attempt}: {differ} of {} coordinates differ from the first run",
+            first.len()
+        );
     }
-    let cpu_pos = cpu.positions().unwrap();
-    let mut gpu = GpuFa2::new(ctx(), &input, &settings, &start).unwrap();
-    gpu.run(iterations).unwrap();
-    let gpu_pos = gpu.positions().unwrap();
-    assert!(all_finite(&gpu_pos));
+    assert_ne!(first, bits(&start), "the layout did not move");
+}
 
+#[test]
+fn gpu_and_cpu_layouts_agree() {
+    // Quality is compared over several starts, never one start against a
+    // threshold: one start's kNN10n lands anywhere in a band ~0.02 wide.
+    // Measured on lavapipe and the CPU backend (300 iterations, seeds 1–5):
+    //   kNN10n  CPU 0.844–0.862 (mean 0.852), GPU 0.838–0.858 (mean 0.852)
+    //   sil     CPU 0.333–0.366 (mean 0.343), GPU 0.336–0.352 (mean 0.341)
+    //   common 10-NN, same start: 0.57–0.85 (mean 0.67)
+    // so the means are compared with a margin of one spread (about four
+    // standard errors of a difference of means), and each start only has to
+    // clear a floor well below the band, which a broken kernel (≈ 0) fails.
+    let data = synthetic::generate(&synthetic::SyntheticSpec::new(1000));
+    let graph = &data.graph;
+    let n = graph.node_count();
     let images = graph.n_images;
-    let q_cpu = quality::score(&cpu_pos[..images], &data.clusters);
-    let q_gpu = quality::score(&gpu_pos[..images], &data.clusters);
-    eprintln!("quality cpu {q_cpu:?}, gpu {q_gpu:?}");
+    let settings = ForceAtlas2Settings::for_graph(n);
+    let (input, _) = LayoutInput::new(graph, vec![1.0; n], &settings);
+    let iterations = 300;
+    let seeds = [1u64, 2, 3, 4, 5];
+    let (mut q_cpu, mut q_gpu) = (Vec::new(), Vec::new());
+    let mut shares = Vec::new();
+    for &seed in &seeds {
+        let start = random_positions(n, seed);
+        let mut cpu = CpuFa2::new(&input, &settings, start.clone());
+        for _ in 0..iterations {
+            cpu.step().unwrap();
+        }
+        let cpu_pos = cpu.positions().unwrap();
+        let mut gpu = GpuFa2::new(ctx(), &input, &settings, &start).unwrap();
+        gpu.run(iterations).unwrap();
+        let gpu_pos = gpu.positions().unwrap();
+        assert!(all_finite(&gpu_pos), "seed {seed}");
+        q_cpu.push(quality::score(&cpu_pos[..images], &data.clusters));
+        q_gpu.push(quality::score(&gpu_pos[..images], &data.clusters));
+        shares.push(common_neighbours(&cpu_pos[..images], &gpu_pos[..images]));
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let spread = |v: &[f64]| {
+        v.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+            - v.iter().copied().fold(f64::INFINITY, f64::min)
+    };
+    let field = |q: &[quality::Quality], f: fn(&quality::Quality) -> f64| -> Vec<f64> {
+        q.iter().map(f).collect()
+    };
+    let (knn_cpu, knn_gpu) = (field(&q_cpu, |q| q.knn10n), field(&q_gpu, |q| q.knn10n));
+    let (sil_cpu, sil_gpu) = (field(&q_cpu, |q| q.sil), field(&q_gpu, |q| q.sil));
+    for (k, seed) in seeds.iter().enumerate() {
+        eprintln!(
+            "seed {seed}: kNN10n cpu {:.4} gpu {:.4}, sil cpu {:.4} gpu {:.4}, common 10-NN {:.3}",
+            knn_cpu[k], knn_gpu[k], sil_cpu[k], sil_gpu[k], shares[k]
+        );
+    }
+    eprintln!(
+        "kNN10n mean cpu {:.4} gpu {:.4} (spread {:.4} / {:.4}); sil mean cpu {:.4} gpu {:.4} (spread {:.4} / {:.4})",
+        mean(&knn_cpu),
+        mean(&knn_gpu),
+        spread(&knn_cpu),
+        spread(&knn_gpu),
+        mean(&sil_cpu),
+        mean(&sil_gpu),
+        spread(&sil_cpu),
+        spread(&sil_gpu)
+    );
+    for k in 0..seeds.len() {
+        assert!(
+            knn_gpu[k] >= 0.80 && sil_gpu[k] >= 0.28,
+            "seed {}: GPU layout quality {:?}",
+            seeds[k],
+            q_gpu[k]
+        );
+    }
+    assert!(mean(&knn_gpu) >= 0.83, "GPU mean kNN10n {}", mean(&knn_gpu));
     assert!(
-        q_gpu.knn10n >= 0.85 && q_gpu.sil >= 0.3,
-        "GPU layout quality {q_gpu:?}"
+        mean(&knn_gpu) >= mean(&knn_cpu) - 0.02,
+        "mean kNN10n GPU {} vs CPU {}",
+        mean(&knn_gpu),
+        mean(&knn_cpu)
     );
     assert!(
-        q_gpu.knn10n >= q_cpu.knn10n - 0.05,
-        "GPU {q_gpu:?} vs CPU {q_cpu:?}"
+        mean(&sil_gpu) >= mean(&sil_cpu) - 0.03,
+        "mean silhouette GPU {} vs CPU {}",
+        mean(&sil_gpu),
+        mean(&sil_cpu)
     );
-    assert!(
-        q_gpu.sil >= q_cpu.sil - 0.05,
-        "GPU {q_gpu:?} vs CPU {q_cpu:?}"
-    );
-
     // Structure: each image's 10 nearest images, mostly the same in both.
+    assert!(mean(&shares) >= 0.5, "share of common 10-NN {shares:?}");
+}
+
+/// Share of each image's 10 nearest images (by position) common to layouts `a` and `b`.
+fn common_neighbours(a: &[[f32; 2]], b: &[[f32; 2]]) -> f64 {
+    let images = a.len();
     let knn = |p: &[[f32; 2]], i: usize| -> Vec<usize> {
         let mut d: Vec<(f32, usize)> = (0..images)
             .filter(|&j| j != i)
             .map(|j| ((p[i][0] - p[j][0]).powi(2) + (p[i][1] - p[j][1]).powi(2), j))
             .collect();
-        d.sort_by(|a, b| a.0.total_cmp(&b.0));
+        d.sort_by(|x, y| x.0.total_cmp(&y.0));
         d[..10].iter().map(|x| x.1).collect()
     };
     let mut shared = 0usize;
     for i in 0..images {
-        let a = knn(&cpu_pos, i);
-        let b = knn(&gpu_pos, i);
-        shared += a.iter().filter(|j| b.contains(j)).count();
+        let x = knn(a, i);
+        let y = knn(b, i);
+        shared += x.iter().filter(|j| y.contains(j)).count();
     }
-    let share = shared as f64 / (images * 10) as f64;
-    eprintln!("share of common 10-nearest neighbours: {share:.3}");
-    assert!(share >= 0.5, "share of common 10-NN {share}");
+    shared as f64 / (images * 10) as f64
 }
 
 #[test]

@@ -236,6 +236,9 @@ pub struct GridBuffers {
     pub starts: wgpu::Buffer,
     pub cell_of: wgpu::Buffer,
     pub rank: wgpu::Buffer,
+    /// Nodes by cell, in the scatter's (atomic, run-dependent) order within a cell.
+    pub scattered: wgpu::Buffer,
+    /// Nodes by cell, by node index within a cell: the order every float sum follows.
     pub sorted: wgpu::Buffer,
     pub cells: wgpu::Buffer,
     /// Block sums of the scan, one buffer per scan level, with their lengths.
@@ -280,6 +283,12 @@ impl GridBuffers {
             ),
             cell_of: storage(device, "fa2 cell of node", u64::from(n) * 4, U::empty()),
             rank: storage(device, "fa2 rank in cell", u64::from(n) * 4, U::empty()),
+            scattered: storage(
+                device,
+                "fa2 nodes by cell, unordered",
+                u64::from(n) * 4,
+                U::empty(),
+            ),
             sorted: storage(device, "fa2 nodes by cell", u64::from(n) * 4, U::empty()),
             cells: storage(device, "fa2 cells", total_cells(levels) * 16, U::empty()),
             scan_sums,

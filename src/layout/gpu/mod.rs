@@ -6,7 +6,8 @@
 //! 1. repulsion, either exact (O(n²), workgroup-memory tiles) or by
 //!    Barnes–Hut over a *quadtree of grids*: bounding box (tree reduction),
 //!    counting sort of the nodes by finest grid cell in Morton order (integer
-//!    atomics for the counts, a prefix scan for the starts), mass, mass
+//!    atomics for the counts, a prefix scan for the starts, then each cell's
+//!    nodes put in index order so that every float sum has a fixed order), mass, mass
 //!    centre and radius of every cell of every level (leaves from their
 //!    nodes, then each coarser level from four children), then a stack walk
 //!    per node with Gephi's criterion `d·θ > 2·radius`;
@@ -16,6 +17,13 @@
 //! 3. global swing/traction by a deterministic tree reduction, the global
 //!    speed updated by its last workgroup (Gephi's rules, as
 //!    `layout::speed`), then every node moved by Gephi's per-node factor.
+//!
+//! Deterministic on a given device: no float is ever accumulated through an
+//! atomic or in an order that depends on scheduling. Integer atomics only
+//! count cell occupancy; the order of nodes inside a cell (which fixes the
+//! order of the leaf sums) is their index order; the reductions (bounds,
+//! swing/traction, hub rows) are fixed trees. Same input and start, same
+//! adapter → bit-identical positions.
 //!
 //! Why a quadtree of complete grids and not a Karras radix tree: the cells
 //! of every level are implicit (children of cell c are 4c..4c+3 one level
@@ -71,6 +79,7 @@ struct Groups {
     /// (scan_blocks, add_offsets) per scan level.
     scan: Vec<(wgpu::BindGroup, wgpu::BindGroup)>,
     grid_scatter: wgpu::BindGroup,
+    grid_order: wgpu::BindGroup,
     cells_leaves: wgpu::BindGroup,
     /// One per coarser level 0..levels.
     cells_parents: Vec<wgpu::BindGroup>,
@@ -294,6 +303,9 @@ impl GpuFa2 {
                 }
                 pass.set_pipeline(&p.grid_scatter);
                 pass.set_bind_group(0, &g.grid_scatter, &[]);
+                dispatch(pass, nodes);
+                pass.set_pipeline(&p.grid_order);
+                pass.set_bind_group(0, &g.grid_order, &[]);
                 dispatch(pass, nodes);
                 pass.set_pipeline(&p.cells_leaves);
                 pass.set_bind_group(0, &g.cells_leaves, &[]);
@@ -568,6 +580,18 @@ impl Groups {
                     (1, &grid.starts),
                     (2, &grid.cell_of),
                     (3, &grid.rank),
+                    (4, &grid.scattered),
+                ],
+            ),
+            grid_order: bind(
+                device,
+                &p.grid_order,
+                "fa2 grid order",
+                &[
+                    (0, params),
+                    (1, &grid.starts),
+                    (2, &grid.cell_of),
+                    (3, &grid.scattered),
                     (4, &grid.sorted),
                 ],
             ),

@@ -12,6 +12,7 @@ pub struct Pipelines {
     pub scan_blocks: wgpu::ComputePipeline,
     pub scan_add: wgpu::ComputePipeline,
     pub grid_scatter: wgpu::ComputePipeline,
+    pub grid_order: wgpu::ComputePipeline,
     pub cells_leaves: wgpu::ComputePipeline,
     pub cells_parents: wgpu::ComputePipeline,
     pub repulsion_tree: wgpu::ComputePipeline,
@@ -68,6 +69,11 @@ impl Pipelines {
             "fa2_grid_scatter",
             include_str!("../../../shaders/fa2_grid_scatter.wgsl"),
         );
+        let order = module(
+            device,
+            "fa2_grid_order",
+            include_str!("../../../shaders/fa2_grid_order.wgsl"),
+        );
         let cells = module(
             device,
             "fa2_grid_cells",
@@ -110,6 +116,7 @@ impl Pipelines {
             scan_blocks: pipeline(device, &scan, "scan_blocks"),
             scan_add: pipeline(device, &scan, "add_offsets"),
             grid_scatter: pipeline(device, &scatter, "main"),
+            grid_order: pipeline(device, &order, "main"),
             cells_leaves: pipeline(device, &cells, "leaves"),
             cells_parents: pipeline(device, &cells, "parents"),
             repulsion_tree: pipeline(device, &tree, "main"),
