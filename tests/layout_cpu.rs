@@ -470,3 +470,63 @@ fn until_converged_stops_with_one_default_threshold_at_every_graph_size() {
         );
     }
 }
+
+#[test]
+fn settings_that_cannot_work_are_refused_naming_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let proj = dir.path().join("p");
+    {
+        let mut project = Project::init(&proj).unwrap();
+        random_graph(20, 10, 1).save(&mut project).unwrap();
+    }
+    let p = proj.to_str().unwrap();
+    let positive = |flag: &str, got: &str| format!("{flag} must be a positive number (got {got})");
+    let non_negative =
+        |flag: &str, got: &str| format!("{flag} must be zero or a positive number (got {got})");
+    let cases: Vec<(Vec<&str>, String)> = vec![
+        (vec!["--scaling", "-1"], positive("--scaling", "-1")),
+        (vec!["--scaling", "0"], positive("--scaling", "0")),
+        (vec!["--scaling", "NaN"], positive("--scaling", "NaN")),
+        (vec!["--gravity", "-0.5"], non_negative("--gravity", "-0.5")),
+        (vec!["--gravity", "nan"], non_negative("--gravity", "NaN")),
+        (vec!["--gravity", "inf"], non_negative("--gravity", "inf")),
+        (vec!["--theta", "0"], positive("--theta", "0")),
+        (vec!["--theta", "-1.2"], positive("--theta", "-1.2")),
+        (
+            vec!["--jitter-tolerance", "-1"],
+            positive("--jitter-tolerance", "-1"),
+        ),
+        (
+            vec!["--edge-weight-influence", "-2"],
+            non_negative("--edge-weight-influence", "-2"),
+        ),
+        (
+            vec!["--convergence-movement", "0"],
+            positive("--convergence-movement", "0"),
+        ),
+        (vec!["--min-size", "-1"], non_negative("--min-size", "-1")),
+        (
+            vec!["--min-size", "20", "--max-size", "10"],
+            "--max-size must be at least --min-size (got 10 < 20)".into(),
+        ),
+    ];
+    for (args, want) in cases {
+        let out = tagscape(&[&["layout", p, "--backend", "cpu"], &args[..]].concat());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert_eq!(
+            stderr.lines().collect::<Vec<_>>(),
+            [format!("error: {want}")],
+            "{args:?}"
+        );
+    }
+    // Nothing ran, so nothing was saved; a valid run still works after.
+    let project = Project::open(&proj, Access::Read).unwrap();
+    let saved: Option<tagscape::layout::LayoutSettings> = project.setting("layout").unwrap();
+    assert!(saved.is_none());
+    drop(project);
+    layout_ok(
+        &proj,
+        &["--iterations", "3", "--backend", "cpu", "--gravity", "0"],
+    );
+}

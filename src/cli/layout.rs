@@ -37,7 +37,7 @@ pub struct Args {
     pub until_converged: Option<bool>,
     /// Threshold for --until-converged, as a fraction of the layout's RMS
     /// radius moved in 10 iterations. Default 0.003.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub convergence_movement: Option<f32>,
     /// Start from the saved positions instead of random ones.
     #[arg(long = "continue")]
@@ -54,10 +54,10 @@ pub struct Args {
     #[arg(long, value_enum)]
     pub backend: Option<BackendKind>,
     /// Scaling (kr): repulsion strength. Gephi: 2 (10 below 100 nodes).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub scaling: Option<f32>,
     /// Gravity toward the centre. Gephi: 1.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub gravity: Option<f32>,
     /// Strong gravity mode (gravity grows with distance).
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
@@ -69,7 +69,7 @@ pub struct Args {
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     pub dissuade_hubs: Option<bool>,
     /// Edge weight influence: weight^x (0 ignores weights). Gephi: 1.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub edge_weight_influence: Option<f32>,
     /// Prevent overlap (node sizes enter the forces). Plain mode only: the
     /// map always removes overlaps after ForceAtlas2, at its own scale.
@@ -89,10 +89,10 @@ pub struct Args {
     #[arg(long)]
     pub no_barnes_hut: bool,
     /// Barnes–Hut θ (Gephi's: a region counts as one body when distance·θ > its size). Gephi: 1.2.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub theta: Option<f32>,
     /// Jitter tolerance (higher: faster, less precise). Gephi: 1.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub jitter_tolerance: Option<f32>,
     /// Min–max normalise edge weights into [0, 1].
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
@@ -104,10 +104,10 @@ pub struct Args {
     #[arg(long, value_enum)]
     pub size_by: Option<SizeBy>,
     /// Smallest node size. Default 10.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub min_size: Option<f32>,
     /// Largest node size. Default 30 on the map, 50 plain.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub max_size: Option<f32>,
 }
 
@@ -153,43 +153,57 @@ fn resolve_settings(args: &Args, mut s: LayoutSettings) -> Result<LayoutSettings
     set!(s.seed, args.seed);
     set!(s.until_converged, args.until_converged);
     set!(s.convergence_movement, args.convergence_movement);
+    check_settings(&s)?;
+    Ok(s)
+}
+
+/// What a numeric setting must be for the layout to work.
+#[derive(Clone, Copy)]
+enum Range {
+    /// > 0 (a zero scaling, θ or tolerance stalls or divides by zero).
+    Positive,
+    /// ≥ 0 (zero switches the term off).
+    NonNegative,
+}
+
+/// Refuses settings that cannot work, naming the flag: one line, e.g.
+/// "--scaling must be a positive number (got -1)". Also catches bad values
+/// in saved settings, which these flags override.
+fn check_settings(s: &LayoutSettings) -> Result<()> {
+    use Range::{NonNegative, Positive};
     let f = &s.fa2;
-    let checks: [(&str, f32, bool); 7] = [
-        ("--scaling", f.scaling_ratio, f.scaling_ratio > 0.0),
-        ("--gravity", f.gravity, f.gravity >= 0.0),
+    let checks = [
+        ("--scaling", f.scaling_ratio, Positive),
+        ("--gravity", f.gravity, NonNegative),
         (
             "--edge-weight-influence",
             f.edge_weight_influence,
-            f.edge_weight_influence >= 0.0,
+            NonNegative,
         ),
-        ("--theta", f.barnes_hut_theta, f.barnes_hut_theta > 0.0),
-        (
-            "--jitter-tolerance",
-            f.jitter_tolerance,
-            f.jitter_tolerance > 0.0,
-        ),
-        ("--min-size", s.size.min_size, s.size.min_size >= 0.0),
-        (
-            "--convergence-movement",
-            s.convergence_movement,
-            s.convergence_movement > 0.0,
-        ),
+        ("--theta", f.barnes_hut_theta, Positive),
+        ("--jitter-tolerance", f.jitter_tolerance, Positive),
+        ("--min-size", s.size.min_size, NonNegative),
+        ("--max-size", s.size.max_size, NonNegative),
+        ("--convergence-movement", s.convergence_movement, Positive),
     ];
-    for (flag, value, ok) in checks {
+    for (flag, value, range) in checks {
+        // NaN fails both comparisons; infinity is refused explicitly.
+        let (ok, what) = match range {
+            Positive => (value > 0.0, "a positive number"),
+            NonNegative => (value >= 0.0, "zero or a positive number"),
+        };
         if !ok || !value.is_finite() {
-            bail!(
-                "{flag} {value} is out of range: give a finite number (positive for all but --gravity and --edge-weight-influence, which may be 0)"
-            );
+            bail!("{flag} must be {what} (got {value})");
         }
     }
-    if !(s.size.max_size.is_finite() && s.size.max_size >= s.size.min_size) {
+    if s.size.max_size < s.size.min_size {
         bail!(
-            "--max-size {} is below --min-size {}: give a range with min ≤ max",
+            "--max-size must be at least --min-size (got {} < {})",
             s.size.max_size,
             s.size.min_size
         );
     }
-    Ok(s)
+    Ok(())
 }
 
 pub fn run(args: Args) -> Result<()> {
