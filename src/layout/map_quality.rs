@@ -169,7 +169,7 @@ fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -185,7 +185,7 @@ type Rect = [f64; 4];
 
 fn drawn_rect(b: &ImageBox) -> Option<Rect> {
     let ok = b.x.is_finite() && b.y.is_finite() && b.half.is_finite() && b.half > 0.0;
-    ok.then(|| [b.x - b.half, b.y - b.half, b.x + b.half, b.y + b.half])
+    ok.then_some([b.x - b.half, b.y - b.half, b.x + b.half, b.y + b.half])
 }
 
 fn rect_area(r: &Rect) -> f64 {
