@@ -29,6 +29,9 @@ const FLAG_ADJUST_SIZES: u32 = 4u;
 const WG: u32 = 256u;
 // Distances below this count as this, along coincident_direction (as the CPU backend).
 const MIN_DISTANCE: f32 = 1e-3;
+// Prevent overlap: smallest gap between two nodes' edges, as a fraction of
+// their size sum (layout::CONTACT_GAP).
+const CONTACT_GAP: f32 = 0.03;
 
 // Thread index of a 1D problem dispatched as a 2D grid of 256-thread groups
 // (one dimension holds at most 65535 groups).
@@ -102,14 +105,9 @@ fn pair_repulsion(i: u32, j: u32, delta: vec2<f32>, kr_mm: f32, size_sum: f32, a
     }
     var factor = kr_mm / d2;
     if adjust_sizes {
-        let d_adj = sqrt(d2) - size_sum;
-        if d_adj > 0.0 {
-            factor = kr_mm / (d_adj * d_adj);
-        } else if d_adj < 0.0 {
-            factor = 100.0 * kr_mm;
-        } else {
-            factor = 0.0;
-        }
+        // Gaps below CONTACT_GAP of the size sum count as that (layout::CONTACT_GAP).
+        let gap = max(sqrt(d2) - size_sum, CONTACT_GAP * size_sum);
+        factor = kr_mm / (gap * gap);
     }
     return d * factor;
 }

@@ -52,8 +52,14 @@ fn main(
         }
         let d = p - cell.yz;
         let d2 = dot(d, d);
-        if d2 * params.theta2 > 4.0 * cell.w * cell.w && d2 >= MIN_DISTANCE * MIN_DISTANCE {
-            // Gephi's region force (sizes ignored, as in Gephi).
+        // Prevent overlap: the region force ignores sizes (as in Gephi), which
+        // underestimates near cells badly (the pair law is kr·m·m·d/gap²), so
+        // a cell is approximated only from twice its reach plus this node's
+        // size (cell.w includes the sizes): gaps are then at least half the
+        // distance, and no contact is ever approximated.
+        let clear = !adjust || d2 > 4.0 * (cell.w + s) * (cell.w + s);
+        if d2 * params.theta2 > 4.0 * cell.w * cell.w && d2 >= MIN_DISTANCE * MIN_DISTANCE && clear {
+            // Gephi's region force.
             f += d * (kr_m * cell.x / d2);
         } else if level == finest {
             let end = starts[c + 1u];

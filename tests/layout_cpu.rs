@@ -124,18 +124,25 @@ fn forces_match_gephis_formulas_on_a_hand_computed_pair() {
 }
 
 #[test]
-fn prevent_overlap_repulsion_follows_gephis_three_cases() {
-    // Two nodes of size 1 (sum 2) at distance 3: d' = 1 → kr·m·m·d/d'².
+fn prevent_overlap_repulsion_is_gephis_law_bounded_at_contact() {
+    use tagscape::layout::CONTACT_GAP;
+    // Two nodes of size 1 (sum 2) at distance 3: gap 1 → kr·m·m·d/gap², as Gephi.
     let sizes = vec![1.0, 1.0];
     let mass = [1.0f32, 1.0];
-    let f = exact_repulsion(&[[0.0, 0.0], [3.0, 0.0]], &mass, Some(&sizes), 2.0);
-    assert!((f[0][0] + 2.0 * 3.0 / 1.0).abs() < 1e-5, "{f:?}");
-    // Overlapping (d = 1.5 < 2): 100·kr·m·m·d.
-    let f = exact_repulsion(&[[0.0, 0.0], [1.5, 0.0]], &mass, Some(&sizes), 2.0);
-    assert!((f[0][0] + 100.0 * 2.0 * 1.5).abs() < 1e-3, "{f:?}");
-    // Touching (d' = 0): no force.
-    let f = exact_repulsion(&[[0.0, 0.0], [2.0, 0.0]], &mass, Some(&sizes), 2.0);
-    assert_eq!(f[0], [0.0, 0.0]);
+    let push = |d: f32| -exact_repulsion(&[[0.0, 0.0], [d, 0.0]], &mass, Some(&sizes), 2.0)[0][0];
+    assert!((push(3.0) - 2.0 * 3.0 / 1.0).abs() < 1e-5);
+    // Touching and overlapping: the gap counts as CONTACT_GAP·(s₁ + s₂), so
+    // the force is finite and never zero (Gephi: unbounded just before
+    // contact, 0 at contact, 100·kr·m·m·d inside).
+    let floor = CONTACT_GAP * 2.0;
+    for d in [2.0f32, 1.5, 0.5] {
+        let want = 2.0 * d / (floor * floor);
+        assert!((push(d) - want).abs() < 1e-3 * want, "d = {d}: {}", push(d));
+    }
+    // Continuous where the floor starts, and decreasing outside it.
+    let edge = 2.0 + floor;
+    assert!((push(edge) - push(edge - 1e-4)).abs() < 1e-2 * push(edge));
+    assert!(push(2.5) < push(2.2) && push(2.2) < push(edge));
 }
 
 /// A random bipartite graph: `images` images with 3..8 tags among `tags`.
@@ -533,4 +540,101 @@ fn settings_that_cannot_work_are_refused_naming_the_flag() {
         &proj,
         &["--iterations", "3", "--backend", "cpu", "--gravity", "0"],
     );
+}
+
+/// RMS distance of the nodes from their centroid: the layout's extent.
+fn rms_radius(p: &[[f32; 2]]) -> f64 {
+    let n = p.len() as f64;
+    let cx = p.iter().map(|q| f64::from(q[0])).sum::<f64>() / n;
+    let cy = p.iter().map(|q| f64::from(q[1])).sum::<f64>() / n;
+    (p.iter()
+        .map(|q| (f64::from(q[0]) - cx).powi(2) + (f64::from(q[1]) - cy).powi(2))
+        .sum::<f64>()
+        / n)
+        .sqrt()
+}
+
+/// Pairs of nodes whose discs overlap.
+fn overlapping_pairs(p: &[[f32; 2]], sizes: &[f32]) -> usize {
+    let mut count = 0;
+    for i in 0..p.len() {
+        for j in i + 1..p.len() {
+            let d = f64::from(p[i][0] - p[j][0]).hypot(f64::from(p[i][1] - p[j][1]));
+            count += usize::from(d < f64::from(sizes[i] + sizes[j]));
+        }
+    }
+    count
+}
+
+/// What prevent overlap does to a settled layout of `images` planted images
+/// with the default sizes (10..50 by degree): the largest swing per node
+/// over the last 50 of `iterations`, the extent after / before, and the
+/// overlapping pairs before and after.
+fn prevent_overlap_run(
+    images: usize,
+    settle: usize,
+    iterations: usize,
+) -> (f64, f64, usize, usize) {
+    let g = generate(&SyntheticSpec::new(images)).graph;
+    let n = g.node_count();
+    let sizes = tagscape::layout::node_sizes(&g, &Default::default());
+    let plain = settings();
+    let (input, _) = LayoutInput::new(&g, sizes.clone(), &plain);
+    let mut cpu = CpuFa2::new(&input, &plain, random_positions(n, 3));
+    for _ in 0..settle {
+        cpu.step().unwrap();
+    }
+    let before = cpu.positions().unwrap();
+    let overlap = ForceAtlas2Settings {
+        adjust_sizes: true,
+        ..settings()
+    };
+    let mut cpu = CpuFa2::new(&input, &overlap, before.clone());
+    let mut worst = 0f64;
+    for k in 0..iterations {
+        let st = cpu.step().unwrap();
+        if k + 50 >= iterations {
+            worst = worst.max(f64::from(st.swing) / n as f64);
+        }
+    }
+    let after = cpu.positions().unwrap();
+    assert!(all_finite(&after));
+    (
+        worst,
+        rms_radius(&after) / rms_radius(&before),
+        overlapping_pairs(&before, &sizes),
+        overlapping_pairs(&after, &sizes),
+    )
+}
+
+#[test]
+fn prevent_overlap_keeps_swing_bounded_and_the_layout_in_proportion() {
+    // Switching prevent overlap on for a laid-out map (the viewer's case).
+    // With Gephi's contact forces (unbounded just before contact, 100·kr·m·m·d
+    // inside) the 300-image run peaked at a swing per node of 4.7·10⁸, nodes
+    // hopping by the 10-unit step cap, 200 pairs still overlapping. Measured
+    // with bounded contacts: 300 images ≤ 1.4·10³, extent ×1.12, overlapping
+    // pairs 1873 → 54; 10,000 images ≤ 3.0·10⁵ (hub masses ~7,000), ×1.003,
+    // 6645 → 0. Bounds at ~20× and ~3× those.
+    for (images, settle, iterations, max_swing) in
+        [(300usize, 200usize, 300usize, 3e4), (10_000, 100, 100, 1e6)]
+    {
+        let (swing, growth, before, after) = prevent_overlap_run(images, settle, iterations);
+        println!(
+            "{images} images: swing/node ≤ {swing:.0} over the last 50 iterations, extent ×{growth:.3}, overlapping pairs {before} → {after}"
+        );
+        assert!(
+            swing <= max_swing,
+            "{images} images: swing per node {swing}"
+        );
+        // Room is made for the nodes: the map grows, but in proportion.
+        assert!(
+            (1.0..=1.6).contains(&growth),
+            "{images} images: extent ×{growth}"
+        );
+        assert!(
+            after * 5 <= before,
+            "{images} images: overlaps {before} → {after}"
+        );
+    }
 }

@@ -13,7 +13,7 @@ use crate::graph::Graph;
 use crate::layout::{
     BackendKind, Fa2Backend, ForceAtlas2Settings, LayoutInput, LayoutSettings, Placement,
     convergence, gpu_available, load_positions, map, map_sizes, new_backend, node_sizes,
-    placements, random_positions, save_positions,
+    placements, random_positions, random_positions_sized, save_positions,
 };
 use crate::project::Project;
 use crate::ui;
@@ -160,14 +160,18 @@ fn choose_backend(asked: Option<BackendKind>) -> Result<BackendKind> {
 }
 
 /// Start positions: saved ones with `--continue` (non-finite ones replaced),
-/// else random from the seed.
+/// else random from the seed (spread for the node `sizes` under prevent overlap).
 fn start_positions(
     project: &Project,
     graph: &Graph,
     resume: bool,
     seed: u64,
+    sizes: Option<&[f32]>,
 ) -> Result<Vec<[f32; 2]>> {
-    let random = random_positions(graph.node_count(), seed);
+    let random = match sizes {
+        Some(sizes) => random_positions_sized(sizes, seed),
+        None => random_positions(graph.node_count(), seed),
+    };
     if !resume {
         return Ok(random);
     }
@@ -211,7 +215,11 @@ pub fn run_layout(
     resume: bool,
 ) -> Result<(LayoutReport, Vec<Placement>)> {
     let kind = choose_backend(backend)?;
-    let start = start_positions(project, graph, resume, settings.seed)?;
+    // Plain prevent overlap starts spread for the node sizes (the map
+    // removes overlaps at its own scale, after ForceAtlas2).
+    let start_sizes =
+        (settings.plain && settings.fa2.adjust_sizes).then(|| node_sizes(graph, &settings.size));
+    let start = start_positions(project, graph, resume, settings.seed, start_sizes.as_deref())?;
     project
         .set_setting("layout", settings)
         .context("saving the layout settings")?;
