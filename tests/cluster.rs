@@ -577,7 +577,7 @@ fn a_graph_without_edges_puts_every_image_in_one_untagged_cluster() {
     let report = run_in(&mut project, &ClusterSettings::default()).unwrap();
     // Untagged images are not folded into "other": they form one cluster,
     // which the map lays out as one labelled block.
-    assert_eq!(report.folded_images, 0);
+    assert_eq!(report.folded_images, 0, "{report}");
     assert_eq!(report.modularity, 0.0);
     assert!(report.to_string().contains("no edges"), "{report}");
     let clusters = load_clusters(&project).unwrap();
