@@ -2,6 +2,10 @@
 //! images that never cover each other, on graphs shaped as real
 //! collections are, not only on the planted ones.
 
+#[path = "support/cli.rs"]
+mod cli;
+use cli::tagscape_ok;
+
 use std::sync::atomic::AtomicBool;
 
 use geo::{Area, BooleanOps, Contains, Point};
@@ -353,4 +357,43 @@ fn keyword_shaped_collections_fill_the_picture() {
         "images fill {:.3} of the frame",
         images / frame
     );
+}
+
+#[test]
+fn the_default_png_frames_the_images_of_a_collection_with_outliers() {
+    // Keyword tags, five untagged images and many single-image components:
+    // as plain ForceAtlas2 this export was 0.1% ink. Images have no
+    // thumbnails here, so each is drawn as a grey square.
+    let dir = tempfile::tempdir().unwrap();
+    let proj = dir.path().join("p");
+    {
+        let mut project = tagscape::project::Project::init(&proj).unwrap();
+        synthetic::keywords(600, 8)
+            .graph
+            .save(&mut project)
+            .unwrap();
+    }
+    let p = proj.to_str().unwrap();
+    let out = tagscape_ok(&["layout", p, "--backend", "cpu", "--iterations", "100"]);
+    assert!(out.contains("map quality: images cover"), "{out}");
+    assert!(out.contains("5 untagged images in a grid"), "{out}");
+    let png = dir.path().join("map.png");
+    tagscape_ok(&[
+        "export",
+        p,
+        "--format",
+        "png",
+        "--width",
+        "800",
+        "--out",
+        png.to_str().unwrap(),
+    ]);
+    let img = image::open(&png).unwrap().into_rgb8();
+    let ink = img
+        .pixels()
+        .filter(|px| px.0.iter().any(|&c| c < 240))
+        .count();
+    let share = ink as f64 / f64::from(img.width() * img.height());
+    eprintln!("non-white pixels: {share:.3}");
+    assert!(share >= 0.2, "only {share:.3} of the picture is not white");
 }

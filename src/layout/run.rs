@@ -219,7 +219,13 @@ pub fn run_layout(
     // removes overlaps at its own scale, after ForceAtlas2).
     let start_sizes =
         (settings.plain && settings.fa2.adjust_sizes).then(|| node_sizes(graph, &settings.size));
-    let start = start_positions(project, graph, resume, settings.seed, start_sizes.as_deref())?;
+    let start = start_positions(
+        project,
+        graph,
+        resume,
+        settings.seed,
+        start_sizes.as_deref(),
+    )?;
     project
         .set_setting("layout", settings)
         .context("saving the layout settings")?;

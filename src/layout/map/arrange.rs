@@ -22,6 +22,15 @@ const ROUNDS: usize = 120;
 const PULL: f64 = 0.15;
 /// Step towards the map's centre, per round.
 const GRAVITY: f64 = 0.08;
+/// The directions a compaction step tries, as (cos, sin) of the turn: 0°,
+/// ±30°, ±60°.
+const TURNS: [(f64, f64); 5] = [
+    (1.0, 0.0),
+    (0.866_025_403_784_438_6, 0.5),
+    (0.866_025_403_784_438_6, -0.5),
+    (0.5, 0.866_025_403_784_438_6),
+    (0.5, -0.866_025_403_784_438_6),
+];
 /// ForceAtlas2 iterations of the region graph.
 const START_ITERATIONS: usize = 300;
 
@@ -77,13 +86,21 @@ pub fn arrange(
                 step[0] += PULL * (cx - p[u][0]);
                 step[1] += PULL * (cy - p[u][1]);
             }
-            for fraction in [1.0, 0.5, 0.25, 0.125] {
-                let to = [p[u][0] + step[0] * fraction, p[u][1] + step[1] * fraction];
-                if !grid.collides(u, to, &p) {
-                    grid.remove(u, p[u]);
-                    p[u] = to;
-                    grid.insert(u, to);
-                    break;
+            // Straight on, else sliding past what blocks the way (turned
+            // up to 60°, still getting closer), each whole or shortened.
+            'moves: for fraction in [1.0, 0.5, 0.25, 0.125] {
+                for (cos, sin) in TURNS {
+                    let d = [
+                        (step[0] * cos - step[1] * sin) * fraction,
+                        (step[0] * sin + step[1] * cos) * fraction,
+                    ];
+                    let to = [p[u][0] + d[0], p[u][1] + d[1]];
+                    if !grid.collides(u, to, &p) {
+                        grid.remove(u, p[u]);
+                        p[u] = to;
+                        grid.insert(u, to);
+                        break 'moves;
+                    }
                 }
             }
         }
