@@ -278,7 +278,7 @@ pub fn read_edges_csv(path: &Path) -> Result<Graph> {
 }
 
 /// Reads `Id,Cluster` for every image of `graph`.
-fn read_truth_csv(path: &Path, graph: &Graph) -> Result<Vec<u32>> {
+pub(crate) fn read_truth_csv(path: &Path, graph: &Graph) -> Result<Vec<u32>> {
     let mut rdr = csv_reader(path)?;
     let headers = rdr.headers()?.clone();
     let (ii, ci) = (

@@ -1,5 +1,6 @@
 //! `tagscape bench ...`: measurements printed for people, never run by tests.
 
+pub mod cluster;
 pub mod fetch;
 pub mod layout;
 pub mod map;

@@ -1,4 +1,4 @@
-//! `tagscape bench layout|render|fetch`: figures for people, never tests.
+//! `tagscape bench layout|render|cluster|fetch`: figures for people, never tests.
 
 /// Speed figures: layout, rendering, thumbnails and downloads (never part of the tests).
 #[derive(clap::Args, Debug)]
@@ -28,6 +28,11 @@ pub enum What {
         after_help = "Example:\n  tagscape bench render\n  tagscape bench render --sprites 100000 --frames 10 --json"
     )]
     Render(crate::bench::render::Options),
+    /// Community detection on a planted-cluster graph: clusters found, NMI, modularity.
+    #[command(
+        after_help = "Example:\n  tagscape bench cluster --images 100000\n  tagscape bench cluster --network co-tag --edges img100000_edges.csv --truth img100000_truth.csv"
+    )]
+    Cluster(crate::bench::cluster::Options),
     /// Thumbnail and download throughput.
     #[command(after_help = "Example:\n  tagscape bench fetch --images 1000 --downloads 10000")]
     Fetch(crate::bench::fetch::Options),
@@ -38,6 +43,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         What::Layout(opts) => crate::bench::layout::run(&opts),
         What::Map(opts) => crate::bench::map::run(&opts),
         What::Render(opts) => crate::bench::render::run(&opts),
+        What::Cluster(opts) => crate::bench::cluster::run(&opts),
         What::Fetch(opts) => crate::bench::fetch::run(&opts),
     }
 }
