@@ -5,7 +5,8 @@
 //! the same graph and seed give the same clusters. Detection runs either on
 //! the bipartite image–tag graph itself or on the image–image co-tag
 //! projection (edge weight = cosine similarity of the two images' tag
-//! vectors, each image keeping its strongest neighbours).
+//! vectors, each image keeping its strongest neighbours, found through a
+//! bounded candidate search so that generic tags do not make it quadratic).
 //! Leiden is re-run, with communities split where that raises modularity,
 //! until the partition is stable (`optimise`). Either way the result is a
 //! cluster per image; tags are then given the cluster where they weigh most
@@ -331,7 +332,49 @@ fn image_tag_network(graph: &Graph) -> Result<GraphData> {
 /// `CO_TAG_NEIGHBOURS` most similar images (cosine of tag-weight vectors),
 /// edges kept once with the larger of the two directions' weights.
 fn co_tag_network(graph: &Graph) -> Result<GraphData> {
+    let projection = co_tag_projection(graph, CO_TAG_NEIGHBOURS, CO_TAG_CANDIDATES_PER_TAG);
+    let mut b = GraphDataBuilder::new(graph.n_images);
+    for (a, c, w) in projection.edges {
+        b.add_edge(a as usize, c as usize, w)
+            .context("building the co-tag projection")?;
+    }
+    b.build().context("building the co-tag projection")
+}
+
+/// How many images one tag offers an image as candidate neighbours. A tag
+/// on fewer images offers all of them; a generic tag on most of the
+/// collection offers a pseudo-random run of this many of its images, a
+/// different one for every image. Comparing against every co-tagged image
+/// instead grows with the square of tag popularity (a tag on 70% of 100k
+/// images is 2.5·10⁹ pairs).
+pub const CO_TAG_CANDIDATES_PER_TAG: usize = 256;
+
+/// Candidates per image, ranked by the similarity their offered tags add
+/// up to, whose exact cosine is then computed; the best `k` are kept.
+const CO_TAG_RESCORED: usize = 4 * CO_TAG_NEIGHBOURS;
+
+/// The co-tag projection and what it cost.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CoTagProjection {
+    /// Undirected edges `(i, j, cosine)`, `i < j`, sorted.
+    pub edges: Vec<(u32, u32, f64)>,
+    /// (image, candidate) contributions accumulated, over all images: at most
+    /// images × tags per image × `per_tag`, linear in the images.
+    pub candidates: u64,
+}
+
+/// Each image's `k` most similar images by cosine of their tag-weight
+/// vectors, among the candidates its tags offer (`per_tag` per tag, see
+/// `CO_TAG_CANDIDATES_PER_TAG`). Similarities are exact; only the candidate
+/// search is bounded, so memory and time stay linear in the images.
+/// Deterministic: where a popular tag's run starts is a fixed hash of
+/// (image, tag). The runs are independent between images and tags; a
+/// window around the image in one shared order would make images close in
+/// that order each other's candidates through every popular tag, and the
+/// projection a chain that modularity then cuts into pieces.
+pub fn co_tag_projection(graph: &Graph, k: usize, per_tag: usize) -> CoTagProjection {
     let n = graph.n_images;
+    let per_tag = per_tag.max(1);
     let norm: Vec<f64> = (0..n)
         .map(|i| {
             graph
@@ -341,46 +384,107 @@ fn co_tag_network(graph: &Graph) -> Result<GraphData> {
                 .sqrt()
         })
         .collect();
-    let neighbours: Vec<Vec<(u32, f64)>> = (0..n)
+    let bar = crate::ui::progress(n as u64, "co-tag");
+    let per_image: Vec<(Vec<(u32, f64)>, u64)> = (0..n)
         .into_par_iter()
-        .map(|i| {
-            let mut dot: HashMap<u32, f64> = HashMap::new();
+        .map_init(Vec::new, |scratch: &mut Vec<(u32, f64)>, i| {
+            scratch.clear();
             for (tag, wi) in graph.neighbors(i) {
-                for (j, wj) in graph.neighbors(tag as usize) {
+                let range =
+                    graph.offsets[tag as usize] as usize..graph.offsets[tag as usize + 1] as usize;
+                let images = &graph.adjacency[range.clone()];
+                let weights = &graph.adjacency_weight[range];
+                let len = images.len();
+                let (start, take) = if len <= per_tag {
+                    (0, len)
+                } else {
+                    let h = splitmix64(((i as u64) << 32) | u64::from(tag));
+                    ((h % len as u64) as usize, per_tag)
+                };
+                for step in 0..take {
+                    let at = (start + step) % len;
+                    let j = images[at];
                     if j as usize != i {
-                        *dot.entry(j).or_default() += f64::from(wi) * f64::from(wj);
+                        scratch.push((j, f64::from(wi) * f64::from(weights[at])));
                     }
                 }
             }
-            let mut sims: Vec<(u32, f64)> = dot
+            let considered = scratch.len() as u64;
+            // Sum the contributions per candidate, then divide by its norm:
+            // the cosine as far as the offered tags tell (exact when no tag
+            // was sampled), which ranks the candidates to rescore.
+            scratch.sort_unstable_by_key(|&(j, _)| j);
+            let mut summed: Vec<(u32, f64)> = Vec::new();
+            for &(j, d) in scratch.iter() {
+                match summed.last_mut() {
+                    Some((last, total)) if *last == j => *total += d,
+                    _ => summed.push((j, d)),
+                }
+            }
+            for (j, d) in &mut summed {
+                let nj = norm[*j as usize];
+                *d = if nj > 0.0 { *d / nj } else { 0.0 };
+            }
+            let by_score = |a: &(u32, f64), b: &(u32, f64)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+            if summed.len() > CO_TAG_RESCORED.max(k) {
+                summed.select_nth_unstable_by(CO_TAG_RESCORED.max(k) - 1, by_score);
+                summed.truncate(CO_TAG_RESCORED.max(k));
+            }
+            let mut best: Vec<(u32, f64)> = summed
                 .into_iter()
-                .filter_map(|(j, d)| {
+                .filter_map(|(j, _)| {
                     let denom = norm[i] * norm[j as usize];
-                    (denom > 0.0).then(|| (j, d / denom))
+                    let s = dot(graph, i, j as usize) / denom;
+                    (denom > 0.0 && s > 0.0).then_some((j, s))
                 })
-                .filter(|&(_, s)| s > 0.0)
                 .collect();
-            sims.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            sims.truncate(CO_TAG_NEIGHBOURS);
-            sims
+            best.sort_by(by_score);
+            best.truncate(k);
+            // An exact-sized list: a truncated one keeps its capacity, and
+            // n lists of n candidates were the projection's memory.
+            best.shrink_to_fit();
+            bar.inc(1);
+            (best, considered)
         })
         .collect();
-    let mut edges: HashMap<(u32, u32), f64> = HashMap::new();
-    for (i, list) in neighbours.iter().enumerate() {
-        for &(j, s) in list {
-            let key = ((i as u32).min(j), (i as u32).max(j));
-            let slot = edges.entry(key).or_insert(0.0);
-            *slot = slot.max(s);
+    bar.finish_and_clear();
+
+    let candidates = per_image.iter().map(|(_, c)| c).sum();
+    let mut edges: Vec<(u32, u32, f64)> = per_image
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (list, _))| {
+            list.iter()
+                .map(move |&(j, s)| ((i as u32).min(j), (i as u32).max(j), s))
+        })
+        .collect();
+    // Both directions of a pair carry the same exact cosine: keep one.
+    edges.sort_unstable_by_key(|&(a, b, _)| (a, b));
+    edges.dedup_by_key(|&mut (a, b, _)| (a, b));
+    CoTagProjection { edges, candidates }
+}
+
+/// Dot product of two images' tag-weight vectors (tag lists are sorted).
+fn dot(graph: &Graph, a: usize, b: usize) -> f64 {
+    let mut x = graph.neighbors(a).peekable();
+    let mut y = graph.neighbors(b).peekable();
+    let mut total = 0.0;
+    while let (Some(&(ta, wa)), Some(&(tb, wb))) = (x.peek(), y.peek()) {
+        match ta.cmp(&tb) {
+            std::cmp::Ordering::Less => {
+                x.next();
+            }
+            std::cmp::Ordering::Greater => {
+                y.next();
+            }
+            std::cmp::Ordering::Equal => {
+                total += f64::from(wa) * f64::from(wb);
+                x.next();
+                y.next();
+            }
         }
     }
-    let mut edges: Vec<((u32, u32), f64)> = edges.into_iter().collect();
-    edges.sort_by_key(|&(k, _)| k);
-    let mut b = GraphDataBuilder::new(n);
-    for ((a, c), w) in edges {
-        b.add_edge(a as usize, c as usize, w)
-            .context("building the co-tag projection")?;
-    }
-    b.build().context("building the co-tag projection")
+    total
 }
 
 /// Gives each tag the cluster of the images it weighs most on (sum of edge
@@ -429,6 +533,109 @@ pub fn bipartite_modularity(graph: &Graph, image_cluster: &[Option<u32>]) -> f64
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::graph::{Edge, Node, NodeKind};
+
+    /// `images` images; image i carries tag `i % groups` (weight 1) and,
+    /// with `hub`, one tag on every image (weight 0.5).
+    fn grouped(images: usize, groups: usize, hub: bool) -> Graph {
+        let node = |kind, id: String| Node {
+            kind,
+            label: id.clone(),
+            id,
+            image_id: None,
+            frequency: 1,
+        };
+        let mut nodes: Vec<Node> = (0..images)
+            .map(|i| node(NodeKind::Image, format!("i{i}")))
+            .collect();
+        nodes.extend((0..groups).map(|g| node(NodeKind::Tag, format!("g{g}"))));
+        let hub_index = (images + groups) as u32;
+        if hub {
+            nodes.push(node(NodeKind::Tag, "hub".into()));
+        }
+        let mut edges = Vec::new();
+        for i in 0..images {
+            edges.push(Edge {
+                source: i as u32,
+                target: (images + i % groups) as u32,
+                weight: 1.0,
+            });
+            if hub {
+                edges.push(Edge {
+                    source: i as u32,
+                    target: hub_index,
+                    weight: 0.5,
+                });
+            }
+        }
+        Graph::new(nodes, images, edges)
+    }
+
+    #[test]
+    fn a_hub_tag_on_every_image_keeps_the_projection_linear() {
+        let (n, groups, per_tag) = (3000, 30, 64);
+        let g = grouped(n, groups, true);
+        let p = co_tag_projection(&g, CO_TAG_NEIGHBOURS, per_tag);
+        // Every image is co-tagged with all 2999 others through the hub; an
+        // unbounded search would accumulate n² = 9·10⁶ contributions.
+        assert!(
+            p.candidates <= (n * 2 * per_tag) as u64,
+            "{} candidate contributions",
+            p.candidates
+        );
+        assert!(
+            p.edges.len() <= n * CO_TAG_NEIGHBOURS,
+            "{} edges",
+            p.edges.len()
+        );
+        // Sharing the specific tag (cosine 1) beats sharing only the hub
+        // (0.2), so every kept edge joins two images of one group.
+        for &(a, b, s) in &p.edges {
+            assert_eq!(
+                a as usize % groups,
+                b as usize % groups,
+                "edge {a}–{b} ({s})"
+            );
+            assert!((s - 1.0).abs() < 1e-9, "cosine {s}");
+        }
+        // And each image has its full k neighbours (groups have 100 images).
+        let mut degree = vec![0usize; n];
+        for &(a, b, _) in &p.edges {
+            degree[a as usize] += 1;
+            degree[b as usize] += 1;
+        }
+        assert!(degree.iter().all(|&d| d >= CO_TAG_NEIGHBOURS));
+    }
+
+    #[test]
+    fn small_tags_give_the_exact_nearest_neighbours() {
+        let g =
+            crate::layout::synthetic::generate(&crate::layout::synthetic::SyntheticSpec::new(400))
+                .graph;
+        let k = 5;
+        // per_tag above every tag's degree: nothing is sampled.
+        let p = co_tag_projection(&g, k, 400);
+        let norm = |i: usize| dot(&g, i, i).sqrt();
+        let mut expected: Vec<(u32, u32, f64)> = Vec::new();
+        for i in 0..400 {
+            let mut sims: Vec<(u32, f64)> = (0..400)
+                .filter(|&j| j != i)
+                .map(|j| (j as u32, dot(&g, i, j) / (norm(i) * norm(j))))
+                .filter(|&(_, s)| s > 0.0)
+                .collect();
+            sims.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            for &(j, s) in sims.iter().take(k) {
+                expected.push(((i as u32).min(j), (i as u32).max(j), s));
+            }
+        }
+        expected.sort_by_key(|&(a, b, _)| (a, b));
+        expected.dedup_by_key(|&mut (a, b, _)| (a, b));
+        assert_eq!(p.edges.len(), expected.len());
+        for (got, want) in p.edges.iter().zip(&expected) {
+            assert_eq!((got.0, got.1), (want.0, want.1));
+            assert!((got.2 - want.2).abs() < 1e-12);
+        }
+    }
 
     #[test]
     fn a_split_that_raises_modularity_is_taken() {
