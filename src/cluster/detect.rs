@@ -114,8 +114,13 @@ pub fn detect(graph: &Graph, settings: &DetectSettings) -> Result<Detection> {
 /// one does not raise the quality.
 pub const MAX_ROUNDS: u64 = 10;
 
-/// Quality gains below this are rounding, not improvement.
-const MIN_GAIN: f64 = 1e-9;
+/// A round that raises the modularity by less than this changes nothing a
+/// reader would see (at 100k planted images the third round gained 1.4e-8):
+/// stop rather than spend another round.
+const MIN_ROUND_GAIN: f64 = 1e-7;
+
+/// A split is kept when it raises the modularity by more than rounding.
+const MIN_SPLIT_GAIN: f64 = 1e-12;
 
 /// Leiden (or Louvain) until the partition is stable. One run of leiden-rs
 /// can end in a poor optimum on large graphs: at 100k planted images it
@@ -139,7 +144,7 @@ fn optimise(data: &GraphData, settings: &DetectSettings) -> Result<Partition> {
         let mut improved = false;
         if let Some(split) = split_communities(data, &best, settings, seed)? {
             let qs = quality.total_quality(data, &split);
-            if qs > q + MIN_GAIN {
+            if qs > q + MIN_ROUND_GAIN {
                 (best, q, improved) = (split, qs, true);
             }
         }
@@ -148,7 +153,7 @@ fn optimise(data: &GraphData, settings: &DetectSettings) -> Result<Partition> {
             .context("community detection failed")?
             .partition;
         let qn = quality.total_quality(data, &next);
-        if qn > q + MIN_GAIN {
+        if qn > q + MIN_ROUND_GAIN {
             (best, q, improved) = (next, qn, true);
         }
         tracing::debug!(
@@ -269,7 +274,7 @@ fn split_communities(
             let split: f64 = (0..k)
                 .map(|p| community_quality(part_internal[p], part_degree[p]))
                 .sum();
-            Ok((split > whole + MIN_GAIN).then(|| parts.as_slice().to_vec()))
+            Ok((split > whole + MIN_SPLIT_GAIN).then(|| parts.as_slice().to_vec()))
         })
         .collect::<Result<_>>()?;
     if splits.iter().all(Option::is_none) {
