@@ -143,7 +143,6 @@ pub fn generate(spec: &SyntheticSpec) -> Synthetic {
     let clusters: Vec<u32> = (0..spec.images)
         .map(|_| rng.random_range(0..c_count as u32))
         .collect();
-    let mut tag_index: BTreeMap<String, u32> = BTreeMap::new();
     let mut raw: Vec<(u32, String, f32)> = Vec::new();
     for (i, &c) in clusters.iter().enumerate() {
         let c = c as usize;
@@ -185,16 +184,24 @@ pub fn generate(spec: &SyntheticSpec) -> Synthetic {
             add(&vocab_of[oc][t], w, &mut chosen);
         }
         for (tag, w) in chosen {
-            tag_index.entry(tag.clone()).or_insert(0);
             raw.push((i as u32, tag, w));
         }
     }
-    // Tags after the images, sorted by name (gen_graph.py's node order).
-    let n_images = spec.images;
-    for (k, idx) in tag_index.values_mut().enumerate() {
-        *idx = (n_images + k) as u32;
+    Synthetic {
+        graph: assemble(spec.images, raw),
+        clusters,
     }
-    let mut nodes: Vec<Node> = (0..n_images)
+}
+
+/// The graph of `images` images `i0..` and the tags of `raw` (image, tag,
+/// weight; each pair once), tags after the images sorted by name
+/// (gen_graph.py's node order), labelled without their `tag:` prefix.
+fn assemble(images: usize, raw: Vec<(u32, String, f32)>) -> Graph {
+    let mut tag_index: BTreeMap<&str, u32> = raw.iter().map(|(_, t, _)| (t.as_str(), 0)).collect();
+    for (k, idx) in tag_index.values_mut().enumerate() {
+        *idx = (images + k) as u32;
+    }
+    let mut nodes: Vec<Node> = (0..images)
         .map(|i| Node {
             kind: NodeKind::Image,
             id: format!("i{i}"),
@@ -205,28 +212,25 @@ pub fn generate(spec: &SyntheticSpec) -> Synthetic {
         .collect();
     let mut tag_freq = vec![0u32; tag_index.len()];
     let edges: Vec<Edge> = raw
-        .into_iter()
+        .iter()
         .map(|(image, tag, weight)| {
-            let target = tag_index[&tag];
-            tag_freq[target as usize - n_images] += 1;
+            let target = tag_index[tag.as_str()];
+            tag_freq[target as usize - images] += 1;
             Edge {
-                source: image,
+                source: *image,
                 target,
-                weight,
+                weight: *weight,
             }
         })
         .collect();
     nodes.extend(tag_index.keys().zip(&tag_freq).map(|(t, &f)| Node {
         kind: NodeKind::Tag,
-        id: t.clone(),
+        id: t.to_string(),
         label: t.trim_start_matches("tag:").to_string(),
         image_id: None,
         frequency: f,
     }));
-    Synthetic {
-        graph: Graph::new(nodes, n_images, edges),
-        clusters,
-    }
+    Graph::new(nodes, images, edges)
 }
 
 /// A collection shaped like real keyword tagging rather than a vision API,
@@ -241,7 +245,6 @@ pub fn keywords(images: usize, seed: u64) -> Synthetic {
     let untagged = if images >= 100 { 5 } else { 0 };
     let block = images / 7;
     let p_topic = zipf_cdf(30, 1.0);
-    let mut tag_index: BTreeMap<String, u32> = BTreeMap::new();
     let mut raw: Vec<(u32, String, f32)> = Vec::new();
     let mut clusters = Vec::with_capacity(images);
     for i in 0..images {
@@ -276,44 +279,11 @@ pub fn keywords(images: usize, seed: u64) -> Synthetic {
             }
         }
         for tag in chosen {
-            tag_index.entry(tag.clone()).or_insert(0);
             raw.push((i as u32, tag, 1.0));
         }
     }
-    for (k, idx) in tag_index.values_mut().enumerate() {
-        *idx = (images + k) as u32;
-    }
-    let mut nodes: Vec<Node> = (0..images)
-        .map(|i| Node {
-            kind: NodeKind::Image,
-            id: format!("i{i}"),
-            label: format!("i{i}"),
-            image_id: None,
-            frequency: 1,
-        })
-        .collect();
-    let mut tag_freq = vec![0u32; tag_index.len()];
-    let edges: Vec<Edge> = raw
-        .into_iter()
-        .map(|(image, tag, weight)| {
-            let target = tag_index[&tag];
-            tag_freq[target as usize - images] += 1;
-            Edge {
-                source: image,
-                target,
-                weight,
-            }
-        })
-        .collect();
-    nodes.extend(tag_index.keys().zip(&tag_freq).map(|(t, &f)| Node {
-        kind: NodeKind::Tag,
-        id: t.clone(),
-        label: t.clone(),
-        image_id: None,
-        frequency: f,
-    }));
     Synthetic {
-        graph: Graph::new(nodes, images, edges),
+        graph: assemble(images, raw),
         clusters,
     }
 }
