@@ -96,15 +96,44 @@ pub fn lay_out(
 ) -> Result<()> {
     let (report, placed) = crate::layout::run_layout(project, graph, settings, backend, resume)?;
     ui::summary(report);
-    if let Some(outside) = crate::cluster::refresh_hulls(project, graph, &placed)? {
-        ui::summary(format_args!(
-            "cluster hulls redrawn for the new layout; {outside} members outside their hull"
-        ));
-    }
-    let quality = measure_map(project, graph, &placed)?;
-    project.set_setting(map_quality::SETTING, &quality)?;
-    ui::summary(quality);
+    ui::summary(after_layout(project, graph, &placed)?);
     Ok(())
+}
+
+/// What the stages after the layout made of new positions.
+pub struct AfterLayout {
+    /// Members outside their hull; `None` when the project has no clusters.
+    pub hulls_outside: Option<usize>,
+    pub quality: map_quality::MapQuality,
+}
+
+impl std::fmt::Display for AfterLayout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(outside) = self.hulls_outside {
+            writeln!(
+                f,
+                "cluster hulls redrawn for the new layout; {outside} members outside their hull"
+            )?;
+        }
+        write!(f, "{}", self.quality)
+    }
+}
+
+/// Redraws the clusters' hulls and label places for `placed` (positions
+/// just saved), then measures the map and saves its quality figures: after
+/// a layout, an undo, or the viewer's Map and Undo.
+pub fn after_layout(
+    project: &mut Project,
+    graph: &Graph,
+    placed: &[crate::layout::Placement],
+) -> Result<AfterLayout> {
+    let hulls_outside = crate::cluster::refresh_hulls(project, graph, placed)?;
+    let quality = measure_map(project, graph, placed)?;
+    project.set_setting(map_quality::SETTING, &quality)?;
+    Ok(AfterLayout {
+        hulls_outside,
+        quality,
+    })
 }
 
 /// The map quality figures of `placed` with the project's stored hulls.

@@ -396,4 +396,29 @@ fn the_default_png_frames_the_images_of_a_collection_with_outliers() {
     let share = ink as f64 / f64::from(img.width() * img.height());
     eprintln!("non-white pixels: {share:.3}");
     assert!(share >= 0.2, "only {share:.3} of the picture is not white");
+
+    // --undo brings the map back after a plain layout replaced it, with its
+    // hulls and quality figures measured again.
+    let positions = || {
+        let project =
+            tagscape::project::Project::open(&proj, tagscape::project::Access::Read).unwrap();
+        let graph = Graph::load(&project).unwrap();
+        tagscape::layout::load_positions(&project, &graph)
+            .unwrap()
+            .unwrap()
+    };
+    let map = positions();
+    tagscape_ok(&[
+        "layout",
+        p,
+        "--backend",
+        "cpu",
+        "--plain",
+        "--iterations",
+        "20",
+    ]);
+    assert_ne!(positions(), map);
+    let undone = tagscape_ok(&["layout", p, "--undo"]);
+    assert!(undone.contains("map quality: images cover"), "{undone}");
+    assert_eq!(positions(), map);
 }

@@ -238,10 +238,6 @@ fn undo(project: &mut Project, graph: &crate::graph::Graph) -> Result<()> {
     ui::summary(
         "layout: the previous layout is back (--undo again returns to the one just replaced)",
     );
-    if let Some(outside) = crate::cluster::refresh_hulls(project, graph, &placed)? {
-        ui::summary(format_args!(
-            "cluster hulls redrawn; {outside} members outside their hull"
-        ));
-    }
+    ui::summary(crate::pipeline::after_layout(project, graph, &placed)?);
     Ok(())
 }

@@ -583,7 +583,7 @@ impl App {
         let graph = &self.data.graph;
         let laid_out = crate::layout::run_layout(&mut self.project, graph, &settings, None, false)
             .and_then(|(report, placed)| {
-                crate::cluster::refresh_hulls(&mut self.project, graph, &placed)?;
+                crate::pipeline::after_layout(&mut self.project, graph, &placed)?;
                 Ok((report, placed))
             });
         match laid_out {
@@ -611,7 +611,7 @@ impl App {
             }
             let placed = load_positions(&self.project, graph)?;
             if let Some(p) = &placed {
-                crate::cluster::refresh_hulls(&mut self.project, graph, p)?;
+                crate::pipeline::after_layout(&mut self.project, graph, p)?;
             }
             Ok(placed)
         });

@@ -35,8 +35,6 @@ pub struct Removal {
     pub passes: usize,
     /// Overlapping pairs before the first pass.
     pub overlaps_before: usize,
-    /// Total spread factor applied (1: none).
-    pub spread: f64,
 }
 
 /// Moves `positions` until no two shapes of half-size `half[i]` plus `gap`
@@ -49,10 +47,7 @@ pub fn remove_overlaps(
 ) -> Removal {
     assert_eq!(positions.len(), half.len(), "one size per position");
     let n = positions.len();
-    let mut removal = Removal {
-        spread: 1.0,
-        ..Default::default()
-    };
+    let mut removal = Removal::default();
     if n < 2 {
         return removal;
     }
@@ -85,7 +80,6 @@ pub fn remove_overlaps(
         }
         if pass >= PASSES_BEFORE_SPREAD {
             spread(positions, SPREAD);
-            removal.spread *= SPREAD;
         }
     }
     removal.passes = MAX_PASSES;
