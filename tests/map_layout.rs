@@ -422,3 +422,46 @@ fn the_default_png_frames_the_images_of_a_collection_with_outliers() {
     assert!(undone.contains("map quality: images cover"), "{undone}");
     assert_eq!(positions(), map);
 }
+
+#[test]
+fn every_cluster_label_is_drawn_or_the_summary_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let proj = dir.path().join("p");
+    {
+        let mut project = tagscape::project::Project::init(&proj).unwrap();
+        synthetic::keywords(600, 8)
+            .graph
+            .save(&mut project)
+            .unwrap();
+    }
+    let p = proj.to_str().unwrap();
+    tagscape_ok(&["cluster", p]);
+    tagscape_ok(&["layout", p, "--backend", "cpu", "--iterations", "100"]);
+    let export = |width: &str| {
+        let png = dir.path().join(format!("map-{width}.png"));
+        tagscape_ok(&[
+            "export",
+            p,
+            "--format",
+            "png",
+            "--width",
+            width,
+            "--hulls",
+            "--labels",
+            "--out",
+            png.to_str().unwrap(),
+        ])
+    };
+    // A picture of a screen's width names every drawn cluster.
+    let out = export("1600");
+    assert!(out.contains("cluster labels drawn"), "{out}");
+    assert!(
+        out.contains("; all ") && !out.contains("no room"),
+        "labels dropped at 1600 px: {out}"
+    );
+    // A thumbnail-sized picture cannot: the summary names those left out
+    // and says what to do.
+    let out = export("200");
+    assert!(out.contains("no room in their region for \""), "{out}");
+    assert!(out.contains("export wider (e.g. --width 400)"), "{out}");
+}

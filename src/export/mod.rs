@@ -26,6 +26,7 @@ use rusqlite::OptionalExtension;
 use crate::graph::Graph;
 use crate::layout::{Placement, load_positions};
 use crate::project::Project;
+use crate::render::overlay::LabelCount;
 
 /// The thumbnail level whose folder is Gephi's "Image directory".
 const PREVIEW_LEVEL: u32 = 256;
@@ -128,6 +129,8 @@ pub struct ExportReport {
     /// The folder to give Gephi's Image Preview plugin as "Image directory"
     /// (absolute), for the formats that carry the `image` attribute.
     pub image_folder: Option<PathBuf>,
+    /// What else the summary says (a picture's cluster labels).
+    pub note: Option<String>,
 }
 
 impl fmt::Display for ExportReport {
@@ -159,6 +162,9 @@ impl fmt::Display for ExportReport {
                 }
             }
         }
+        if let Some(note) = &self.note {
+            write!(f, "; {note}")?;
+        }
         Ok(())
     }
 }
@@ -180,6 +186,7 @@ pub fn export(
             project.dir().display()
         );
     }
+    let mut note = None;
     let files = match format {
         ExportFormat::GephiCsv => gephi_csv::write(&data, out)?,
         ExportFormat::Gexf => {
@@ -213,6 +220,7 @@ pub fn export(
                 drawn.images,
                 drawn.placeholders
             );
+            note = drawn.labels.as_ref().map(|l| labels_note(l, drawn.width));
             vec![out.to_path_buf()]
         }
         ExportFormat::Duplicates => {
@@ -247,6 +255,7 @@ pub fn export(
         images_with_thumbnail: data.images.iter().filter(|i| i.thumbnail.is_some()).count(),
         with_layout: data.placements.is_some(),
         image_folder,
+        note,
     })
 }
 
@@ -457,4 +466,31 @@ mod tests {
         f.finish().unwrap();
         assert_eq!(std::fs::read(&dest).unwrap(), b"whole");
     }
+}
+
+/// The summary's words on a picture's cluster labels: all drawn, or which
+/// found no room in their region and what to do.
+fn labels_note(labels: &LabelCount, width: u32) -> String {
+    let drawn = labels.wanted - labels.unplaced.len();
+    if labels.unplaced.is_empty() {
+        return format!("all {drawn} cluster labels drawn");
+    }
+    let names: Vec<String> = labels
+        .unplaced
+        .iter()
+        .take(5)
+        .map(|n| format!("{n:?}"))
+        .collect();
+    let more = labels.unplaced.len() - names.len();
+    let more = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    format!(
+        "{drawn} of {} cluster labels drawn, no room in their region for {}{more}: export wider (e.g. --width {}) or give them shorter names with `tagscape cluster DIR rename ID NAME`",
+        labels.wanted,
+        names.join(", "),
+        width.saturating_mul(2),
+    )
 }

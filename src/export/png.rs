@@ -13,7 +13,7 @@ use crate::gpu::GpuContext;
 use crate::project::Project;
 use crate::render::{
     AtlasConfig, Camera, ClusterOverlay, FrameOptions, OFFSCREEN_FORMAT, OffscreenTarget, Renderer,
-    Scene,
+    Scene, overlay::LabelCount,
 };
 
 use super::AtomicFile;
@@ -41,6 +41,8 @@ pub struct PngSummary {
     pub images: usize,
     /// Images drawn as a grey placeholder (no thumbnail, or unreadable).
     pub placeholders: usize,
+    /// Cluster labels asked for (`--labels`) and how many found room.
+    pub labels: Option<LabelCount>,
 }
 
 /// The picture's height for `width` when not given: the map's aspect plus margins.
@@ -99,6 +101,7 @@ pub fn write(
         scene,
         &AtlasConfig::with_total_budget(1 << 30),
     );
+    let mut label_count = None;
     if hulls || labels {
         let clusters = crate::cluster::load_clusters(project)?;
         if clusters.is_empty() {
@@ -108,7 +111,7 @@ pub fn write(
                 project.dir().display()
             );
         } else {
-            renderer.set_cluster_overlay(
+            label_count = renderer.set_cluster_overlay(
                 &clusters,
                 &ClusterOverlay {
                     hulls,
@@ -168,6 +171,7 @@ pub fn write(
         height,
         images,
         placeholders: no_thumbnail + renderer.atlas().failed_count(),
+        labels: label_count,
     })
 }
 

@@ -5,8 +5,10 @@
 //! Placement is greedy by priority (larger clusters, tags of higher degree
 //! first) in screen space, as Embedding Atlas does: at a given zoom a label
 //! is shown only when its box is clear of every higher-priority label's, so
-//! the labels of small clusters and rare tags appear as the user zooms in
-//! and their anchors move apart.
+//! the labels of rare tags appear as the user zooms in and their dots move
+//! apart. A cluster label that collides first tries other places inside its
+//! own region, then smaller text, so every drawn cluster is named whenever
+//! its region has room; [`LabelLayer::unplaced`] says which were not.
 //!
 //! Text comes from system fonts (fontdb through cosmic-text, which falls
 //! back per script, so CJK, Arabic and emoji render where a font covers
@@ -91,14 +93,57 @@ impl LabelBox {
 /// indices of those shown — each on screen and at least `gap` pixels from
 /// every box shown before it.
 pub fn place(boxes: &[LabelBox], viewport: Vec2, gap: f32) -> Vec<usize> {
-    let mut shown: Vec<usize> = Vec::new();
-    for (i, b) in boxes.iter().enumerate() {
-        if b.on_screen(viewport) && shown.iter().all(|&j| !boxes[j].overlaps(b, gap)) {
-            shown.push(i);
-        }
-    }
-    shown
+    let options: Vec<Vec<LabelBox>> = boxes
+        .iter()
+        .map(|b| b.on_screen(viewport).then_some(*b).into_iter().collect())
+        .collect();
+    first_fit(&options, gap)
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, choice)| choice.map(|_| i))
+        .collect()
 }
+
+/// Greedy placement with alternatives: `options[i]` are label `i`'s
+/// possible boxes, preferred first, labels in priority order. Each label
+/// takes its first box at least `gap` pixels from every box taken before;
+/// `None` where none is clear.
+pub fn first_fit(options: &[Vec<LabelBox>], gap: f32) -> Vec<Option<usize>> {
+    let mut taken: Vec<LabelBox> = Vec::new();
+    options
+        .iter()
+        .map(|alternatives| {
+            let choice = alternatives
+                .iter()
+                .position(|b| taken.iter().all(|t| !t.overlaps(b, gap)))?;
+            taken.push(alternatives[choice]);
+            Some(choice)
+        })
+        .collect()
+}
+
+/// Text scales a colliding cluster label tries, largest first, as long
+/// as its text stays at least [`MIN_SHRUNK_PX`] tall.
+const SHRINKS: [f32; 4] = [1.0, 0.8, 0.64, 0.5];
+/// Smallest font size (pixels at scale 1) a label is shrunk to.
+const MIN_SHRUNK_PX: f32 = 10.0;
+/// Offsets a colliding cluster label tries around its anchor, nearest
+/// first, in units of (half its width, its height) plus the gap.
+const NUDGES: [(f32, f32); 13] = [
+    (0.0, 0.0),
+    (0.0, -1.0),
+    (0.0, 1.0),
+    (-1.0, 0.0),
+    (1.0, 0.0),
+    (-1.0, -1.0),
+    (1.0, -1.0),
+    (-1.0, 1.0),
+    (1.0, 1.0),
+    (0.0, -2.0),
+    (0.0, 2.0),
+    (-2.0, 0.0),
+    (2.0, 0.0),
+];
 
 /// One label to draw: its text, where it sits and how large it is.
 #[derive(Clone, Debug, PartialEq)]
@@ -114,6 +159,9 @@ pub struct LabelSpec {
     /// `Some(r)`: the label sits right of a dot of world radius `r` (tag
     /// dots); `None`: centred on the anchor (cluster labels).
     pub beside_dot: Option<f32>,
+    /// World polygon the label's centre must stay in when it moves away
+    /// from a collision (its cluster's hull); `None`: it never moves.
+    pub region: Option<geo::Polygon<f64>>,
 }
 
 /// Where a label of `size` pixels anchored at world `anchor` lies on
@@ -144,9 +192,21 @@ struct Label {
     /// World position (see [`LabelSpec::anchor`]); `None` hides the label.
     anchor: Option<Vec2>,
     beside_dot: Option<f32>,
+    region: Option<geo::Polygon<f64>>,
+    /// Font size in pixels (scale included).
+    px: f32,
     /// Text extent in pixels.
     size: Vec2,
     buffer: Buffer,
+}
+
+/// Where a shown label is drawn: moved by `shift` screen pixels from its
+/// natural box, its text scaled by `shrink`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Placed {
+    index: usize,
+    shift: Vec2,
+    shrink: f32,
 }
 
 /// Warn about missing fonts once per process, not at every refresh.
@@ -168,6 +228,8 @@ pub struct LabelLayer {
     placement_view: Option<Camera>,
     /// `CustomLayer::name`, and what warnings call these labels.
     name: &'static str,
+    /// (shown, with a place) in the last frame prepared.
+    last_shown: (usize, usize),
 }
 
 /// Spec of each visible, named cluster with a label anchor, largest first.
@@ -189,6 +251,7 @@ pub fn cluster_specs(clusters: &[Cluster]) -> Vec<LabelSpec> {
                 anchor: Vec2::new(x as f32, y as f32),
                 font_px: font_px(c.size),
                 beside_dot: None,
+                region: c.hull(),
             })
         })
         .collect()
@@ -237,6 +300,8 @@ impl LabelLayer {
                     key: s.key,
                     anchor: Some(s.anchor),
                     beside_dot: s.beside_dot,
+                    region: s.region,
+                    px,
                     size,
                     buffer,
                 })
@@ -265,6 +330,7 @@ impl LabelLayer {
             scale,
             placement_view: None,
             name,
+            last_shown: (0, 0),
         })
     }
 
@@ -275,11 +341,34 @@ impl LabelLayer {
     }
 
     /// Moves every label to `anchor(key)`; `None` hides it (e.g. the
-    /// positions of a running layout, a tag the user hid).
+    /// positions of a running layout, a tag the user hid). A label that
+    /// moves leaves its region behind (it was drawn for the old place).
     pub fn locate(&mut self, anchor: impl Fn(usize) -> Option<Vec2>) {
         for label in &mut self.labels {
-            label.anchor = anchor(label.key);
+            let moved = anchor(label.key);
+            if moved != label.anchor {
+                label.region = None;
+            }
+            label.anchor = moved;
         }
+    }
+
+    /// The texts of the labels with a place that cannot be shown from
+    /// `camera` inside `area` (default: the whole view) without covering a
+    /// label of higher priority, in priority order.
+    pub fn unplaced(&self, camera: &Camera, area: Option<[Vec2; 2]>) -> Vec<String> {
+        let shown: Vec<usize> = self.placed(camera, area).iter().map(|p| p.index).collect();
+        self.labels
+            .iter()
+            .enumerate()
+            .filter(|(i, l)| l.anchor.is_some() && !shown.contains(i))
+            .map(|(_, l)| buffer_text(&l.buffer))
+            .collect()
+    }
+
+    /// How many labels have a place (are not hidden).
+    pub fn located(&self) -> usize {
+        self.labels.iter().filter(|l| l.anchor.is_some()).count()
     }
 
     /// Screen box of `label` from `camera`, `None` when hidden.
@@ -293,31 +382,107 @@ impl LabelLayer {
         ))
     }
 
-    /// Indices (into the priority-ordered labels) shown from `camera`, each
-    /// with the shift (screen pixels) that keeps it inside `area`.
-    fn placed(&self, camera: &Camera, area: Option<[Vec2; 2]>) -> Vec<(usize, Vec2)> {
+    /// The labels shown from `camera`, in priority order, each kept wholly
+    /// inside `area` (default: the whole view, so none is cut at an edge).
+    fn placed(&self, camera: &Camera, area: Option<[Vec2; 2]>) -> Vec<Placed> {
+        let area = area.unwrap_or([Vec2::ZERO, camera.viewport]);
+        let gap = GAP_PX * self.scale;
+        // Per label: its alternatives as (box, shift, shrink).
         let mut index = Vec::with_capacity(self.labels.len());
-        let mut boxes = Vec::with_capacity(self.labels.len());
-        let mut shifts = Vec::with_capacity(self.labels.len());
+        let mut options: Vec<Vec<(LabelBox, Vec2, f32)>> = Vec::with_capacity(self.labels.len());
         for (i, label) in self.labels.iter().enumerate() {
-            let Some(b) = self.screen_box(label, camera) else {
+            let Some(natural) = self.screen_box(label, camera) else {
                 continue;
             };
-            let fitted = match area {
-                Some(area) => b.fitted_into(area),
-                None => Some(b),
-            };
-            if let Some(f) = fitted {
-                index.push(i);
-                boxes.push(f);
-                shifts.push(f.center - b.center);
-            }
+            index.push(i);
+            options.push(alternatives(
+                natural,
+                label.px,
+                label.region.as_ref(),
+                camera,
+                area,
+                gap,
+                self.scale,
+            ));
         }
-        place(&boxes, camera.viewport, GAP_PX * self.scale)
+        let boxes: Vec<Vec<LabelBox>> = options
+            .iter()
+            .map(|a| a.iter().map(|(b, _, _)| *b).collect())
+            .collect();
+        first_fit(&boxes, gap)
             .into_iter()
-            .map(|k| (index[k], shifts[k]))
+            .enumerate()
+            .filter_map(|(k, choice)| {
+                let (_, shift, shrink) = options[k][choice?];
+                Some(Placed {
+                    index: index[k],
+                    shift,
+                    shrink,
+                })
+            })
             .collect()
     }
+}
+
+/// Where a label of font size `px` (natural box `natural`) may go,
+/// preferred first: only its natural place (fitted into `area`) unless it
+/// has a `region`; then also nudged around it and at smaller sizes (not
+/// under [`MIN_SHRUNK_PX`]·`scale`), each centre inside the region.
+/// Returned as (box, shift from `natural`, text scale).
+fn alternatives(
+    natural: LabelBox,
+    px: f32,
+    region: Option<&geo::Polygon<f64>>,
+    camera: &Camera,
+    area: [Vec2; 2],
+    gap: f32,
+    scale: f32,
+) -> Vec<(LabelBox, Vec2, f32)> {
+    let Some(region) = region else {
+        return natural
+            .fitted_into(area)
+            .map(|f| (f, f.center - natural.center, 1.0))
+            .into_iter()
+            .collect();
+    };
+    let in_region = |b: &LabelBox| {
+        let w = camera.screen_to_world(b.center);
+        geo::Contains::contains(region, &geo::Point::new(f64::from(w.x), f64::from(w.y)))
+    };
+    let mut out = Vec::new();
+    let smallest = MIN_SHRUNK_PX * scale;
+    for shrink in SHRINKS
+        .into_iter()
+        .filter(|&s| s == 1.0 || px * s >= smallest)
+    {
+        let size = natural.size * shrink;
+        let step = Vec2::new(size.x * 0.5, size.y) + Vec2::splat(gap);
+        for (dx, dy) in NUDGES {
+            let moved = LabelBox {
+                center: natural.center + step * Vec2::new(dx, dy),
+                size,
+            };
+            // The natural place counts as inside (its anchor is the
+            // region's label point); moved ones must stay inside.
+            let nudged = dx != 0.0 || dy != 0.0;
+            if let Some(f) = moved.fitted_into(area)
+                && (!nudged || in_region(&f))
+            {
+                out.push((f, f.center - natural.center, shrink));
+            }
+        }
+    }
+    out
+}
+
+/// The text a shaped buffer holds (a label's name as drawn).
+fn buffer_text(buffer: &Buffer) -> String {
+    buffer
+        .lines
+        .iter()
+        .map(|l| l.text())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `text` shaped at `px` and its size in pixels. Characters no installed
@@ -396,6 +561,7 @@ impl CustomLayer for LabelLayer {
     fn prepare(&mut self, queue: &wgpu::Queue, camera: &Camera, opts: &FrameOptions) {
         let place_in = self.placement_view.unwrap_or(*camera);
         let shown = self.placed(&place_in, opts.label_area);
+        self.last_shown = (shown.len(), self.located());
         self.viewport.update(
             queue,
             Resolution {
@@ -415,12 +581,17 @@ impl CustomLayer for LabelLayer {
             Vec2::new(halo, halo) * 0.7,
         ];
         let mut areas: Vec<TextArea<'_>> = Vec::with_capacity(shown.len() * (rings.len() + 1));
-        for &(i, shift) in &shown {
-            let label = &self.labels[i];
+        for &Placed {
+            index,
+            shift,
+            shrink,
+        } in &shown
+        {
+            let label = &self.labels[index];
             let Some(b) = self.screen_box(label, camera) else {
                 continue;
             };
-            let top_left = b.center + shift - label.size * 0.5;
+            let top_left = b.center + shift - label.size * shrink * 0.5;
             // The halo first, the text over it.
             for (offset, rgb) in rings
                 .iter()
@@ -431,7 +602,7 @@ impl CustomLayer for LabelLayer {
                     buffer: &label.buffer,
                     left: (top_left.x + offset.x).round(),
                     top: (top_left.y + offset.y).round(),
-                    scale: 1.0,
+                    scale: shrink,
                     bounds: TextBounds::default(),
                     default_color: glyph_color(rgb),
                     custom_glyphs: &[],
@@ -459,6 +630,10 @@ impl CustomLayer for LabelLayer {
 
     fn name(&self) -> &str {
         self.name
+    }
+
+    fn labels_shown(&self) -> Option<(usize, usize)> {
+        Some(self.last_shown)
     }
 }
 
@@ -495,6 +670,76 @@ mod tests {
             place(&zoomed, Vec2::new(600.0, 100.0), 4.0),
             vec![0, 1, 2, 4]
         );
+    }
+
+    #[test]
+    fn a_colliding_label_takes_its_first_clear_alternative() {
+        let first = b(50.0, 50.0, 40.0, 10.0);
+        let options = vec![
+            vec![first],
+            // Its natural place collides; the one 20 px below is clear.
+            vec![b(60.0, 52.0, 40.0, 10.0), b(60.0, 70.0, 40.0, 10.0)],
+            // Every place collides with one taken before.
+            vec![b(50.0, 50.0, 10.0, 10.0), b(60.0, 70.0, 10.0, 10.0)],
+        ];
+        assert_eq!(first_fit(&options, 4.0), vec![Some(0), Some(1), None]);
+    }
+
+    #[test]
+    fn cluster_labels_move_and_shrink_only_inside_their_region() {
+        let camera = Camera {
+            center: Vec2::ZERO,
+            zoom: 1.0,
+            viewport: Vec2::new(400.0, 400.0),
+        };
+        let area = [Vec2::ZERO, camera.viewport];
+        let natural = label_box(&camera, Vec2::ZERO, None, Vec2::new(60.0, 20.0), 1.0);
+        let square = |half: f64| {
+            geo::Polygon::new(
+                geo::LineString::from(vec![
+                    (-half, -half),
+                    (half, -half),
+                    (half, half),
+                    (-half, half),
+                    (-half, -half),
+                ]),
+                vec![],
+            )
+        };
+        // No region (tag labels): the natural place only.
+        let only = alternatives(natural, 20.0, None, &camera, area, 4.0, 1.0);
+        assert_eq!(only, vec![(natural, Vec2::ZERO, 1.0)]);
+        // A wide region: every nudge at every size down to 10 px is kept,
+        // the natural place first.
+        let wide = square(150.0);
+        let all = alternatives(natural, 20.0, Some(&wide), &camera, area, 4.0, 1.0);
+        assert_eq!(all[0], (natural, Vec2::ZERO, 1.0));
+        assert_eq!(all.len(), NUDGES.len() * SHRINKS.len());
+        assert!(all.iter().all(|(_, _, s)| *s >= 0.5));
+        // A 16 px font never shrinks under 10 px: 1.0 and 0.8 and 0.64 only.
+        let small = alternatives(natural, 16.0, Some(&wide), &camera, area, 4.0, 1.0);
+        assert_eq!(small.len(), NUDGES.len() * 3);
+        // A narrow region: the moved centres must stay inside it.
+        let narrow = square(5.0);
+        let kept = alternatives(natural, 20.0, Some(&narrow), &camera, area, 4.0, 1.0);
+        assert!(kept.len() < all.len() && kept[0].0 == natural);
+        for (bx, _, _) in &kept[1..] {
+            let w = camera.screen_to_world(bx.center);
+            assert!(
+                w.x.abs() <= 5.0 && w.y.abs() <= 5.0,
+                "{bx:?} left its region"
+            );
+        }
+        // Near the picture's edge the box is pulled inside, never cut.
+        let edge = label_box(
+            &camera,
+            Vec2::new(-195.0, 0.0),
+            None,
+            Vec2::new(60.0, 20.0),
+            1.0,
+        );
+        let fitted = alternatives(edge, 20.0, None, &camera, area, 4.0, 1.0);
+        assert_eq!(fitted[0].0.center, Vec2::new(30.0, 200.0));
     }
 
     #[test]

@@ -56,6 +56,10 @@ pub trait CustomLayer {
     fn name(&self) -> &str {
         ""
     }
+    /// Label layers: (labels shown, labels with a place) in the last frame.
+    fn labels_shown(&self) -> Option<(usize, usize)> {
+        None
+    }
 }
 
 /// One entry of the draw order.
@@ -460,6 +464,7 @@ impl Renderer {
                     anchor: Vec2::ZERO,
                     font_px: labels::tag_font_px(tag.degree),
                     beside_dot: Some(dot.radius),
+                    region: None,
                 })
                 .collect();
             // Higher degree first; ties in a stable, readable order.

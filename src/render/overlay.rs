@@ -36,11 +36,25 @@ impl Default for ClusterOverlay {
     }
 }
 
+/// How the cluster labels of an overlay with a `placement_view` fared.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LabelCount {
+    /// Labels to draw: the visible, named clusters with a place.
+    pub wanted: usize,
+    /// Names of those with no room left in their region, largest first.
+    pub unplaced: Vec<String>,
+}
+
 impl Renderer {
     /// Replaces the cluster overlay with one of `clusters` (empty `clusters`
     /// or both switches off removes it). Labels are skipped, with one
-    /// warning, when the system has no font.
-    pub fn set_cluster_overlay(&mut self, clusters: &[Cluster], overlay: &ClusterOverlay) {
+    /// warning, when the system has no font. With a `placement_view`, says
+    /// how many labels found room in it.
+    pub fn set_cluster_overlay(
+        &mut self,
+        clusters: &[Cluster],
+        overlay: &ClusterOverlay,
+    ) -> Option<LabelCount> {
         self.layers.retain(|l| match l {
             Layer::Custom(c) => c.name() != HULLS && c.name() != LABELS,
             _ => true,
@@ -55,11 +69,25 @@ impl Renderer {
                 .map_or(self.layers.len(), |i| i + 1);
             self.layers.insert(at, Layer::Custom(Box::new(layer)));
         }
-        if overlay.labels
-            && let Some(mut layer) = LabelLayer::new(&self.shared, clusters, overlay.scale)
-        {
-            layer.set_placement_view(overlay.placement_view);
-            self.layers.push(Layer::Custom(Box::new(layer)));
+        if !overlay.labels {
+            return None;
         }
+        let mut layer = LabelLayer::new(&self.shared, clusters, overlay.scale)?;
+        layer.set_placement_view(overlay.placement_view);
+        let count = overlay.placement_view.map(|view| LabelCount {
+            wanted: layer.located(),
+            unplaced: layer.unplaced(&view, None),
+        });
+        self.layers.push(Layer::Custom(Box::new(layer)));
+        count
+    }
+
+    /// (shown, wanted) cluster labels in the last frame drawn; `None`
+    /// without a label layer.
+    pub fn cluster_labels_shown(&self) -> Option<(usize, usize)> {
+        self.layers.iter().find_map(|l| match l {
+            Layer::Custom(c) if c.name() == LABELS => c.labels_shown(),
+            _ => None,
+        })
     }
 }

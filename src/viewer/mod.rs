@@ -933,6 +933,10 @@ impl App {
             frame_ms: self.times.work * 1e3,
             visible: self.last_stats.visible,
             waiting: self.last_stats.waiting,
+            cluster_labels: self
+                .map
+                .as_ref()
+                .and_then(|m| m.renderer.cluster_labels_shown()),
         };
         let layout_view = self
             .map

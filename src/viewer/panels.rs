@@ -52,6 +52,8 @@ pub struct Status<'a> {
     pub frame_ms: f32,
     pub visible: usize,
     pub waiting: usize,
+    /// Cluster labels (shown, wanted) in the last frame.
+    pub cluster_labels: Option<(usize, usize)>,
 }
 
 pub struct Panels {
@@ -110,6 +112,15 @@ impl Panels {
                 if status.waiting > 0 {
                     ui.separator();
                     ui.label(format!("{} thumbnails loading", status.waiting));
+                }
+                if let Some((shown, wanted)) = status.cluster_labels
+                    && shown < wanted
+                {
+                    ui.separator();
+                    ui.label(format!(
+                        "{shown} of {wanted} cluster labels shown: zoom in for the others"
+                    ))
+                    .on_hover_text("Labels that would cover a larger cluster's label wait until the regions are farther apart on screen");
                 }
             });
         });
