@@ -432,6 +432,33 @@ impl Write for AtomicFile {
     }
 }
 
+/// The summary's words on a picture's cluster labels: all drawn, or which
+/// found no room in their region and what to do.
+fn labels_note(labels: &LabelCount, width: u32) -> String {
+    let drawn = labels.wanted - labels.unplaced.len();
+    if labels.unplaced.is_empty() {
+        return format!("all {drawn} cluster labels drawn");
+    }
+    let names: Vec<String> = labels
+        .unplaced
+        .iter()
+        .take(5)
+        .map(|n| format!("{n:?}"))
+        .collect();
+    let more = labels.unplaced.len() - names.len();
+    let more = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    format!(
+        "{drawn} of {} cluster labels drawn, no room in their region for {}{more}: export wider (e.g. --width {}) or give them shorter names with `tagscape cluster DIR rename ID NAME`",
+        labels.wanted,
+        names.join(", "),
+        width.saturating_mul(2),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -466,31 +493,4 @@ mod tests {
         f.finish().unwrap();
         assert_eq!(std::fs::read(&dest).unwrap(), b"whole");
     }
-}
-
-/// The summary's words on a picture's cluster labels: all drawn, or which
-/// found no room in their region and what to do.
-fn labels_note(labels: &LabelCount, width: u32) -> String {
-    let drawn = labels.wanted - labels.unplaced.len();
-    if labels.unplaced.is_empty() {
-        return format!("all {drawn} cluster labels drawn");
-    }
-    let names: Vec<String> = labels
-        .unplaced
-        .iter()
-        .take(5)
-        .map(|n| format!("{n:?}"))
-        .collect();
-    let more = labels.unplaced.len() - names.len();
-    let more = if more > 0 {
-        format!(" and {more} more")
-    } else {
-        String::new()
-    };
-    format!(
-        "{drawn} of {} cluster labels drawn, no room in their region for {}{more}: export wider (e.g. --width {}) or give them shorter names with `tagscape cluster DIR rename ID NAME`",
-        labels.wanted,
-        names.join(", "),
-        width.saturating_mul(2),
-    )
 }
