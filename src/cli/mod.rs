@@ -17,6 +17,7 @@ mod layout;
 mod models;
 mod run;
 mod tag;
+mod tour;
 mod view;
 
 use clap::{Parser, Subcommand};
@@ -54,6 +55,7 @@ pub enum Command {
     Cluster(cluster::Args),
     View(view::Args),
     Export(export::Args),
+    Tour(tour::Args),
     Models(models::Args),
     Bench(bench::Args),
 }
@@ -72,6 +74,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Cluster(a) => cluster::run(a),
         Command::View(a) => view::run(a),
         Command::Export(a) => export::run(a),
+        Command::Tour(a) => tour::run(a),
         Command::Models(a) => models::run(a),
         Command::Bench(a) => bench::run(a),
     }
