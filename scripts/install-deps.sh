@@ -14,8 +14,9 @@ set -euo pipefail
 #   skipped) and the viewer's panels.
 # fonts-droid-fallback: Chinese, Japanese and Korean names (1.8 MB).
 # fonts-noto-color-emoji: emoji in tag and cluster names on the map.
+# poppler-utils: pdftotext/pdfinfo check the PDF export in the tests.
 packages=(libxml2-utils mesa-vulkan-drivers xvfb xauth xdotool libturbojpeg0-dev pkg-config
-          fonts-dejavu-core fonts-droid-fallback fonts-noto-color-emoji)
+          fonts-dejavu-core fonts-droid-fallback fonts-noto-color-emoji poppler-utils)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then

@@ -14,6 +14,7 @@ mod gexf;
 mod graphml;
 mod png;
 mod positions;
+pub mod svg;
 mod xml;
 
 use std::fmt;
@@ -41,7 +42,10 @@ pub enum ExportFormat {
     Graphml,
     Positions,
     Png,
+    /// The map as an editable vector page (Inkscape/Illustrator layers).
     Svg,
+    /// The same page as a PDF, text kept as text.
+    Pdf,
     Dzi,
     Video,
     /// Groups of near-identical images (CSV: group, url, frequency, distance).
@@ -59,6 +63,7 @@ impl ExportFormat {
             ExportFormat::Positions => "positions",
             ExportFormat::Png => "png",
             ExportFormat::Svg => "svg",
+            ExportFormat::Pdf => "pdf",
             ExportFormat::Dzi => "dzi",
             ExportFormat::Video => "video",
             ExportFormat::Duplicates => "duplicates",
@@ -75,6 +80,8 @@ impl ExportFormat {
                 | ExportFormat::Graphml
                 | ExportFormat::Positions
                 | ExportFormat::Png
+                | ExportFormat::Svg
+                | ExportFormat::Pdf
                 | ExportFormat::Duplicates
                 | ExportFormat::Clusters
         )
@@ -111,6 +118,8 @@ pub struct ExportOptions {
     /// must have run).
     pub hulls: bool,
     pub labels: bool,
+    /// SVG: images as data URLs instead of files beside the SVG.
+    pub embed: bool,
 }
 
 /// What an export wrote; its `Display` is the command's summary line.
@@ -233,7 +242,26 @@ pub fn export(
             tracing::info!("{n} clusters");
             vec![out.to_path_buf()]
         }
-        ExportFormat::Svg | ExportFormat::Dzi | ExportFormat::Video => {
+        ExportFormat::Svg | ExportFormat::Pdf => {
+            let page = svg::PageOptions {
+                width: opts.width,
+                height: opts.height,
+                hulls: opts.hulls,
+                labels: opts.labels,
+                legend: false,
+                embed: opts.embed,
+            };
+            let drawn = if format == ExportFormat::Svg {
+                svg::write_svg(project, out, &page)?
+            } else {
+                svg::write_pdf(project, out, &page)?
+            };
+            note = Some(drawn.to_string());
+            let mut files = vec![out.to_path_buf()];
+            files.extend(drawn.image_folder);
+            files
+        }
+        ExportFormat::Dzi | ExportFormat::Video => {
             format.ensure_built()?;
             bail!("--format {format} has no writer")
         }

@@ -19,7 +19,7 @@ use crate::render::{
 use super::AtomicFile;
 
 /// Margin around the map on every side, as a fraction of the picture's width.
-const MARGIN: f32 = 0.03;
+pub(super) const MARGIN: f32 = 0.03;
 /// Bytes of one offscreen band (the picture is drawn and read back in bands).
 const BAND_BYTES: u64 = 64 << 20;
 /// How long one band may wait for its thumbnails before drawing coarser ones.
