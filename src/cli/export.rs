@@ -1,12 +1,13 @@
 use std::path::PathBuf;
 
+use crate::export::png::Background;
 use crate::export::{ExportFormat, ExportOptions, export};
 use crate::project::{Access, Project};
 
 /// Write the network (and its layout) for Gephi and other tools.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  tagscape export study --format gephi-csv --out gephi/\n  tagscape export study --format gexf --out study.gexf\n  tagscape export study --format png --out map.png --width 4000\n  tagscape export study --format png --out clusters.png --width 4000 --hulls --labels\n  tagscape export study --format duplicates --out duplicates.csv\n  tagscape export study --format clusters --out clusters.csv"
+    after_help = "Example:\n  tagscape export study --format gephi-csv --out gephi/\n  tagscape export study --format gexf --out study.gexf\n  tagscape export study --format png --out map.png --width 4000\n  tagscape export study --format png --out clusters.png --width 4000 --hulls --labels\n  tagscape export study --format png --out poster.png --width 30000 --dpi 300 --hulls --labels --legend --title \"Protest images, 2020\"\n  tagscape export study --format duplicates --out duplicates.csv\n  tagscape export study --format clusters --out clusters.csv"
 )]
 pub struct Args {
     /// The project directory.
@@ -38,6 +39,20 @@ pub struct Args {
     /// overlapping (run `tagscape cluster` first).
     #[arg(long)]
     pub labels: bool,
+    /// PNG: the picture's background; transparent keeps an alpha channel.
+    #[arg(long, value_enum, default_value_t)]
+    pub background: Background,
+    /// PNG: dots per inch recorded in the file, so print software sizes the
+    /// poster (e.g. --width 11811 --dpi 300 prints 1 m wide).
+    #[arg(long)]
+    pub dpi: Option<u32>,
+    /// PNG: a title above the map, with the collection's attribution line
+    /// (how many images from which inputs, drawn by tagscape, the date).
+    #[arg(long)]
+    pub title: Option<String>,
+    /// PNG: a key of the clusters' colours and names beside the map.
+    #[arg(long)]
+    pub legend: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -63,12 +78,30 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             args.format
         );
     }
+    if (args.dpi.is_some()
+        || args.background != Background::White
+        || args.title.is_some()
+        || args.legend)
+        && args.format != ExportFormat::Png
+    {
+        tracing::warn!(
+            "--dpi/--background/--title/--legend apply to --format png only; ignored for --format {}",
+            args.format
+        );
+    }
     let opts = ExportOptions {
         gephi_compat: args.gephi_compat,
         width: args.width,
         height: args.height,
-        hulls: args.hulls,
-        labels: args.labels,
+        png: crate::export::png::PngStyle {
+            hulls: args.hulls,
+            labels: args.labels,
+            background: args.background,
+            dpi: args.dpi,
+            title: args.title,
+            legend: args.legend,
+            ..Default::default()
+        },
     };
     let project = Project::open(&args.dir, Access::Read)?;
     if args.format == ExportFormat::Duplicates {

@@ -12,7 +12,7 @@ pub mod duplicates;
 mod gephi_csv;
 mod gexf;
 mod graphml;
-mod png;
+pub mod png;
 mod positions;
 mod xml;
 
@@ -107,10 +107,9 @@ pub struct ExportOptions {
     /// (derived from the layout's shape when not given).
     pub width: Option<u32>,
     pub height: Option<u32>,
-    /// PNG: draw the clusters' hulls and their labels (`tagscape cluster`
-    /// must have run).
-    pub hulls: bool,
-    pub labels: bool,
+    /// PNG: hulls and labels (`tagscape cluster` must have run),
+    /// background, DPI.
+    pub png: png::PngStyle,
 }
 
 /// What an export wrote; its `Display` is the command's summary line.
@@ -205,18 +204,12 @@ pub fn export(
             vec![out.to_path_buf()]
         }
         ExportFormat::Png => {
-            let drawn = png::write(
-                project,
-                out,
-                opts.width,
-                opts.height,
-                opts.hulls,
-                opts.labels,
-            )?;
+            let drawn = png::write(project, out, opts.width, opts.height, &opts.png)?;
             tracing::info!(
-                "drew {}×{} px: {} images, {} as grey placeholders (no thumbnail)",
+                "drew {}×{} px in {} tiles: {} images, {} as grey placeholders (no thumbnail)",
                 drawn.width,
                 drawn.height,
+                drawn.tiles,
                 drawn.images,
                 drawn.placeholders
             );
