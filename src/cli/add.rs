@@ -22,11 +22,23 @@ pub struct Args {
     /// The column holding the image URLs (case-insensitive), when not detected.
     #[arg(long, value_name = "NAME")]
     pub column: Option<String>,
+    /// Take only http(s) URLs: refuse every local path and file:// URL in the
+    /// lists (for lists from someone else). Without it, local files outside
+    /// the list's folder are read but counted in the summary, and relative
+    /// paths may never climb out of it (../).
+    #[arg(long)]
+    pub no_local: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let mut project = Project::open(&args.dir, Access::Write)?;
-    let report = collect::add_inputs(&mut project, &args.inputs, args.column.as_deref())?;
+    let local = if args.no_local {
+        collect::LocalFiles::Refused
+    } else {
+        collect::LocalFiles::Allowed
+    };
+    let report =
+        collect::add_inputs_with(&mut project, &args.inputs, args.column.as_deref(), local)?;
     crate::ui::summary(report);
     Ok(())
 }

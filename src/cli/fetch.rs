@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::{Result, bail};
 
+use crate::fetch::thumbnail::DecodeLimits;
 use crate::fetch::{self, FetchOptions};
 use crate::project::{Access, Project};
 
@@ -38,6 +39,15 @@ pub struct Args {
     /// Retry every earlier failure (404s, non-images, ...), not only transient ones.
     #[arg(long)]
     pub retry_failed: bool,
+    /// Memory, in MB, that all decodes at once may take; an image needing more
+    /// on its own fails as too_many_pixels.
+    #[arg(long, value_name = "MB", default_value_t = 1024)]
+    pub decode_memory: u64,
+    /// Fetch from this host even though it is a link-local or cloud-metadata
+    /// address (169.254.0.0/16, fe80::/10, metadata.google.internal, ...),
+    /// which are refused otherwise, also after redirects. Repeatable.
+    #[arg(long, value_name = "HOST")]
+    pub allow_host: Vec<String>,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -50,6 +60,14 @@ pub fn run(args: Args) -> Result<()> {
             args.timeout
         );
     }
+    if !(16..=1 << 30).contains(&args.decode_memory) {
+        bail!(
+            "--decode-memory {} is out of range: give MB from 16 to 1073741824, e.g. --decode-memory 1024",
+            args.decode_memory
+        );
+    }
+    let decode_budget = args.decode_memory * 1024 * 1024;
+    let defaults = FetchOptions::default();
     let mut project = Project::open(&args.dir, Access::Write)?;
     let options = FetchOptions {
         concurrency: args.concurrency,
@@ -58,7 +76,13 @@ pub fn run(args: Args) -> Result<()> {
         max_bytes: args.max_bytes,
         retries: args.retries,
         retry_failed: args.retry_failed,
-        ..FetchOptions::default()
+        decode_budget,
+        limits: DecodeLimits {
+            max_alloc: defaults.limits.max_alloc.min(decode_budget),
+            ..defaults.limits
+        },
+        allow_hosts: args.allow_host,
+        ..defaults
     };
     let report = fetch::fetch_images(&mut project, &options)?;
     crate::ui::summary(report);

@@ -7,11 +7,13 @@
 //! - `columns`: which column holds the URLs
 //! - `tcat`: multi-URL cells, `media_type`, `frequency`, video/GIF stills
 //! - `normalize`: one spelling per URL or path
+//! - `local`: which local files a list may name (`--no-local`, no climbing out)
 //! - `read`, `folder`: feeding tables, lists and folders into `store::Sink`
 //! - `store`: the inserts, counts and skip reasons of one input
 
 mod columns;
 mod folder;
+pub mod local;
 pub mod normalize;
 mod read;
 mod store;
@@ -27,6 +29,7 @@ use rusqlite::OptionalExtension;
 
 use crate::project::{Project, SQL_NOW};
 pub use columns::URL_COLUMN_NAMES;
+pub use local::LocalFiles;
 pub use store::Counts;
 
 /// What kind of input a path was read as.
@@ -89,12 +92,22 @@ pub fn add_inputs(
     inputs: &[PathBuf],
     column: Option<&str>,
 ) -> Result<AddReport> {
+    add_inputs_with(project, inputs, column, LocalFiles::Allowed)
+}
+
+/// `add_inputs`, saying whether lists may name local files (`--no-local`).
+pub fn add_inputs_with(
+    project: &mut Project,
+    inputs: &[PathBuf],
+    column: Option<&str>,
+    local: LocalFiles,
+) -> Result<AddReport> {
     if inputs.is_empty() {
         bail!("no input given: name a CSV/TSV/TXT list of image URLs or a folder of images");
     }
     let mut sources = Vec::with_capacity(inputs.len());
     for input in inputs {
-        sources.push(add_one(project, input, column)?);
+        sources.push(add_one(project, input, column, local)?);
     }
     let images_in_project: i64 =
         project
@@ -130,7 +143,12 @@ fn file_hash(path: &Path) -> Result<String> {
     Ok(hasher.finalize().to_hex().to_string())
 }
 
-fn add_one(project: &mut Project, input: &Path, column: Option<&str>) -> Result<SourceReport> {
+fn add_one(
+    project: &mut Project,
+    input: &Path,
+    column: Option<&str>,
+    local: LocalFiles,
+) -> Result<SourceReport> {
     let metadata = std::fs::metadata(input).with_context(|| {
         format!(
             "cannot read the input {}: check the path (a CSV/TSV/TXT list or a folder)",
@@ -138,13 +156,19 @@ fn add_one(project: &mut Project, input: &Path, column: Option<&str>) -> Result<
         )
     })?;
     let is_folder = metadata.is_dir();
+    if is_folder && local == LocalFiles::Refused {
+        bail!(
+            "{} is a folder of local files, which --no-local refuses: drop --no-local or the folder",
+            input.display()
+        );
+    }
     let folder_files = if is_folder {
         Some(folder::image_files(input)?)
     } else {
         None
     };
     let hash = match &folder_files {
-        Some(files) => folder::listing_hash(input, files),
+        Some(listing) => folder::listing_hash(input, &listing.files),
         None => file_hash(input)?,
     };
     let plain_list = !is_folder && is_plain_list(input)?;
@@ -184,10 +208,12 @@ fn add_one(project: &mut Project, input: &Path, column: Option<&str>) -> Result<
         base_dir.parent().map(Path::to_path_buf).unwrap_or_default()
     };
     let (counts, ragged_rows, first_ragged_line) = {
-        let mut sink = store::Sink::new(&tx, &base_dir, !is_folder);
+        // A folder's files were judged by its walk.
+        let policy = (!is_folder).then(|| local::LocalPolicy::new(&base_dir, local));
+        let mut sink = store::Sink::new(&tx, &base_dir, !is_folder, policy);
         let mut ragged = (0, None);
-        if let Some(files) = &folder_files {
-            folder::read_folder(&mut sink, input, files)?;
+        if let Some(listing) = &folder_files {
+            folder::read_folder(&mut sink, input, listing)?;
         } else if plain_list {
             read::read_list(&mut sink, input)?;
         } else {
@@ -275,6 +301,13 @@ impl fmt::Display for SourceReport {
                 .map(|(reason, n)| format!("{n} {reason}"))
                 .collect();
             write!(f, ", {skipped} skipped ({})", reasons.join(", "))?;
+        }
+        if counts.local_outside > 0 {
+            write!(
+                f,
+                "; {} from outside the list's folder (--no-local refuses local files)",
+                plural(counts.local_outside, "local file", "local files")
+            )?;
         }
         let stills = counts.video_thumbs + counts.gif_thumbs;
         if stills > 0 {

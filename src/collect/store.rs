@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use rusqlite::{Connection, OptionalExtension};
 
+use super::local::{LocalPolicy, Verdict};
 use super::normalize::normalize_entry;
 use super::tcat::MediaKind;
 
@@ -27,6 +28,9 @@ pub struct Counts {
     /// Distinct images of this input flagged as video / GIF stills.
     pub video_thumbs: u64,
     pub gif_thumbs: u64,
+    /// Distinct local files named by absolute path or `file://` URL outside
+    /// the list's folder (see `local`).
+    pub local_outside: u64,
 }
 
 impl Counts {
@@ -41,16 +45,24 @@ pub struct Sink<'t> {
     base_dir: PathBuf,
     /// Folders list files, not occurrences: re-adding one never raises frequencies.
     count_existing: bool,
+    /// The rule for local files; `None` for a folder, whose walk judged them.
+    local: Option<LocalPolicy>,
     seen: HashSet<String>,
     pub counts: Counts,
 }
 
 impl<'t> Sink<'t> {
-    pub fn new(tx: &'t Connection, base_dir: &Path, count_existing: bool) -> Sink<'t> {
+    pub fn new(
+        tx: &'t Connection,
+        base_dir: &Path,
+        count_existing: bool,
+        local: Option<LocalPolicy>,
+    ) -> Sink<'t> {
         Sink {
             tx,
             base_dir: base_dir.to_path_buf(),
             count_existing,
+            local,
             seen: HashSet::new(),
             counts: Counts::default(),
         }
@@ -77,6 +89,19 @@ impl<'t> Sink<'t> {
                 return Ok(());
             }
         };
+        if let Some(policy) = &self.local
+            && url.starts_with("file:")
+        {
+            match policy.judge(raw, &url) {
+                Verdict::Inside => {}
+                Verdict::Outside if !self.seen.contains(&url) => self.counts.local_outside += 1,
+                Verdict::Outside => {}
+                Verdict::Refused(reason) => {
+                    self.skip(reason.into());
+                    return Ok(());
+                }
+            }
+        }
         self.counts.occurrences += times;
         if self.seen.contains(&url) {
             self.bump(&url, times)?;
