@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
+
+use super::{Outcome, ranges};
 
 use crate::fetch::{self, FetchOptions};
 use crate::project::{Access, Project};
@@ -15,41 +17,32 @@ use crate::project::{Access, Project};
 /// rate limited), or all of them with --retry-failed.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  tagscape fetch study --concurrency 32 --per-host 8\n  tagscape fetch study --retry-failed"
+    after_help = "Example:\n  tagscape fetch study --concurrency 32 --per-host 8\n  tagscape fetch study --retry-failed\n\nExit status: 0 every image done, 3 some failed, 4 none succeeded, 1 error, 2 bad flag."
 )]
 pub struct Args {
     /// The project directory.
     pub dir: PathBuf,
     /// Downloads in flight at once.
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_parser = ranges::count::<usize>(ranges::CONCURRENCY))]
     pub concurrency: usize,
     /// Downloads in flight to one host.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = ranges::count::<usize>(ranges::CONCURRENCY))]
     pub per_host: usize,
     /// Seconds a request may take, and the longest silence while reading.
-    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = ranges::floats(ranges::TIMEOUT_SECS))]
     pub timeout: f64,
     /// Largest image accepted, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = 50_000_000)]
+    #[arg(long, value_name = "BYTES", default_value_t = 50_000_000, value_parser = ranges::at_least::<u64>(1))]
     pub max_bytes: u64,
     /// Retries on connection errors, 408, 429 and 5xx answers.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = ranges::count::<u32>(ranges::RETRIES))]
     pub retries: u32,
     /// Retry every earlier failure (404s, non-images, ...), not only transient ones.
     #[arg(long)]
     pub retry_failed: bool,
 }
 
-pub fn run(args: Args) -> Result<()> {
-    if args.concurrency == 0 || args.per_host == 0 {
-        bail!("--concurrency and --per-host must be at least 1");
-    }
-    if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        bail!(
-            "--timeout {} is not a number of seconds above 0: use e.g. --timeout 30",
-            args.timeout
-        );
-    }
+pub fn run(args: Args) -> Result<Outcome> {
     let mut project = Project::open(&args.dir, Access::Write)?;
     let options = FetchOptions {
         concurrency: args.concurrency,
@@ -61,6 +54,7 @@ pub fn run(args: Args) -> Result<()> {
         ..FetchOptions::default()
     };
     let report = fetch::fetch_images(&mut project, &options)?;
+    let outcome = Outcome::from_counts(report.fetched, report.failed_total());
     crate::ui::summary(report);
-    Ok(())
+    Ok(outcome)
 }

@@ -138,6 +138,10 @@ fn add_one(project: &mut Project, input: &Path, column: Option<&str>) -> Result<
         )
     })?;
     let is_folder = metadata.is_dir();
+    if !is_folder {
+        // Not a device or FIFO: hashing /dev/zero never ended.
+        crate::text_input::require_regular(input)?;
+    }
     let folder_files = if is_folder {
         Some(folder::image_files(input)?)
     } else {
