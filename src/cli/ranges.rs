@@ -90,7 +90,8 @@ mod tests {
 
     #[test]
     fn out_of_range_values_name_the_flag_and_the_range() {
-        for bad in ["1e20", "0", "-1", "NaN", "inf", "x"] {
+        // ("-1" never reaches the parser: clap reads it as an unknown flag.)
+        for bad in ["1e20", "0", "1e-300", "NaN", "inf", "x"] {
             let err = T::try_parse_from(["t", "--timeout", bad])
                 .unwrap_err()
                 .to_string();
