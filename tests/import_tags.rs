@@ -140,7 +140,9 @@ fn dmi_tool_output_with_quoted_commas_and_no_elements_row() {
     );
     assert_eq!(
         report.unmatched_file.unwrap(),
-        f.project.dir().join("unmatched-tags.csv")
+        f.project
+            .dir()
+            .join("unmatched-tags-urls_concepts_general.csv")
     );
 
     // Importing it again changes nothing: the same source's tags are replaced.

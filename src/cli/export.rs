@@ -1,13 +1,14 @@
 use std::path::PathBuf;
 
 use crate::export::png::Background;
-use crate::export::{ExportFormat, ExportOptions, export};
+use crate::export::{ExportFormat, ExportOptions, check_destination, export};
 use crate::project::{Access, Project};
+use crate::safe_output::is_stdout;
 
 /// Write the network (and its layout) for Gephi and other tools.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  tagscape export study --format gephi-csv --out gephi/\n  tagscape export study --format gexf --out study.gexf\n  tagscape export study --format png --out map.png --width 4000\n  tagscape export study --format png --out clusters.png --width 4000 --hulls --labels\n  tagscape export study --format png --out poster.png --width 30000 --dpi 300 --hulls --labels --legend --title \"Protest images, 2020\"\n  tagscape export study --format duplicates --out duplicates.csv\n  tagscape export study --format clusters --out clusters.csv"
+    after_help = "Example:\n  tagscape export study --format gephi-csv --out gephi/\n  tagscape export study --format gexf --out study.gexf\n  tagscape export study --format png --out map.png --width 4000\n  tagscape export study --format png --out clusters.png --width 4000 --hulls --labels\n  tagscape export study --format png --out poster.png --width 30000 --dpi 300 --hulls --labels --legend --title \"Protest images, 2020\"\n  tagscape export study --format duplicates --out duplicates.csv\n  tagscape export study --format clusters --out clusters.csv\n  tagscape export study --format positions --out - | head"
 )]
 pub struct Args {
     /// The project directory.
@@ -18,14 +19,21 @@ pub struct Args {
     /// clusters lists the clusters with their tags and hulls.
     #[arg(long, value_enum)]
     pub format: ExportFormat,
-    /// Output file; a folder for gephi-csv (nodes.csv and edges.csv).
+    /// Output file; a folder for gephi-csv (nodes.csv and edges.csv). `-`
+    /// (or a device such as /dev/stdout, or a FIFO) is written directly, the
+    /// summary then goes to stderr; a regular file appears only when
+    /// complete. Paths inside the project's store are refused.
     #[arg(long)]
     pub out: PathBuf,
-    /// Image width in pixels (png, svg, dzi, video).
+    /// Let --out be a symbolic link and write to its target (refused
+    /// otherwise, so a link is never replaced by surprise).
     #[arg(long)]
+    pub follow_symlinks: bool,
+    /// Image width in pixels (png, svg, dzi, video).
+    #[arg(long, value_parser = super::ranges::count::<u32>(super::ranges::PIXELS))]
     pub width: Option<u32>,
     /// Image height in pixels (png, svg, dzi, video).
-    #[arg(long)]
+    #[arg(long, value_parser = super::ranges::count::<u32>(super::ranges::PIXELS))]
     pub height: Option<u32>,
     /// GEXF: write Gephi's `www.gexf.net` namespace (Gephi reads both; only
     /// the default validates against the official schema).
@@ -102,21 +110,31 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             legend: args.legend,
             ..Default::default()
         },
+        follow_symlinks: args.follow_symlinks,
     };
     let project = Project::open(&args.dir, Access::Read)?;
+    check_destination(&project, args.format, &args.out, &opts)?;
+    // The export itself may be going to stdout: then the summary goes to stderr.
+    let summary = |line: &dyn std::fmt::Display| {
+        if is_stdout(&args.out) {
+            crate::ui::note(line);
+        } else {
+            crate::ui::summary(line);
+        }
+    };
     if args.format == ExportFormat::Duplicates {
         // Not the network: its own summary.
         let report = crate::export::duplicates::write(&project, &args.out)?;
-        crate::ui::summary(format_args!("wrote {}: {report}", args.out.display()));
+        summary(&format_args!("wrote {}: {report}", args.out.display()));
         return Ok(());
     }
     if args.format == ExportFormat::Clusters {
         // Not the network: its own summary.
         let n = crate::export::clusters::write(&project, &args.out)?;
-        crate::ui::summary(format_args!("wrote {}: {n} clusters", args.out.display()));
+        summary(&format_args!("wrote {}: {n} clusters", args.out.display()));
         return Ok(());
     }
     let report = export(&project, args.format, &args.out, &opts)?;
-    crate::ui::summary(report);
+    summary(&report);
     Ok(())
 }

@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
+
+use super::{Outcome, ranges};
 
 use crate::fetch::thumbnail::DecodeLimits;
 use crate::fetch::{self, FetchOptions};
@@ -16,32 +18,32 @@ use crate::project::{Access, Project};
 /// rate limited), or all of them with --retry-failed.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  tagscape fetch study --concurrency 32 --per-host 8\n  tagscape fetch study --retry-failed"
+    after_help = "Example:\n  tagscape fetch study --concurrency 32 --per-host 8\n  tagscape fetch study --retry-failed\n\nExit status: 0 every image done, 3 some failed, 4 none succeeded, 1 error, 2 bad flag."
 )]
 pub struct Args {
     /// The project directory.
     pub dir: PathBuf,
     /// Downloads in flight at once.
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_parser = ranges::count::<usize>(ranges::CONCURRENCY))]
     pub concurrency: usize,
     /// Downloads in flight to one host.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = ranges::count::<usize>(ranges::CONCURRENCY))]
     pub per_host: usize,
     /// Seconds a request may take, and the longest silence while reading.
-    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = ranges::floats(ranges::TIMEOUT_SECS))]
     pub timeout: f64,
     /// Largest image accepted, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = 50_000_000)]
+    #[arg(long, value_name = "BYTES", default_value_t = 50_000_000, value_parser = ranges::at_least::<u64>(1))]
     pub max_bytes: u64,
     /// Retries on connection errors, 408, 429 and 5xx answers.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = ranges::count::<u32>(ranges::RETRIES))]
     pub retries: u32,
     /// Retry every earlier failure (404s, non-images, ...), not only transient ones.
     #[arg(long)]
     pub retry_failed: bool,
     /// Memory, in MB, that all decodes at once may take; an image needing more
     /// on its own fails as too_many_pixels.
-    #[arg(long, value_name = "MB", default_value_t = 1024)]
+    #[arg(long, value_name = "MB", default_value_t = 1024, value_parser = ranges::count::<u64>(ranges::DECODE_MEMORY_MB))]
     pub decode_memory: u64,
     /// Fetch from this host even though it is a link-local or cloud-metadata
     /// address (169.254.0.0/16, fe80::/10, metadata.google.internal, ...),
@@ -50,22 +52,7 @@ pub struct Args {
     pub allow_host: Vec<String>,
 }
 
-pub fn run(args: Args) -> Result<()> {
-    if args.concurrency == 0 || args.per_host == 0 {
-        bail!("--concurrency and --per-host must be at least 1");
-    }
-    if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        bail!(
-            "--timeout {} is not a number of seconds above 0: use e.g. --timeout 30",
-            args.timeout
-        );
-    }
-    if !(16..=1 << 30).contains(&args.decode_memory) {
-        bail!(
-            "--decode-memory {} is out of range: give MB from 16 to 1073741824, e.g. --decode-memory 1024",
-            args.decode_memory
-        );
-    }
+pub fn run(args: Args) -> Result<Outcome> {
     let decode_budget = args.decode_memory * 1024 * 1024;
     let defaults = FetchOptions::default();
     let mut project = Project::open(&args.dir, Access::Write)?;
@@ -85,6 +72,7 @@ pub fn run(args: Args) -> Result<()> {
         ..defaults
     };
     let report = fetch::fetch_images(&mut project, &options)?;
+    let outcome = Outcome::from_counts(report.fetched, report.failed_total());
     crate::ui::summary(report);
-    Ok(())
+    Ok(outcome)
 }

@@ -6,7 +6,8 @@ use crate::tagging::{ImportOptions, TagFormat, import_tags};
 /// Import a tag table written by another tool (the DMI tagging tool, Memespector, a long or wide table).
 ///
 /// Images are matched by URL, path or file name; rows for images not in the
-/// project are listed in DIR/unmatched-tags.csv. Importing the same file
+/// project are listed in DIR/unmatched-tags-NAME.csv (NAME: the tag file's;
+/// other imports never replace it). Importing the same file
 /// again replaces the tags it gave before.
 #[derive(clap::Args, Debug)]
 #[command(

@@ -26,10 +26,10 @@ pub struct Args {
     #[arg(long, value_name = "NAME")]
     pub column: Option<String>,
     /// Downloads in flight at once.
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_parser = super::ranges::count::<usize>(super::ranges::CONCURRENCY))]
     pub concurrency: usize,
     /// ForceAtlas2 iterations (default: the project's last setting, else 500).
-    #[arg(long)]
+    #[arg(long, value_parser = super::ranges::count::<u32>(super::ranges::ITERATIONS))]
     pub iterations: Option<u32>,
     /// Layout backend: gpu (default on a hardware GPU) or cpu.
     #[arg(long, value_enum)]

@@ -162,6 +162,10 @@ fn add_one(
             input.display()
         );
     }
+    if !is_folder {
+        // Not a device or FIFO: hashing /dev/zero never ended.
+        crate::text_input::require_regular(input)?;
+    }
     let folder_files = if is_folder {
         Some(folder::image_files(input)?)
     } else {

@@ -53,7 +53,8 @@ pub struct Table {
 
 /// A file opened past its BOM: `Box<dyn Read>` so table and list readers share it.
 pub fn open_without_bom(path: &Path) -> Result<Box<dyn Read>> {
-    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    // Regular files only (a table is opened more than once), lines capped.
+    let file = crate::text_input::open_regular(path, crate::text_input::Caps::TABLE)?;
     let mut reader = BufReader::with_capacity(1 << 16, file);
     let start = reader
         .fill_buf()

@@ -17,7 +17,7 @@ mod positions;
 mod xml;
 
 use std::fmt;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -27,6 +27,7 @@ use crate::graph::Graph;
 use crate::layout::{Placement, load_positions};
 use crate::project::Project;
 use crate::render::overlay::LabelCount;
+use crate::safe_output::{self, OutputFile, Policy};
 
 /// The thumbnail level whose folder is Gephi's "Image directory".
 const PREVIEW_LEVEL: u32 = 256;
@@ -110,6 +111,8 @@ pub struct ExportOptions {
     /// PNG: hulls and labels (`tagscape cluster` must have run),
     /// background, DPI.
     pub png: png::PngStyle,
+    /// `--out` may be a symbolic link: its target is written (else refused).
+    pub follow_symlinks: bool,
 }
 
 /// What an export wrote; its `Display` is the command's summary line.
@@ -177,6 +180,7 @@ pub fn export(
     opts: &ExportOptions,
 ) -> Result<ExportReport> {
     format.ensure_built()?;
+    check_destination(project, format, out, opts)?;
     let data = ExportData::load(project)?;
     if format == ExportFormat::Positions && data.placements.is_none() {
         bail!(
@@ -356,72 +360,50 @@ fn find_thumbnail(level_dir: &Path, hash: &str, ext: &str) -> Option<String> {
     (safe && level_dir.join(&name).is_file()).then_some(name)
 }
 
-/// A file written next to its destination and moved over it only when
-/// complete, so readers never see half an export.
+/// The output file every exporter writes through: a temporary file renamed
+/// over a regular destination when complete, or a device, FIFO or stdout
+/// written directly (see [`crate::safe_output`]). Destinations are checked
+/// against the export's policy by [`check_destination`] before any exporter
+/// runs, so links reaching here were allowed.
+/// Every export shows its progress on a terminal: the bytes written.
 struct AtomicFile {
-    dest: PathBuf,
-    writer: BufWriter<tempfile::NamedTempFile>,
+    file: OutputFile,
+    progress: indicatif::ProgressBar,
 }
 
 impl AtomicFile {
     fn create(dest: &Path) -> Result<AtomicFile> {
-        if dest.is_dir() {
-            bail!(
-                "{} is a directory: give --out a file name (e.g. {}/network.gexf)",
-                dest.display(),
-                dest.display()
-            );
-        }
-        let parent = match dest.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
+        let policy = Policy {
+            follow_symlinks: true,
+            ..Policy::default()
         };
-        std::fs::create_dir_all(&parent)
-            .with_context(|| format!("cannot create the folder {}", parent.display()))?;
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(".tagscape-export-");
-        // Exports are for sharing: readable by others as any new file would
-        // be (tempfile's default is owner-only).
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            builder.permissions(std::fs::Permissions::from_mode(0o644));
-        }
-        let tmp = builder
-            .tempfile_in(&parent)
-            .with_context(|| format!("cannot write in {}", parent.display()))?;
+        let name = dest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "export".into());
         Ok(AtomicFile {
-            dest: dest.to_path_buf(),
-            writer: BufWriter::new(tmp),
+            file: OutputFile::create(dest, &policy)?,
+            progress: crate::ui::bytes_spinner(&name),
         })
     }
 
-    /// Flushes and renames over the destination. Dropping an unfinished
-    /// `AtomicFile` deletes the temporary file instead.
+    /// Completes the file. Dropping an unfinished `AtomicFile` deletes the
+    /// temporary file instead.
     fn finish(self) -> Result<()> {
-        let dest = self.dest;
-        let tmp = self
-            .writer
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .with_context(|| format!("cannot write {}", dest.display()))?;
-        tmp.as_file()
-            .sync_all()
-            .with_context(|| format!("cannot write {}", dest.display()))?;
-        tmp.persist(&dest)
-            .map_err(|e| e.error)
-            .with_context(|| format!("cannot write {}", dest.display()))?;
-        Ok(())
+        self.progress.finish_and_clear();
+        self.file.finish()
     }
 }
 
 impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.writer.write(buf)
+        let n = self.file.write(buf)?;
+        self.progress.inc(n as u64);
+        Ok(n)
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        self.writer.flush()
+        self.file.flush()
     }
 }
 
@@ -452,6 +434,38 @@ fn labels_note(labels: &LabelCount, width: u32) -> String {
     )
 }
 
+/// The flag that lets `--out` be a symbolic link.
+pub const FOLLOW_SYMLINKS_FLAG: &str = "--follow-symlinks";
+
+/// Refuses an `--out` that would damage something: a symbolic link (unless
+/// `--follow-symlinks`), a path inside the project's own store, stdout for
+/// the folder format. Run before anything is written.
+pub fn check_destination(
+    project: &Project,
+    format: ExportFormat,
+    out: &Path,
+    opts: &ExportOptions,
+) -> Result<()> {
+    let policy = Policy {
+        follow_symlinks: opts.follow_symlinks,
+        follow_flag: Some(FOLLOW_SYMLINKS_FLAG),
+        protect: Some(project.dir().to_path_buf()),
+    };
+    if format == ExportFormat::GephiCsv {
+        if safe_output::is_stdout(out) {
+            bail!(
+                "--format gephi-csv writes two files (nodes.csv and edges.csv): give --out a folder, not stdout"
+            );
+        }
+        safe_output::check(out, &policy)?;
+        for name in [gephi_csv::NODES_FILE, gephi_csv::EDGES_FILE] {
+            safe_output::check(&out.join(name), &policy)?;
+        }
+        return Ok(());
+    }
+    safe_output::check(out, &policy)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -469,21 +483,5 @@ mod tests {
         );
         assert_eq!(find_thumbnail(dir.path(), &hash, "../png"), None);
         assert_eq!(find_thumbnail(dir.path(), "../../etc/passwd", "png"), None);
-    }
-
-    #[test]
-    fn unfinished_atomic_file_leaves_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let dest = dir.path().join("out.gexf");
-        {
-            let mut f = AtomicFile::create(&dest).unwrap();
-            f.write_all(b"half").unwrap();
-        }
-        assert!(!dest.exists());
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
-        let mut f = AtomicFile::create(&dest).unwrap();
-        f.write_all(b"whole").unwrap();
-        f.finish().unwrap();
-        assert_eq!(std::fs::read(&dest).unwrap(), b"whole");
     }
 }

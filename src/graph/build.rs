@@ -42,12 +42,8 @@ impl Default for GraphSettings {
 impl GraphSettings {
     /// Reads a stop-tag list: one tag per line, `#` starts a comment.
     pub fn read_stop_tags(path: &Path) -> Result<Vec<String>> {
-        let text = std::fs::read_to_string(path).with_context(|| {
-            format!(
-                "cannot read the stop-tag list {}: give a UTF-8 text file with one tag per line",
-                path.display()
-            )
-        })?;
+        let text = crate::text_input::read_to_string(path, crate::text_input::Caps::LIST)
+            .context("--stop-tags: give a UTF-8 text file with one tag per line")?;
         Ok(text
             .lines()
             .map(|line| line.split('#').next().unwrap_or("").trim().to_lowercase())

@@ -167,12 +167,17 @@ fn headless(project: &Project, graph: &Graph, why: &str) -> Result<Outcome> {
 #[derive(Clone, Copy, Debug)]
 struct Wake;
 
+/// Seconds of idle between frames that still count as back-to-back.
+const IDLE_GAP: f32 = 0.25;
+
 #[derive(Default)]
 struct FrameTimes {
     frames: u64,
     total: Duration,
     slowest: Duration,
     last_start: Option<Instant>,
+    /// How long the previous frame took to draw.
+    last_took: Duration,
     /// Smoothed seconds between frames and per frame.
     interval: f32,
     work: f32,
@@ -191,14 +196,29 @@ impl FrameTimes {
             }
         };
         // Frames drawn on demand (after an idle pause) say nothing about
-        // the frame rate: only back-to-back frames count.
+        // the frame rate: only back-to-back frames count, i.e. a gap no
+        // longer than the previous frame's drawing plus a short idle. A
+        // slow frame (466 ms) counts: it is the frame rate.
         if let Some(prev) = self.last_start.replace(start) {
             let gap = (start - prev).as_secs_f32();
-            if gap < 0.25 {
+            if gap < self.last_took.as_secs_f32() + IDLE_GAP {
                 self.interval = smooth(self.interval, gap);
             }
         }
+        self.last_took = took;
         self.work = smooth(self.work, took.as_secs_f32());
+    }
+
+    /// Frames per second, agreeing with the frame time shown next to it:
+    /// from the gaps between back-to-back frames, else (no two such frames
+    /// yet) from the drawing time alone.
+    fn fps(&self) -> f32 {
+        let seconds = if self.interval > 0.0 {
+            self.interval.max(self.work)
+        } else {
+            self.work
+        };
+        if seconds > 0.0 { 1.0 / seconds } else { 0.0 }
     }
 }
 
@@ -922,11 +942,7 @@ impl App {
         }
 
         // The panels.
-        let fps = if self.times.interval > 0.0 {
-            1.0 / self.times.interval
-        } else {
-            0.0
-        };
+        let fps = self.times.fps();
         let status = Status {
             adapter: &self.adapter,
             fps,
@@ -1345,5 +1361,32 @@ fn load_quality_note(project: &Project) -> Option<String> {
             tracing::debug!("no map quality figures: {e:#}");
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slow_frames_give_a_frame_rate_that_agrees_with_their_time() {
+        let mut times = FrameTimes::default();
+        let start = Instant::now();
+        let took = Duration::from_millis(466);
+        for i in 0..10u32 {
+            times.record(start + took * i, took);
+        }
+        let fps = times.fps();
+        assert!(
+            (fps - 1.0 / 0.466).abs() < 0.05,
+            "{fps} fps for 466 ms frames"
+        );
+        // Fast frames after an idle pause: the pause is not a frame.
+        let mut times = FrameTimes::default();
+        let fast = Duration::from_millis(10);
+        times.record(start, fast);
+        times.record(start + Duration::from_secs(5), fast);
+        times.record(start + Duration::from_millis(5016), fast);
+        assert!((times.fps() - 1.0 / 0.016).abs() < 1.0, "{}", times.fps());
     }
 }
