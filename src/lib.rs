@@ -20,5 +20,6 @@ pub mod pipeline;
 pub mod project;
 pub mod render;
 pub mod tagging;
+pub mod text;
 pub mod ui;
 pub mod viewer;
