@@ -448,7 +448,10 @@ mod tests {
         assert_eq!(id_of("cat"), "cat", "plain tags keep their spelling");
         assert_eq!(id_of("http://x/b.jpg"), "tag:http://x/b.jpg");
         assert_eq!(id_of("tag:http://x/b.jpg"), "tag:tag:http://x/b.jpg");
-        assert_eq!(id_of("tag:tag:http://x/b.jpg"), "tag:tag:tag:http://x/b.jpg");
+        assert_eq!(
+            id_of("tag:tag:http://x/b.jpg"),
+            "tag:tag:tag:http://x/b.jpg"
+        );
         assert_eq!(id_of("tag:cat"), "tag:tag:cat");
         let ids: HashSet<&str> = g.nodes.iter().map(|n| n.id.as_str()).collect();
         assert_eq!(ids.len(), g.nodes.len());
