@@ -1092,12 +1092,12 @@ fn pipeline_project(tmp: &Path, urls: &[&str], tags: &[(&str, &str)]) -> PathBuf
     dir
 }
 
+/// (format, node ids, edges as (source id, target label)).
+type ExportIds = (String, BTreeSet<String>, BTreeSet<(String, String)>);
+
 /// Each export's node ids (every one once) and edges as (source id, the
 /// target node's label), read as the tool for each format reads it.
-fn ids_and_edges(
-    dir: &Path,
-    out: &Path,
-) -> Vec<(String, BTreeSet<String>, BTreeSet<(String, String)>)> {
+fn ids_and_edges(dir: &Path, out: &Path) -> Vec<ExportIds> {
     let d = dir.to_str().unwrap();
     let mut found = Vec::new();
     for (format, name) in [
