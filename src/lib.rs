@@ -24,5 +24,6 @@ pub mod store_errors;
 pub mod tagging;
 pub mod terminal;
 pub mod text_input;
+pub mod text;
 pub mod ui;
 pub mod viewer;

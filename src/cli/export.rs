@@ -1,6 +1,7 @@
 use std::path::PathBuf;
 
 use crate::export::png::Background;
+use crate::export::spreadsheet::Formulas;
 use crate::export::{ExportFormat, ExportOptions, check_destination, export};
 use crate::project::{Access, Project};
 use crate::safe_output::is_stdout;
@@ -8,7 +9,7 @@ use crate::safe_output::is_stdout;
 /// Write the network (and its layout) for Gephi and other tools.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  tagscape export study --format gephi-csv --out gephi/\n  tagscape export study --format gexf --out study.gexf\n  tagscape export study --format png --out map.png --width 4000\n  tagscape export study --format png --out clusters.png --width 4000 --hulls --labels\n  tagscape export study --format png --out poster.png --width 30000 --dpi 300 --hulls --labels --legend --title \"Protest images, 2020\"\n  tagscape export study --format duplicates --out duplicates.csv\n  tagscape export study --format clusters --out clusters.csv\n  tagscape export study --format positions --out - | head"
+    after_help = "Example:\n  tagscape export study --format gephi-csv --out gephi/\n  tagscape export study --format gexf --out study.gexf\n  tagscape export study --format clusters --out clusters.csv --excel --formulas escape\n  tagscape export study --format png --out map.png --width 4000\n  tagscape export study --format png --out clusters.png --width 4000 --hulls --labels\n  tagscape export study --format png --out poster.png --width 30000 --dpi 300 --hulls --labels --legend --title \"Protest images, 2020\"\n  tagscape export study --format duplicates --out duplicates.csv\n  tagscape export study --format clusters --out clusters.csv\n  tagscape export study --format positions --out - | head"
 )]
 pub struct Args {
     /// The project directory.
@@ -61,6 +62,19 @@ pub struct Args {
     /// PNG: a key of the clusters' colours and names beside the map.
     #[arg(long)]
     pub legend: bool,
+    /// CSV formats: start each file with a UTF-8 byte-order mark, so Excel
+    /// shows accents, emoji and non-Latin scripts as they are (Gephi, pandas
+    /// and LibreOffice read both).
+    #[arg(long)]
+    pub excel: bool,
+    /// CSV formats: `escape` puts an apostrophe before text that starts with
+    /// = + - @ (or an apostrophe), so Excel and LibreOffice show it as text
+    /// and never run it as a formula (drop one leading apostrophe to get the
+    /// value back); `keep` writes cells as they are. Default: keep for
+    /// gephi-csv, positions, clusters and duplicates, whose ids must match
+    /// the GEXF's. With escape, gephi-csv ids change alike in both files.
+    #[arg(long, value_enum, value_name = "escape|keep")]
+    pub formulas: Option<Formulas>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -97,6 +111,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             args.format
         );
     }
+    if (args.excel || args.formulas.is_some()) && !args.format.is_csv() {
+        tracing::warn!(
+            "--excel/--formulas apply to the CSV formats only; ignored for --format {}",
+            args.format
+        );
+    }
     let opts = ExportOptions {
         gephi_compat: args.gephi_compat,
         width: args.width,
@@ -111,6 +131,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             ..Default::default()
         },
         follow_symlinks: args.follow_symlinks,
+        excel: args.excel,
+        formulas: args.formulas,
     };
     let project = Project::open(&args.dir, Access::Read)?;
     check_destination(&project, args.format, &args.out, &opts)?;
@@ -124,13 +146,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     if args.format == ExportFormat::Duplicates {
         // Not the network: its own summary.
-        let report = crate::export::duplicates::write(&project, &args.out)?;
+        let report = crate::export::duplicates::write(&project, &args.out, opts.csv(args.format))?;
         summary(&format_args!("wrote {}: {report}", args.out.display()));
         return Ok(());
     }
     if args.format == ExportFormat::Clusters {
         // Not the network: its own summary.
-        let n = crate::export::clusters::write(&project, &args.out)?;
+        let n = crate::export::clusters::write(&project, &args.out, opts.csv(args.format))?;
         summary(&format_args!("wrote {}: {n} clusters", args.out.display()));
         return Ok(());
     }

@@ -14,6 +14,7 @@ mod gexf;
 mod graphml;
 pub mod png;
 mod positions;
+pub mod spreadsheet;
 mod xml;
 
 use std::fmt;
@@ -23,7 +24,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use rusqlite::OptionalExtension;
 
-use crate::graph::Graph;
+use self::spreadsheet::{CsvOptions, Formulas};
+use crate::graph::{Graph, NodeKind};
 use crate::layout::{Placement, load_positions};
 use crate::project::Project;
 use crate::render::overlay::LabelCount;
@@ -31,6 +33,10 @@ use crate::safe_output::{self, OutputFile, Policy};
 
 /// The thumbnail level whose folder is Gephi's "Image directory".
 const PREVIEW_LEVEL: u32 = 256;
+
+/// Tags are drawn grey, images in their mean colour (light grey until fetched).
+const TAG_COLOR: [u8; 3] = [150, 150, 150];
+const UNKNOWN_IMAGE_COLOR: [u8; 3] = [200, 200, 200];
 
 /// The `--format` values of the command-line contract. The raster, deep-zoom
 /// and video outputs belong to the renderer of a later issue; they are listed
@@ -81,6 +87,28 @@ impl ExportFormat {
         )
     }
 
+    /// Whether the format is a CSV table (the ones `--excel` and
+    /// `--formulas` apply to).
+    pub fn is_csv(self) -> bool {
+        matches!(
+            self,
+            ExportFormat::GephiCsv
+                | ExportFormat::Positions
+                | ExportFormat::Duplicates
+                | ExportFormat::Clusters
+        )
+    }
+
+    /// How the format writes cells a spreadsheet would run, unless
+    /// `--formulas` says otherwise. The network tables keep their cells as
+    /// they are: they are ids and names that Gephi and scripts join on, the
+    /// same as in the GEXF and GraphML (an apostrophe would become part of
+    /// every such id). Tables of posts and images, whose text comes from
+    /// anyone on social media, escape.
+    pub fn default_formulas(self) -> Formulas {
+        Formulas::Keep
+    }
+
     /// The "not built yet" answer for the formats of later issues.
     pub fn ensure_built(self) -> Result<()> {
         if !self.is_built() {
@@ -113,6 +141,22 @@ pub struct ExportOptions {
     pub png: png::PngStyle,
     /// `--out` may be a symbolic link: its target is written (else refused).
     pub follow_symlinks: bool,
+    /// CSV formats: start each file with a UTF-8 byte-order mark, so Excel
+    /// reads it as UTF-8 (`--excel`).
+    pub excel: bool,
+    /// CSV formats: `--formulas`; `None` keeps the format's default
+    /// (`ExportFormat::default_formulas`).
+    pub formulas: Option<Formulas>,
+}
+
+impl ExportOptions {
+    /// The CSV switches for `format`.
+    pub fn csv(&self, format: ExportFormat) -> CsvOptions {
+        CsvOptions {
+            excel: self.excel,
+            formulas: self.formulas.unwrap_or(format.default_formulas()),
+        }
+    }
 }
 
 /// What an export wrote; its `Display` is the command's summary line.
@@ -149,6 +193,11 @@ impl fmt::Display for ExportReport {
         )?;
         if !self.with_layout && self.format != ExportFormat::Positions {
             f.write_str(", no layout yet")?;
+        } else if self.format == ExportFormat::GephiCsv {
+            // gephi#2775: the spreadsheet import keeps them as plain columns.
+            f.write_str(
+                "; Gephi's spreadsheet import ignores x, y and size: use --format gexf for the layout",
+            )?;
         }
         if let Some(folder) = &self.image_folder {
             if self.images_with_thumbnail == 0 {
@@ -191,7 +240,7 @@ pub fn export(
     }
     let mut note = None;
     let files = match format {
-        ExportFormat::GephiCsv => gephi_csv::write(&data, out)?,
+        ExportFormat::GephiCsv => gephi_csv::write(&data, out, opts.csv(format))?,
         ExportFormat::Gexf => {
             let today: String = project
                 .conn()
@@ -204,7 +253,7 @@ pub fn export(
             vec![out.to_path_buf()]
         }
         ExportFormat::Positions => {
-            positions::write(&data, out)?;
+            positions::write(&data, out, opts.csv(format))?;
             vec![out.to_path_buf()]
         }
         ExportFormat::Png => {
@@ -221,12 +270,12 @@ pub fn export(
             vec![out.to_path_buf()]
         }
         ExportFormat::Duplicates => {
-            let report = duplicates::write(project, out)?;
+            let report = duplicates::write(project, out, opts.csv(format))?;
             tracing::info!("{report}");
             vec![out.to_path_buf()]
         }
         ExportFormat::Clusters => {
-            let n = clusters::write(project, out)?;
+            let n = clusters::write(project, out, opts.csv(format))?;
             tracing::info!("{n} clusters");
             vec![out.to_path_buf()]
         }
@@ -335,6 +384,17 @@ impl ExportData {
     /// The node's cluster (`tagscape cluster`), when it has one.
     fn cluster(&self, node: usize) -> Option<&crate::cluster::Cluster> {
         self.clusters.as_ref()?.cluster_of(node)
+    }
+
+    /// The node's colour: its cluster's when it has one (as Gephi's
+    /// partition colouring would), else an image's mean colour (light grey
+    /// until fetched) and grey for tags.
+    fn color(&self, node: usize) -> [u8; 3] {
+        match (self.cluster(node), self.graph.nodes[node].kind) {
+            (Some(c), _) => [(c.color >> 16) as u8, (c.color >> 8) as u8, c.color as u8],
+            (None, NodeKind::Tag) => TAG_COLOR,
+            (None, NodeKind::Image) => self.images[node].mean_color.unwrap_or(UNKNOWN_IMAGE_COLOR),
+        }
     }
 
     /// The thumbnail path relative to the Image Preview folder (images only).

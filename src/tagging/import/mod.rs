@@ -226,7 +226,12 @@ pub fn import_tags(
             continue;
         };
         let tags = by_image.entry((image_id, record.source)).or_default();
-        if let Some(tag) = record.tag {
+        // Control characters out and trimmed, as every tag is stored, so a
+        // node has one id in every export.
+        if let Some(tag) = record.tag.as_deref().map(crate::text::clean)
+            && !tag.is_empty()
+        {
+            let tag = tag.into_owned();
             let key = tag.to_lowercase();
             let slot = tags.entry(key).or_insert((tag, record.confidence));
             if record.confidence > slot.1 {
