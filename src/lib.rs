@@ -23,7 +23,7 @@ pub mod safe_output;
 pub mod store_errors;
 pub mod tagging;
 pub mod terminal;
-pub mod text_input;
 pub mod text;
+pub mod text_input;
 pub mod ui;
 pub mod viewer;
