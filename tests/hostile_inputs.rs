@@ -298,6 +298,9 @@ fn a_list_cannot_climb_out_of_its_folder_and_outside_files_are_counted() {
 // ---------- item 8: decode memory
 
 /// Peak resident memory of a finished child, from the kernel (`wait4`).
+// The child is reaped by wait4 itself, which std's `Child::wait` cannot do
+// while also returning the rusage.
+#[allow(clippy::zombie_processes)]
 fn run_measured(cmd: &mut Command) -> (std::process::ExitStatus, u64) {
     use std::os::unix::process::ExitStatusExt;
     let child = cmd.spawn().unwrap();

@@ -97,7 +97,7 @@ impl AddressPolicy {
 
     fn allowed(&self, host: &str) -> bool {
         let host = normalize_host(host);
-        self.allowed_hosts.iter().any(|h| *h == host)
+        self.allowed_hosts.contains(&host)
     }
 
     /// Whether `ip` is refused (link-local or cloud metadata).
