@@ -4,10 +4,11 @@
 
 use glam::Vec2;
 use glyphon::{
-    Attrs, Buffer, Cache, Color, ColorMode, Family, FontSystem, Metrics, Resolution, Shaping,
-    SwashCache, TextArea, TextAtlas, TextBounds, TextRenderer, Viewport, Weight,
+    Attrs, Buffer, Cache, ColorMode, Family, FontSystem, Metrics, Resolution, Shaping, SwashCache,
+    TextArea, TextAtlas, TextBounds, TextRenderer, Viewport, Weight,
 };
 
+use crate::render::labels::glyph_color;
 use crate::render::{Camera, CustomLayer, FrameOptions};
 
 /// `CustomLayer::name` of the layer.
@@ -84,7 +85,7 @@ impl PosterText {
             .map(|s| {
                 let attrs = Attrs::new()
                     .family(Family::SansSerif)
-                    .color(color(s.rgb))
+                    .color(glyph_color(s.rgb))
                     .metrics(Metrics::new(s.px, s.px * 1.25));
                 if s.bold {
                     attrs.weight(Weight::BOLD)
@@ -124,10 +125,6 @@ impl PosterText {
     }
 }
 
-fn color(rgb: u32) -> Color {
-    Color::rgb((rgb >> 16) as u8, (rgb >> 8) as u8, rgb as u8)
-}
-
 impl CustomLayer for PosterText {
     fn prepare(&mut self, queue: &wgpu::Queue, camera: &Camera, _opts: &FrameOptions) {
         self.viewport.update(
@@ -152,7 +149,7 @@ impl CustomLayer for PosterText {
                 top: (b.at.y - origin.y).round(),
                 scale: 1.0,
                 bounds: TextBounds::default(),
-                default_color: color(0x1a1a1a),
+                default_color: glyph_color(0x1a1a1a),
                 custom_glyphs: &[],
             })
             .collect();
