@@ -285,9 +285,32 @@ mod tests {
         assert_eq!(grid(1, 5.0, 1.0), vec![[0.0, 0.0]]);
     }
 
+    /// `images` images and `tags` tags; image `i` carries tag `i % tags`.
+    fn images_with_one_tag_each(images: usize, tags: usize) -> Graph {
+        use crate::graph::{Edge, Node, NodeKind};
+        let node = |kind, id: String| Node {
+            kind,
+            label: id.clone(),
+            id,
+            image_id: None,
+            frequency: 1,
+        };
+        let mut nodes: Vec<Node> = (0..images)
+            .map(|i| node(NodeKind::Image, format!("i{i}")))
+            .collect();
+        nodes.extend((0..tags).map(|t| node(NodeKind::Tag, format!("t{t}"))));
+        let edges = (0..images)
+            .map(|i| Edge {
+                source: i as u32,
+                target: (images + i % tags) as u32,
+                weight: 1.0,
+            })
+            .collect();
+        Graph::new(nodes, images, edges)
+    }
+
     #[test]
     fn a_fitted_region_has_no_overlaps_and_holds_its_images() {
-        use crate::graph::{Edge, Node, NodeKind};
         // 200 images in a sparse FA2-like spiral, one tag carried by all.
         let raw: Vec<[f32; 2]> = (0..201)
             .map(|k| {
@@ -296,25 +319,7 @@ mod tests {
                 [r * a.cos(), r * a.sin()]
             })
             .collect();
-        let node = |kind, id: String| Node {
-            kind,
-            label: id.clone(),
-            id,
-            image_id: None,
-            frequency: 1,
-        };
-        let mut nodes: Vec<Node> = (0..200)
-            .map(|i| node(NodeKind::Image, format!("i{i}")))
-            .collect();
-        nodes.push(node(NodeKind::Tag, "t".into()));
-        let edges = (0..200)
-            .map(|i| Edge {
-                source: i,
-                target: 200,
-                weight: 1.0,
-            })
-            .collect();
-        let sub = Graph::new(nodes, 200, edges);
+        let sub = images_with_one_tag_each(200, 1);
         let mut half = vec![10.0; 200];
         half.push(3.0);
         let fit = fit_region(&sub, &raw, &half, 1.0);
@@ -334,7 +339,6 @@ mod tests {
 
     #[test]
     fn a_large_region_of_one_size_is_snapped_to_a_full_grid() {
-        use crate::graph::{Edge, Node, NodeKind};
         // 1500 images in rings around three heavy tags, with empty holes
         // where the tags sit (what ForceAtlas2 gives): snapped, no overlap,
         // and the holes are gone.
@@ -348,25 +352,7 @@ mod tests {
             })
             .collect();
         raw.extend([[-60.0, 0.0], [60.0, 0.0], [0.0, 90.0]]);
-        let node = |kind, id: String| Node {
-            kind,
-            label: id.clone(),
-            id,
-            image_id: None,
-            frequency: 1,
-        };
-        let mut nodes: Vec<Node> = (0..n)
-            .map(|i| node(NodeKind::Image, format!("i{i}")))
-            .collect();
-        nodes.extend((0..3).map(|t| node(NodeKind::Tag, format!("t{t}"))));
-        let edges = (0..n)
-            .map(|i| Edge {
-                source: i as u32,
-                target: (n + i % 3) as u32,
-                weight: 1.0,
-            })
-            .collect();
-        let sub = Graph::new(nodes, n, edges);
+        let sub = images_with_one_tag_each(n, 3);
         let mut half = vec![10.0; n];
         half.extend([3.0; 3]);
         let fit = fit_region(&sub, &raw, &half, 1.0);
