@@ -534,9 +534,9 @@ fn gephi_csv_has_the_recipe_headers_and_round_trips() {
         assert_eq!(
             first_line(&nodes_csv),
             if with_layout {
-                "Id,Label,Type,image,frequency,degree,x,y,size"
+                "Id,Label,Type,image,frequency,degree,x,y,size,posts,users,first_date,last_date"
             } else {
-                "Id,Label,Type,image,frequency,degree"
+                "Id,Label,Type,image,frequency,degree,posts,users,first_date,last_date"
             }
         );
 
@@ -567,8 +567,16 @@ fn gephi_csv_has_the_recipe_headers_and_round_trips() {
                 let xs: Vec<f32> = row[6..9].iter().map(|v| v.parse().unwrap()).collect();
                 assert_eq!(xs, vec![p.x, p.y, p.size]);
             } else {
-                assert_eq!(row.len(), 6);
+                assert_eq!(row.len(), 10);
             }
+            // No posts were added to this fixture: images count 0, tags nothing.
+            let counts = &row[row.len() - 4..];
+            let want = if k < 4 {
+                ["0", "0", "", ""]
+            } else {
+                ["", "", "", ""]
+            };
+            assert_eq!(counts, want);
         }
         // The image column resolves against the Image Preview folder.
         for id in [URL_TRICKY, URL_LOCAL] {

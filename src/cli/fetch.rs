@@ -13,6 +13,9 @@ use crate::project::{Access, Project};
 /// Re-running resumes: images already done are never downloaded again; earlier
 /// failures are retried when they were transient (timeout, connection, 5xx,
 /// rate limited), or all of them with --retry-failed.
+///
+/// When some image failed, the run ends by naming DIR/failures.csv: every
+/// failed image with its reason, detail, HTTP status, frequency and first post.
 #[derive(clap::Args, Debug)]
 #[command(
     after_help = "Example:\n  tagscape fetch study --concurrency 32 --per-host 8\n  tagscape fetch study --retry-failed"
@@ -61,6 +64,13 @@ pub fn run(args: Args) -> Result<()> {
         ..FetchOptions::default()
     };
     let report = fetch::fetch_images(&mut project, &options)?;
-    crate::ui::summary(report);
+    crate::ui::summary(&report);
+    // Every failed image, with its reason, for the researcher's report.
+    if let Some(path) = crate::export::tables::write_failures(&project)? {
+        crate::ui::summary(format_args!(
+            "failed images listed in {} (reason, HTTP status, first post)",
+            path.display()
+        ));
+    }
     Ok(())
 }

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use walkdir::{DirEntry, WalkDir};
 
 use super::normalize::{IMAGE_EXTENSIONS, file_url};
-use super::store::Sink;
+use super::store::{PostKeys, PostRow, Sink};
 use super::tcat::MediaKind;
 
 fn is_hidden(entry: &DirEntry) -> bool {
@@ -57,17 +57,29 @@ pub fn listing_hash(dir: &Path, files: &[PathBuf]) -> String {
     hasher.finalize().to_hex().to_string()
 }
 
-/// Adds the files; metadata records each one's path relative to the folder.
+/// The one column of a folder's posts: the file's path inside the folder.
+pub const FOLDER_COLUMNS: [&str; 1] = ["path"];
+
+/// Adds the files; metadata records each one's path relative to the folder,
+/// and each file is a post whose row number is its place in the listing.
 pub fn read_folder(sink: &mut Sink<'_>, dir: &Path, files: &[PathBuf]) -> Result<()> {
-    for file in files {
+    let mut keys = PostKeys::new(dir);
+    for (index, file) in files.iter().enumerate() {
         let Some(url) = file_url(file) else {
             sink.skip("not a URL".into());
             continue;
         };
         let rel = file.strip_prefix(dir).unwrap_or(file);
+        let cells = serde_json::to_string(&[rel.to_string_lossy()])?;
+        let post = PostRow {
+            line: index as u64 + 1,
+            key: keys.key(None, &cells),
+            cells,
+        };
         sink.entry(
             &url,
             1,
+            &post,
             |_| MediaKind::Photo,
             || Some(serde_json::json!({ "path": rel.to_string_lossy() })),
         )?;

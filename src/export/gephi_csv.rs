@@ -67,6 +67,7 @@ fn write_nodes(data: &ExportData, file: AtomicFile) -> Result<AtomicFile> {
     if data.clusters.is_some() {
         header.extend(CLUSTER_HEADER);
     }
+    header.extend(data.posts.headers());
     csv.write_record(&header)?;
     for (i, node) in graph.nodes.iter().enumerate() {
         let mut row = vec![
@@ -85,6 +86,7 @@ fn write_nodes(data: &ExportData, file: AtomicFile) -> Result<AtomicFile> {
             row.push(cluster.map(|c| c.id.to_string()).unwrap_or_default());
             row.push(cluster.map(|c| c.name.clone()).unwrap_or_default());
         }
+        row.extend(data.posts.cells(i));
         csv.write_record(&row)?;
     }
     csv.into_inner().map_err(|e| e.into_error().into())

@@ -14,6 +14,8 @@ mod gexf;
 mod graphml;
 mod png;
 mod positions;
+mod post_attributes;
+pub mod tables;
 mod xml;
 
 use std::fmt;
@@ -47,6 +49,12 @@ pub enum ExportFormat {
     Duplicates,
     /// The clusters (CSV: id, name, caption, size, top tags with scores, hull as WKT).
     Clusters,
+    /// Every post (occurrence) of every image: URL, source file, row, the row's columns.
+    Posts,
+    /// Every image: URL, fetch status and failure, frequency, post counts, size, hash, file, cluster, first post.
+    Images,
+    /// A folder with a copy of each downloaded original and an index.csv.
+    Originals,
 }
 
 impl ExportFormat {
@@ -62,6 +70,9 @@ impl ExportFormat {
             ExportFormat::Video => "video",
             ExportFormat::Duplicates => "duplicates",
             ExportFormat::Clusters => "clusters",
+            ExportFormat::Posts => "posts",
+            ExportFormat::Images => "images",
+            ExportFormat::Originals => "originals",
         }
     }
 
@@ -76,6 +87,18 @@ impl ExportFormat {
                 | ExportFormat::Png
                 | ExportFormat::Duplicates
                 | ExportFormat::Clusters
+                | ExportFormat::Posts
+                | ExportFormat::Images
+                | ExportFormat::Originals
+        )
+    }
+
+    /// The research-data tables (and the originals folder): not the network,
+    /// they read the images and their posts and need no graph.
+    pub fn is_table(self) -> bool {
+        matches!(
+            self,
+            ExportFormat::Posts | ExportFormat::Images | ExportFormat::Originals
         )
     }
 
@@ -110,6 +133,11 @@ pub struct ExportOptions {
     /// must have run).
     pub hulls: bool,
     pub labels: bool,
+    /// gephi-csv and GEXF: posts' metadata columns written as node attributes
+    /// (besides the post counts, always written).
+    pub attributes: Vec<String>,
+    /// posts, images and originals: which cluster, formulas, BOM.
+    pub tables: tables::TableOptions,
 }
 
 /// What an export wrote; its `Display` is the command's summary line.
@@ -172,7 +200,10 @@ pub fn export(
     opts: &ExportOptions,
 ) -> Result<ExportReport> {
     format.ensure_built()?;
-    let data = ExportData::load(project)?;
+    if format.is_table() {
+        bail!("--format {format} is a table of images and posts: use export::tables");
+    }
+    let data = ExportData::load(project, &opts.attributes)?;
     if format == ExportFormat::Positions && data.placements.is_none() {
         bail!(
             "project {} has no layout yet: run `tagscape layout {}` first (or export --format gexf without positions)",
@@ -225,7 +256,12 @@ pub fn export(
             tracing::info!("{n} clusters");
             vec![out.to_path_buf()]
         }
-        ExportFormat::Svg | ExportFormat::Dzi | ExportFormat::Video => {
+        ExportFormat::Svg
+        | ExportFormat::Dzi
+        | ExportFormat::Video
+        | ExportFormat::Posts
+        | ExportFormat::Images
+        | ExportFormat::Originals => {
             format.ensure_built()?;
             bail!("--format {format} has no writer")
         }
@@ -267,10 +303,12 @@ struct ExportData {
     images: Vec<ImageInfo>,
     /// The clusters of `tagscape cluster`, when it ran.
     clusters: Option<crate::cluster::NodeClusters>,
+    /// Post counts and chosen metadata columns of the image nodes.
+    posts: post_attributes::PostAttributes,
 }
 
 impl ExportData {
-    fn load(project: &Project) -> Result<ExportData> {
+    fn load(project: &Project, attributes: &[String]) -> Result<ExportData> {
         let graph = Graph::load(project)?;
         let placements = load_positions(project, &graph)?;
         let mut stmt = project
@@ -304,11 +342,13 @@ impl ExportData {
             });
         }
         let clusters = crate::cluster::load_node_clusters(project, &graph)?;
+        let posts = post_attributes::PostAttributes::load(project, &graph, attributes)?;
         Ok(ExportData {
             graph,
             placements,
             images,
             clusters,
+            posts,
         })
     }
 

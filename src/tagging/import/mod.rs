@@ -50,6 +50,8 @@ pub struct ImportOptions {
     /// The tag source name stored with each tag (default `import:FORMAT`;
     /// Memespector-GUI files get `NAME:GV`, `NAME:CL`, ... per API).
     pub source: Option<String>,
+    /// `Quotes::Ignore` reads `"` as an ordinary character (`--no-quotes`).
+    pub quotes: crate::collect::Quotes,
 }
 
 /// What an import did.
@@ -136,7 +138,7 @@ pub fn import_tags(
     format: TagFormat,
     opts: &ImportOptions,
 ) -> Result<ImportReport> {
-    let mut table = Table::open(file, RaggedRows::Reject)?;
+    let mut table = Table::open_with(file, RaggedRows::Reject, opts.quotes)?;
     let reader = choose_reader(&table, format)?;
     let named = |default: &str| opts.source.clone().unwrap_or_else(|| default.to_string());
     let mut records = Vec::new();
