@@ -602,9 +602,9 @@ fn gephi_csv_has_the_recipe_headers_and_round_trips() {
         assert_eq!(
             first_line(&nodes_csv),
             if with_layout {
-                "Id,Label,Type,image,frequency,degree,x,y,size"
+                "Id,Label,Type,image,frequency,degree,x,y,size,posts,users,first_date,last_date"
             } else {
-                "Id,Label,Type,image,frequency,degree"
+                "Id,Label,Type,image,frequency,degree,posts,users,first_date,last_date"
             }
         );
 
@@ -644,8 +644,16 @@ fn gephi_csv_has_the_recipe_headers_and_round_trips() {
                 assert_eq!(xs, vec![p.x, p.y, p.size]);
                 assert!(row[6..9].iter().all(|v| v.contains('.')), "{row:?}");
             } else {
-                assert_eq!(row.len(), 6);
+                assert_eq!(row.len(), 10);
             }
+            // No posts were added to this fixture: images count 0, tags nothing.
+            let counts = &row[row.len() - 4..];
+            let want = if k < 4 {
+                ["0", "0", "", ""]
+            } else {
+                ["", "", "", ""]
+            };
+            assert_eq!(counts, want);
         }
         // The image column resolves against the Image Preview folder.
         for id in [URL_TRICKY, URL_LOCAL] {
@@ -688,6 +696,10 @@ fn graphml_is_well_formed_with_every_node_and_edge() {
             "r",
             "g",
             "b",
+            "posts",
+            "users",
+            "first_date",
+            "last_date",
             "weight"
         ])
     );
@@ -1022,6 +1034,9 @@ fn gexf_loads_in_graphology_with_every_attribute_intact() {
         ]);
         if is_image {
             expected.insert("url", (*id).into());
+            // The fixture's images have no posts: the counts are still written.
+            expected.insert("posts", 0.into());
+            expected.insert("users", 0.into());
         }
         if !expected_thumbnail(id).is_empty() {
             expected.insert("image", expected_thumbnail(id).into());

@@ -246,6 +246,7 @@ fn wide_tables_detect_or_take_the_separator() {
     let opts = ImportOptions {
         separator: None,
         source: Some("coder-1".into()),
+        ..ImportOptions::default()
     };
     try_import(&mut f, "wide2.csv", &csv, TagFormat::Wide, opts).unwrap();
     let mine: Vec<TagRow> = tags(&f.project)
@@ -265,6 +266,7 @@ fn wide_tables_detect_or_take_the_separator() {
     let opts = ImportOptions {
         separator: Some("|".into()),
         source: Some("pipes".into()),
+        ..ImportOptions::default()
     };
     try_import(&mut f, "wide3.tsv", &csv, TagFormat::Auto, opts).unwrap();
     let pipes: Vec<String> = tags(&f.project)

@@ -2,6 +2,7 @@ use std::path::PathBuf;
 
 use crate::export::png::Background;
 use crate::export::spreadsheet::Formulas;
+use crate::export::tables::{self, Only};
 use crate::export::{ExportFormat, ExportOptions, check_destination, export};
 use crate::project::{Access, Project};
 use crate::safe_output::is_stdout;
@@ -9,7 +10,7 @@ use crate::safe_output::is_stdout;
 /// Write the network (and its layout) for Gephi and other tools.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  tagscape export study --format gephi-csv --out gephi/\n  tagscape export study --format gexf --out study.gexf\n  tagscape export study --format clusters --out clusters.csv --excel --formulas escape\n  tagscape export study --format png --out map.png --width 4000\n  tagscape export study --format png --out clusters.png --width 4000 --hulls --labels\n  tagscape export study --format png --out poster.png --width 30000 --dpi 300 --hulls --labels --legend --title \"Protest images, 2020\"\n  tagscape export study --format duplicates --out duplicates.csv\n  tagscape export study --format clusters --out clusters.csv\n  tagscape export study --format positions --out - | head"
+    after_help = "Example:\n  tagscape export study --format gephi-csv --out gephi/\n  tagscape export study --format gexf --out study.gexf\n  tagscape export study --format clusters --out clusters.csv --excel --formulas escape\n  tagscape export study --format png --out map.png --width 4000\n  tagscape export study --format png --out clusters.png --width 4000 --hulls --labels\n  tagscape export study --format png --out poster.png --width 30000 --dpi 300 --hulls --labels --legend --title \"Protest images, 2020\"\n  tagscape export study --format duplicates --out duplicates.csv\n  tagscape export study --format positions --out - | head\n  tagscape export study --format posts --out posts.csv\n  tagscape export study --format images --cluster 3 --out cluster-3.csv --excel\n  tagscape export study --format originals --cluster \"Protest signs\" --out signs/\n  tagscape export study --format posts --search \"user:alice date:2020-03..2020-06\" --out alice.csv\n  tagscape export study --format gephi-csv --attributes from_user_name,hashtags --out gephi/"
 )]
 pub struct Args {
     /// The project directory.
@@ -17,13 +18,17 @@ pub struct Args {
     /// gexf and gephi-csv open in Gephi; graphml for other tools; positions
     /// is the layout as CSV; png is the map as a picture (svg, dzi and video
     /// come later); duplicates lists the groups of near-identical images;
-    /// clusters lists the clusters with their tags and hulls.
+    /// clusters lists the clusters with their tags and hulls; posts lists
+    /// every occurrence of every image (source file, row, the row's
+    /// columns); images lists every image with its fetch status, failure
+    /// reason, HTTP status, counts and first post; originals copies the
+    /// downloaded originals into a folder.
     #[arg(long, value_enum)]
     pub format: ExportFormat,
-    /// Output file; a folder for gephi-csv (nodes.csv and edges.csv). `-`
-    /// (or a device such as /dev/stdout, or a FIFO) is written directly, the
-    /// summary then goes to stderr; a regular file appears only when
-    /// complete. Paths inside the project's store are refused.
+    /// Output file; a folder for gephi-csv (nodes.csv and edges.csv) and
+    /// originals. `-` (or a device such as /dev/stdout, or a FIFO) is written
+    /// directly, the summary then goes to stderr; a regular file appears only
+    /// when complete. Paths inside the project's store are refused.
     #[arg(long)]
     pub out: PathBuf,
     /// Let --out be a symbolic link and write to its target (refused
@@ -70,11 +75,26 @@ pub struct Args {
     /// CSV formats: `escape` puts an apostrophe before text that starts with
     /// = + - @ (or an apostrophe), so Excel and LibreOffice show it as text
     /// and never run it as a formula (drop one leading apostrophe to get the
-    /// value back); `keep` writes cells as they are. Default: keep for
+    /// value back); `keep` writes cells as they are. Default: escape for
+    /// posts and images (text from anyone on social media); keep for
     /// gephi-csv, positions, clusters and duplicates, whose ids must match
     /// the GEXF's. With escape, gephi-csv ids change alike in both files.
     #[arg(long, value_enum, value_name = "escape|keep")]
     pub formulas: Option<Formulas>,
+    /// gephi-csv and gexf: metadata columns of the posts to add as node
+    /// attributes (each image's distinct values, joined with `; `). The
+    /// counts posts, users, first_date and last_date are always written.
+    #[arg(long, value_name = "COL,COL", value_delimiter = ',')]
+    pub attributes: Vec<String>,
+    /// posts, images and originals: only the images of this cluster (its id
+    /// or its name, see `tagscape cluster DIR list`).
+    #[arg(long, value_name = "ID|NAME")]
+    pub cluster: Option<String>,
+    /// posts, images and originals: only the images a search finds, e.g.
+    /// "user:alice date:2020-03..2020-06" or "tag:cat lang=de" (terms
+    /// combine with AND; see the README's "Searching" section).
+    #[arg(long, value_name = "QUERY")]
+    pub search: Option<String>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -117,6 +137,25 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             args.format
         );
     }
+    if (args.cluster.is_some() || args.search.is_some()) && !args.format.is_table() {
+        tracing::warn!(
+            "--cluster/--search apply to --format posts, images and originals only; ignored for --format {}",
+            args.format
+        );
+    }
+    let attributes: Vec<String> = args
+        .attributes
+        .iter()
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty())
+        .collect();
+    if !attributes.is_empty() && !matches!(args.format, ExportFormat::GephiCsv | ExportFormat::Gexf)
+    {
+        tracing::warn!(
+            "--attributes applies to --format gephi-csv and gexf only; ignored for --format {}",
+            args.format
+        );
+    }
     let opts = ExportOptions {
         gephi_compat: args.gephi_compat,
         width: args.width,
@@ -133,6 +172,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         follow_symlinks: args.follow_symlinks,
         excel: args.excel,
         formulas: args.formulas,
+        attributes,
+        cluster: args.cluster,
+        search: args
+            .search
+            .as_deref()
+            .map(crate::search::Query::parse)
+            .transpose()?,
     };
     let project = Project::open(&args.dir, Access::Read)?;
     check_destination(&project, args.format, &args.out, &opts)?;
@@ -144,6 +190,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             crate::ui::summary(line);
         }
     };
+    if args.format.is_table() {
+        let tables = opts.tables(args.format);
+        let report = match args.format {
+            ExportFormat::Posts => tables::write_posts(&project, &args.out, &tables)?,
+            ExportFormat::Images => {
+                tables::write_images(&project, &args.out, &tables, Only::Selected)?
+            }
+            _ => tables::write_originals(&project, &args.out, &tables)?,
+        };
+        summary(&report);
+        return Ok(());
+    }
     if args.format == ExportFormat::Duplicates {
         // Not the network: its own summary.
         let report = crate::export::duplicates::write(&project, &args.out, opts.csv(args.format))?;

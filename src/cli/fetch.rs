@@ -16,6 +16,9 @@ use crate::project::{Access, Project};
 /// Re-running resumes: images already done are never downloaded again; earlier
 /// failures are retried when they were transient (timeout, connection, 5xx,
 /// rate limited), or all of them with --retry-failed.
+///
+/// When some image failed, the run ends by naming DIR/failures.csv: every
+/// failed image with its reason, detail, HTTP status, frequency and first post.
 #[derive(clap::Args, Debug)]
 #[command(
     after_help = "Example:\n  tagscape fetch study --concurrency 32 --per-host 8\n  tagscape fetch study --retry-failed\n\nExit status: 0 every image done, 3 some failed, 4 none succeeded, 1 error, 2 bad flag."
@@ -73,6 +76,13 @@ pub fn run(args: Args) -> Result<Outcome> {
     };
     let report = fetch::fetch_images(&mut project, &options)?;
     let outcome = Outcome::from_counts(report.fetched, report.failed_total());
-    crate::ui::summary(report);
+    crate::ui::summary(&report);
+    // Every failed image, with its reason, for the researcher's report.
+    if let Some(path) = crate::export::tables::write_failures(&project)? {
+        crate::ui::summary(format_args!(
+            "failed images listed in {} (reason, HTTP status, first post)",
+            path.display()
+        ));
+    }
     Ok(outcome)
 }

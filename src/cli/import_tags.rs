@@ -27,6 +27,10 @@ pub struct Args {
     /// The source name stored with the tags (default: import:FORMAT, memespector:API).
     #[arg(long, value_name = "NAME")]
     pub source: Option<String>,
+    /// Read the table with `"` as an ordinary character (no quoted fields):
+    /// for files with stray quotes and no delimiters or line breaks inside values.
+    #[arg(long)]
+    pub no_quotes: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -34,6 +38,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let opts = ImportOptions {
         separator: args.separator,
         source: args.source,
+        quotes: if args.no_quotes {
+            crate::collect::Quotes::Ignore
+        } else {
+            crate::collect::Quotes::Standard
+        },
     };
     let report = import_tags(&mut project, &args.file, args.format, &opts)?;
     crate::ui::summary(report);

@@ -14,7 +14,7 @@ use anyhow::{Context, Result, bail};
 use walkdir::WalkDir;
 
 use super::normalize::{IMAGE_EXTENSIONS, file_url};
-use super::store::Sink;
+use super::store::{PostKeys, PostRow, Sink};
 use super::tcat::MediaKind;
 
 /// The file that makes a folder a tagscape project (see `project`).
@@ -191,23 +191,35 @@ pub fn listing_hash(dir: &Path, files: &[PathBuf]) -> String {
     hasher.finalize().to_hex().to_string()
 }
 
+/// The one column of a folder's posts: the file's path inside the folder.
+pub const FOLDER_COLUMNS: [&str; 1] = ["path"];
+
 /// Adds the files, and counts the entries left out; metadata records each
-/// file's path relative to the folder.
+/// file's path relative to the folder, and each file is a post whose row
+/// number is its place in the listing.
 pub fn read_folder(sink: &mut Sink<'_>, dir: &Path, listing: &Listing) -> Result<()> {
     for (reason, n) in &listing.skipped {
         for _ in 0..*n {
             sink.skip((*reason).to_string());
         }
     }
-    for file in &listing.files {
+    let mut keys = PostKeys::new(dir);
+    for (index, file) in listing.files.iter().enumerate() {
         let Some(url) = file_url(file) else {
             sink.skip("not a URL".into());
             continue;
         };
         let rel = file.strip_prefix(dir).unwrap_or(file);
+        let cells = serde_json::to_string(&[rel.to_string_lossy()])?;
+        let post = PostRow {
+            line: index as u64 + 1,
+            key: keys.key(None, &cells),
+            cells,
+        };
         sink.entry(
             &url,
             1,
+            &post,
             |_| MediaKind::Photo,
             || Some(serde_json::json!({ "path": rel.to_string_lossy() })),
         )?;

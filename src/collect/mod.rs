@@ -27,10 +27,22 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use rusqlite::OptionalExtension;
 
-use crate::project::{Project, SQL_NOW};
+use crate::project::Project;
 pub use columns::URL_COLUMN_NAMES;
 pub use local::LocalFiles;
 pub use store::Counts;
+pub use table::Quotes;
+
+/// How `add` reads its inputs.
+#[derive(Clone, Debug, Default)]
+pub struct AddOptions {
+    /// The column holding the URLs (detected when `None`).
+    pub column: Option<String>,
+    /// `Quotes::Ignore` reads tables with `"` as an ordinary character.
+    pub quotes: Quotes,
+    /// Whether lists may name local files (`--no-local` refuses them).
+    pub local: LocalFiles,
+}
 
 /// What kind of input a path was read as.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -92,22 +104,25 @@ pub fn add_inputs(
     inputs: &[PathBuf],
     column: Option<&str>,
 ) -> Result<AddReport> {
-    add_inputs_with(project, inputs, column, LocalFiles::Allowed)
+    let options = AddOptions {
+        column: column.map(str::to_string),
+        ..AddOptions::default()
+    };
+    add_inputs_with(project, inputs, &options)
 }
 
-/// `add_inputs`, saying whether lists may name local files (`--no-local`).
+/// `add_inputs` with every option.
 pub fn add_inputs_with(
     project: &mut Project,
     inputs: &[PathBuf],
-    column: Option<&str>,
-    local: LocalFiles,
+    options: &AddOptions,
 ) -> Result<AddReport> {
     if inputs.is_empty() {
         bail!("no input given: name a CSV/TSV/TXT list of image URLs or a folder of images");
     }
     let mut sources = Vec::with_capacity(inputs.len());
     for input in inputs {
-        sources.push(add_one(project, input, column, local)?);
+        sources.push(add_one(project, input, options)?);
     }
     let images_in_project: i64 =
         project
@@ -143,12 +158,7 @@ fn file_hash(path: &Path) -> Result<String> {
     Ok(hasher.finalize().to_hex().to_string())
 }
 
-fn add_one(
-    project: &mut Project,
-    input: &Path,
-    column: Option<&str>,
-    local: LocalFiles,
-) -> Result<SourceReport> {
+fn add_one(project: &mut Project, input: &Path, options: &AddOptions) -> Result<SourceReport> {
     let metadata = std::fs::metadata(input).with_context(|| {
         format!(
             "cannot read the input {}: check the path (a CSV/TSV/TXT list or a folder)",
@@ -156,7 +166,7 @@ fn add_one(
         )
     })?;
     let is_folder = metadata.is_dir();
-    if is_folder && local == LocalFiles::Refused {
+    if is_folder && options.local == LocalFiles::Refused {
         bail!(
             "{} is a folder of local files, which --no-local refuses: drop --no-local or the folder",
             input.display()
@@ -213,41 +223,41 @@ fn add_one(
     };
     let (counts, ragged_rows, first_ragged_line) = {
         // A folder's files were judged by its walk.
-        let policy = (!is_folder).then(|| local::LocalPolicy::new(&base_dir, local));
-        let mut sink = store::Sink::new(&tx, &base_dir, !is_folder, policy);
+        let policy = (!is_folder).then(|| local::LocalPolicy::new(&base_dir, options.local));
+        let input_name = input.display().to_string();
+        let mut sink = store::Sink::new(&tx, &base_dir, !is_folder, policy, &input_name, &hash)?;
         let mut ragged = (0, None);
+        let post_columns: Vec<String>;
         if let Some(listing) = &folder_files {
             folder::read_folder(&mut sink, input, listing)?;
+            post_columns = folder::FOLDER_COLUMNS.map(String::from).to_vec();
         } else if plain_list {
             read::read_list(&mut sink, input)?;
+            post_columns = read::LIST_COLUMNS.map(String::from).to_vec();
         } else {
             let bar = crate::ui::progress(metadata.len(), "reading");
-            let info = read::read_table(&mut sink, input, &base_dir, column, &bar)?;
+            let info = read::read_table(
+                &mut sink,
+                input,
+                &base_dir,
+                options.column.as_deref(),
+                options.quotes,
+                &bar,
+            )?;
             bar.finish_and_clear();
             ragged = (info.ragged_rows, info.first_ragged_line);
             kind = InputKind::Table {
                 column: info.column,
                 by_content: info.found == columns::Found::ByContent,
             };
+            post_columns = info.headers;
         }
-        (sink.counts, ragged.0, ragged.1)
+        let url_column = match &kind {
+            InputKind::Table { column, .. } => Some(column.as_str()),
+            _ => None,
+        };
+        (sink.finish(url_column, &post_columns)?, ragged.0, ragged.1)
     };
-    let url_column = match &kind {
-        InputKind::Table { column, .. } => Some(column.clone()),
-        _ => None,
-    };
-    tx.execute(
-        &format!(
-            "INSERT INTO sources(path, url_column, rows, added_at, content_hash)
-             VALUES (?1, ?2, ?3, {SQL_NOW}, ?4)"
-        ),
-        (
-            input.display().to_string(),
-            url_column,
-            counts.occurrences as i64,
-            &hash,
-        ),
-    )?;
     tx.commit()?;
     Ok(SourceReport {
         input: input.to_path_buf(),
@@ -297,6 +307,13 @@ impl fmt::Display for SourceReport {
             ": {} new, {} already in the project",
             counts.new, counts.existing
         )?;
+        if counts.known_posts > 0 {
+            write!(
+                f,
+                "; {} already in the project (not counted again)",
+                plural(counts.known_posts, "post", "posts")
+            )?;
+        }
         let skipped = counts.skipped_total();
         if skipped > 0 {
             let reasons: Vec<String> = counts

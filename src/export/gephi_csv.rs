@@ -113,6 +113,7 @@ fn write_nodes(data: &ExportData, mut file: AtomicFile, opts: CsvOptions) -> Res
     if data.clusters.is_some() {
         header.extend(CLUSTER_HEADER);
     }
+    header.extend(data.posts.headers());
     csv.write_record(&header)?;
     for (i, node) in graph.nodes.iter().enumerate() {
         let mut row = vec![
@@ -135,6 +136,7 @@ fn write_nodes(data: &ExportData, mut file: AtomicFile, opts: CsvOptions) -> Res
                     .unwrap_or_default(),
             );
         }
+        row.extend(data.posts.cells(i));
         csv.write_record(&row)?;
     }
     csv.into_inner().map_err(|e| e.into_error().into())

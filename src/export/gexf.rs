@@ -66,6 +66,13 @@ fn write_to(w: &mut impl Write, data: &ExportData, today: &str, gephi_compat: bo
 "#,
         )?;
     }
+    for (id, kind) in data.posts.gexf_attributes() {
+        writeln!(
+            w,
+            r#"      <attribute id="{0}" title="{0}" type="{kind}"/>"#,
+            escape(id)
+        )?;
+    }
     w.write_all(b"    </attributes>\n")?;
     writeln!(w, r#"    <nodes count="{}">"#, graph.nodes.len())?;
     let bar = crate::ui::progress((graph.nodes.len() + graph.edges.len()) as u64, "gexf");
@@ -98,6 +105,19 @@ fn write_to(w: &mut impl Write, data: &ExportData, today: &str, gephi_compat: bo
                 c.id,
                 escape(&c.name)
             )?;
+        }
+        if data.posts.has(i) {
+            let names = data.posts.headers();
+            for (name, value) in names.iter().zip(data.posts.cells(i)) {
+                if !value.is_empty() {
+                    write!(
+                        w,
+                        r#"<attvalue for="{}" value="{}"/>"#,
+                        escape(name),
+                        escape(&value)
+                    )?;
+                }
+            }
         }
         w.write_all(b"</attvalues>\n")?;
         writeln!(w, r#"        <viz:size value="{}"/>"#, number(data.size(i)))?;

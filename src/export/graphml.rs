@@ -61,6 +61,15 @@ fn write_to(w: &mut impl Write, data: &ExportData) -> Result<()> {
             r#"  <key id="{id}" for="node" attr.name="{id}" attr.type="{ty}"/>"#
         )?;
     }
+    // The posts' counts and chosen columns, as in the GEXF.
+    for (id, kind) in data.posts.gexf_attributes() {
+        let ty = if kind == "integer" { "int" } else { kind };
+        writeln!(
+            w,
+            r#"  <key id="{0}" for="node" attr.name="{0}" attr.type="{ty}"/>"#,
+            escape(id)
+        )?;
+    }
     writeln!(
         w,
         r#"  <key id="weight" for="edge" attr.name="weight" attr.type="double"/>"#
@@ -93,6 +102,13 @@ fn write_to(w: &mut impl Write, data: &ExportData) -> Result<()> {
         if let Some(c) = data.cluster(i) {
             data_line("cluster", &c.id.to_string())?;
             data_line("cluster_label", &escape(&c.name))?;
+        }
+        if data.posts.has(i) {
+            for (name, value) in data.posts.headers().iter().zip(data.posts.cells(i)) {
+                if !value.is_empty() {
+                    data_line(&escape(name), &escape(&value))?;
+                }
+            }
         }
         w.write_all(b"    </node>\n")?;
     }

@@ -14,7 +14,9 @@ mod gexf;
 mod graphml;
 pub mod png;
 mod positions;
+mod post_attributes;
 pub mod spreadsheet;
+pub mod tables;
 mod xml;
 
 use std::fmt;
@@ -55,6 +57,12 @@ pub enum ExportFormat {
     Duplicates,
     /// The clusters (CSV: id, name, caption, size, top tags with scores, hull as WKT).
     Clusters,
+    /// Every post (occurrence) of every image: URL, source file, row, the row's columns.
+    Posts,
+    /// Every image: URL, fetch status and failure, frequency, post counts, size, hash, file, cluster, first post.
+    Images,
+    /// A folder with a copy of each downloaded original and an index.csv.
+    Originals,
 }
 
 impl ExportFormat {
@@ -70,6 +78,9 @@ impl ExportFormat {
             ExportFormat::Video => "video",
             ExportFormat::Duplicates => "duplicates",
             ExportFormat::Clusters => "clusters",
+            ExportFormat::Posts => "posts",
+            ExportFormat::Images => "images",
+            ExportFormat::Originals => "originals",
         }
     }
 
@@ -84,6 +95,18 @@ impl ExportFormat {
                 | ExportFormat::Png
                 | ExportFormat::Duplicates
                 | ExportFormat::Clusters
+                | ExportFormat::Posts
+                | ExportFormat::Images
+                | ExportFormat::Originals
+        )
+    }
+
+    /// The research-data tables (and the originals folder): not the network,
+    /// they read the images and their posts and need no graph.
+    pub fn is_table(self) -> bool {
+        matches!(
+            self,
+            ExportFormat::Posts | ExportFormat::Images | ExportFormat::Originals
         )
     }
 
@@ -96,6 +119,8 @@ impl ExportFormat {
                 | ExportFormat::Positions
                 | ExportFormat::Duplicates
                 | ExportFormat::Clusters
+                | ExportFormat::Posts
+                | ExportFormat::Images
         )
     }
 
@@ -106,7 +131,10 @@ impl ExportFormat {
     /// every such id). Tables of posts and images, whose text comes from
     /// anyone on social media, escape.
     pub fn default_formulas(self) -> Formulas {
-        Formulas::Keep
+        match self {
+            ExportFormat::Posts | ExportFormat::Images => Formulas::Escape,
+            _ => Formulas::Keep,
+        }
     }
 
     /// The "not built yet" answer for the formats of later issues.
@@ -147,6 +175,13 @@ pub struct ExportOptions {
     /// CSV formats: `--formulas`; `None` keeps the format's default
     /// (`ExportFormat::default_formulas`).
     pub formulas: Option<Formulas>,
+    /// gephi-csv and GEXF: posts' metadata columns written as node attributes
+    /// (besides the post counts, always written).
+    pub attributes: Vec<String>,
+    /// posts, images and originals: only this cluster's images (id or name).
+    pub cluster: Option<String>,
+    /// posts, images and originals: only the images this search finds.
+    pub search: Option<crate::search::Query>,
 }
 
 impl ExportOptions {
@@ -155,6 +190,15 @@ impl ExportOptions {
         CsvOptions {
             excel: self.excel,
             formulas: self.formulas.unwrap_or(format.default_formulas()),
+        }
+    }
+
+    /// The switches of the research-data tables (`ExportFormat::is_table`).
+    pub fn tables(&self, format: ExportFormat) -> tables::TableOptions {
+        tables::TableOptions {
+            csv: self.csv(format),
+            cluster: self.cluster.clone(),
+            search: self.search.clone(),
         }
     }
 }
@@ -230,7 +274,10 @@ pub fn export(
 ) -> Result<ExportReport> {
     format.ensure_built()?;
     check_destination(project, format, out, opts)?;
-    let data = ExportData::load(project)?;
+    if format.is_table() {
+        bail!("--format {format} is a table of images and posts: use export::tables");
+    }
+    let data = ExportData::load(project, &opts.attributes)?;
     if format == ExportFormat::Positions && data.placements.is_none() {
         bail!(
             "project {} has no layout yet: run `tagscape layout {}` first (or export --format gexf without positions)",
@@ -279,7 +326,12 @@ pub fn export(
             tracing::info!("{n} clusters");
             vec![out.to_path_buf()]
         }
-        ExportFormat::Svg | ExportFormat::Dzi | ExportFormat::Video => {
+        ExportFormat::Svg
+        | ExportFormat::Dzi
+        | ExportFormat::Video
+        | ExportFormat::Posts
+        | ExportFormat::Images
+        | ExportFormat::Originals => {
             format.ensure_built()?;
             bail!("--format {format} has no writer")
         }
@@ -322,10 +374,12 @@ struct ExportData {
     images: Vec<ImageInfo>,
     /// The clusters of `tagscape cluster`, when it ran.
     clusters: Option<crate::cluster::NodeClusters>,
+    /// Post counts and chosen metadata columns of the image nodes.
+    posts: post_attributes::PostAttributes,
 }
 
 impl ExportData {
-    fn load(project: &Project) -> Result<ExportData> {
+    fn load(project: &Project, attributes: &[String]) -> Result<ExportData> {
         let graph = Graph::load(project)?;
         let placements = load_positions(project, &graph)?;
         let mut stmt = project
@@ -359,11 +413,13 @@ impl ExportData {
             });
         }
         let clusters = crate::cluster::load_node_clusters(project, &graph)?;
+        let posts = post_attributes::PostAttributes::load(project, &graph, attributes)?;
         Ok(ExportData {
             graph,
             placements,
             images,
             clusters,
+            posts,
         })
     }
 
@@ -522,6 +578,13 @@ pub fn check_destination(
             safe_output::check(&out.join(name), &policy)?;
         }
         return Ok(());
+    }
+    if format == ExportFormat::Originals {
+        if safe_output::is_stdout(out) {
+            bail!("--format originals copies files into a folder: give --out a folder, not stdout");
+        }
+        safe_output::check(out, &policy)?;
+        return safe_output::check(&out.join(tables::INDEX_FILE), &policy);
     }
     safe_output::check(out, &policy)
 }

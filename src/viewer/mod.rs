@@ -139,6 +139,40 @@ pub fn open(project_dir: &Path) -> Result<Outcome> {
 }
 
 /// The no-window path: the recipe's picture with the existing PNG export.
+/// `App::export_selection`'s work: `exports/selection-N/` with the
+/// images, their posts and their originals. Returns the summary shown.
+fn export_selection(project: &Project, query: &crate::search::Query) -> Result<String> {
+    use crate::export::tables;
+    let exports = project.dir().join("exports");
+    let folder = (1..)
+        .map(|n| exports.join(format!("selection-{n}")))
+        .find(|f| !f.exists())
+        .expect("some selection-N is free");
+    std::fs::create_dir_all(&folder)
+        .with_context(|| format!("cannot create {}", folder.display()))?;
+    std::fs::write(folder.join("query.txt"), format!("{}\n", query.text))
+        .with_context(|| format!("cannot write in {}", folder.display()))?;
+    let opts = tables::TableOptions {
+        search: Some(query.clone()),
+        ..Default::default()
+    };
+    let images = tables::write_images(
+        project,
+        &folder.join("images.csv"),
+        &opts,
+        tables::Only::Selected,
+    )?;
+    let posts = tables::write_posts(project, &folder.join("posts.csv"), &opts)?;
+    let originals = tables::write_originals(project, &folder.join("originals"), &opts)?;
+    Ok(format!(
+        "wrote {}: {} images, {} posts, {} originals",
+        folder.display(),
+        images.rows,
+        posts.rows,
+        originals.rows
+    ))
+}
+
 fn headless(project: &Project, graph: &Graph, why: &str) -> Result<Outcome> {
     let dir = project.dir();
     if load_positions(project, graph)?.is_none() {
@@ -279,6 +313,8 @@ struct App {
     cluster_panel: ClusterPanel,
     /// "×N" on images that stand for a stack of near-duplicates.
     stack_badges: badges::StackBadges,
+    /// The last metadata search and the image nodes it found.
+    search: Option<(crate::search::Query, Vec<u32>)>,
     modifiers: ModifiersState,
     screenshot_requested: bool,
     /// Fit the map after each readback until the user moves the camera.
@@ -341,6 +377,7 @@ impl App {
             views: None,
             cluster_panel,
             stack_badges,
+            search: None,
             modifiers: ModifiersState::empty(),
             screenshot_requested: false,
             auto_fit: false,
@@ -503,21 +540,31 @@ impl App {
         }
     }
 
+    /// Highlights the images of `tag`, or else those of the active search,
+    /// and dims the others; neither: every image as it is.
     fn apply_highlight(&mut self, tag: Option<u32>) {
+        if tag.is_some() {
+            self.search = None;
+            self.panels.searched = None;
+        }
         let Some(map) = &mut self.map else { return };
         let n = self.data.n_images();
         let mut carrying = vec![false; n];
-        if let Some(tag) = tag {
-            for i in self.data.images_of(tag) {
-                if let Some(c) = carrying.get_mut(i as usize) {
-                    *c = true;
-                }
+        let chosen: Vec<u32> = match (tag, &self.search) {
+            (Some(tag), _) => self.data.images_of(tag).collect(),
+            (None, Some((_, found))) => found.clone(),
+            (None, None) => Vec::new(),
+        };
+        let any = tag.is_some() || self.search.is_some();
+        for i in chosen {
+            if let Some(c) = carrying.get_mut(i as usize) {
+                *c = true;
             }
         }
         let dim = pack_rgba(0xFFFFFF, DIMMED);
         for (i, &carries) in carrying.iter().enumerate() {
             map.renderer.update_sprite(i, |s| {
-                if tag.is_none() {
+                if !any {
                     s.tint = TINT_NONE;
                     s.flags &= !FLAG_HIGHLIGHT;
                 } else if carries {
@@ -716,7 +763,14 @@ impl App {
 
     fn handle_action(&mut self, action: Action) -> Result<()> {
         match action {
-            Action::Highlight(tag) => self.apply_highlight(tag),
+            Action::Highlight(tag) => {
+                if tag.is_none() {
+                    self.search = None;
+                }
+                self.apply_highlight(tag)
+            }
+            Action::Search => self.run_search(),
+            Action::ExportSelection => self.export_selection(),
             Action::HiddenChanged => {
                 self.apply_hidden_tags();
                 if let Some(live) = self.map.as_mut().and_then(|m| m.live.as_mut()) {
@@ -745,6 +799,62 @@ impl App {
             Action::Screenshot => self.screenshot_requested = true,
         }
         Ok(())
+    }
+
+    /// Runs the search box's query over tags and posts and highlights what
+    /// it finds; a bad query is shown under the box.
+    fn run_search(&mut self) {
+        let found = crate::search::Query::parse(&self.panels.search).and_then(|query| {
+            let matches = query.run(&self.project)?;
+            Ok((query, matches))
+        });
+        match found {
+            Ok((query, matches)) => {
+                let ids: std::collections::HashSet<i64> = matches.images.iter().copied().collect();
+                let nodes: Vec<u32> = self.data.graph.nodes[..self.data.n_images()]
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, n)| n.image_id.is_some_and(|id| ids.contains(&id)))
+                    .map(|(i, _)| i as u32)
+                    .collect();
+                // Images found but not in the network (untagged, or not
+                // fetched) cannot be highlighted; say so.
+                let off_map = matches.images.len() - nodes.len();
+                let mut result = matches.to_string();
+                if off_map > 0 {
+                    result.push_str(&format!(", {off_map} of them not on the map"));
+                }
+                self.panels.searched = Some(panels::SearchView {
+                    result: Ok(result),
+                    found: matches.images.len(),
+                    exported: None,
+                });
+                self.search = Some((query, nodes));
+            }
+            Err(e) => {
+                self.panels.searched = Some(panels::SearchView {
+                    result: Err(format!("{e:#}")),
+                    found: 0,
+                    exported: None,
+                });
+                self.search = None;
+            }
+        }
+        self.panels.highlighted = None;
+        self.apply_highlight(None);
+    }
+
+    /// Writes the searched images into a new folder of the project's
+    /// `exports/`: images.csv, posts.csv and their originals.
+    fn export_selection(&mut self) {
+        let Some((query, _)) = &self.search else {
+            return;
+        };
+        let note = export_selection(&self.project, query)
+            .unwrap_or_else(|e| format!("not exported: {e:#}"));
+        if let Some(view) = &mut self.panels.searched {
+            view.exported = Some(note);
+        }
     }
 
     /// The map's current placements (positions with their sizes).
@@ -882,6 +992,12 @@ impl App {
                 tracing::warn!("{e:#}");
                 Default::default()
             });
+            // What the card shows, for logs and the viewer's tests.
+            tracing::debug!(
+                "hover card: {} · {}",
+                info.url,
+                detail::posts_line(&info).unwrap_or_else(|| "no posts".into())
+            );
             (i, info)
         });
         views.set_hover(info);

@@ -50,6 +50,8 @@ pub struct ImportOptions {
     /// The tag source name stored with each tag (default `import:FORMAT`;
     /// Memespector-GUI files get `NAME:GV`, `NAME:CL`, ... per API).
     pub source: Option<String>,
+    /// `Quotes::Ignore` reads `"` as an ordinary character (`--no-quotes`).
+    pub quotes: crate::collect::Quotes,
 }
 
 /// What an import did.
@@ -155,7 +157,7 @@ pub fn import_tags(
     format: TagFormat,
     opts: &ImportOptions,
 ) -> Result<ImportReport> {
-    let mut table = Table::open(file, RaggedRows::Reject)?;
+    let mut table = Table::open_with(file, RaggedRows::Reject, opts.quotes)?;
     let reader = choose_reader(&table, format)?;
     let reading = crate::ui::spinner("import");
     reading.set_message(format!("reading {}", file.display()));
