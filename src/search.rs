@@ -87,7 +87,7 @@ impl fmt::Display for Matches {
             write!(
                 f,
                 " ({})",
-                crate::collect::plural(self.posts, "matching post", "matching posts")
+                crate::collect::plural(self.posts, "post matches", "posts match")
             )?;
         }
         if self.undated > 0 {
@@ -417,7 +417,7 @@ impl<'q> PostTerm<'q> {
             },
             Term::Text(t) => PostTerm::Text(t),
             Term::Column { name, value, whole } => PostTerm::Column {
-                index: columns.resolve(std::slice::from_ref(name), "search:")?[0],
+                index: columns.resolve(std::slice::from_ref(name), "search")?[0],
                 value,
                 whole: *whole,
             },

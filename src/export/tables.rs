@@ -92,7 +92,30 @@ impl std::fmt::Display for TableReport {
             write!(f, " of cluster {c}")?;
         }
         if let Some((query, found)) = &self.search {
-            write!(f, " of the images matching `{query}`: {found}")?;
+            // "12 images matching `q`", "30 posts of 12 images matching `q`".
+            if self.what == "images" {
+                write!(f, " matching `{query}`")?;
+            } else {
+                write!(
+                    f,
+                    " of {} matching `{query}`",
+                    crate::collect::plural(found.images.len() as u64, "image", "images")
+                )?;
+            }
+            if found.posts > 0 {
+                write!(
+                    f,
+                    " ({})",
+                    crate::collect::plural(found.posts, "post matches", "posts match")
+                )?;
+            }
+            if found.undated > 0 {
+                write!(
+                    f,
+                    "; {} skipped by the date filter: their date cannot be read",
+                    crate::collect::plural(found.undated, "post", "posts")
+                )?;
+            }
         }
         if self.missing > 0 {
             write!(
