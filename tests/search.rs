@@ -186,9 +186,7 @@ fn export_search_writes_the_selection_and_says_what_it_found() {
     ]);
     // The images found, then all their posts: A was posted by alice and bob.
     assert!(
-        summary.contains(
-            "2 posts of the images matching `user:alice date:2019-03`: 1 image (1 matching post)"
-        ),
+        summary.contains("2 posts of 1 image matching `user:alice date:2019-03` (1 post matches)"),
         "{summary}"
     );
     let mut reader = csv::Reader::from_path(&out).unwrap();
