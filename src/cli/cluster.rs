@@ -96,7 +96,13 @@ pub enum Action {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let mut project = Project::open(&args.dir, Access::Write)?;
+    // Listing only reads: it works while a fetch or the viewer writes.
+    let access = if matches!(args.action, Some(Action::List)) {
+        Access::Read
+    } else {
+        Access::Write
+    };
+    let mut project = Project::open(&args.dir, access)?;
     let Some(action) = args.action else {
         let saved: Option<ClusterSettings> = if args.reset {
             None

@@ -47,9 +47,10 @@ pub enum Access {
 pub struct Project {
     dir: PathBuf,
     conn: Connection,
-    // Held for the lifetime of the `Project`; the OS releases it when the
-    // process dies, so a killed run never leaves a stale lock behind.
-    _lock: File,
+    // A writer's lock, held for the lifetime of the `Project`; the OS
+    // releases it when the process dies, so a killed run never leaves a
+    // stale lock behind. Readers hold none (see `Access::Read`).
+    _lock: Option<File>,
 }
 
 /// Takes the project's lock: shared for readers, exclusive for writers.
@@ -90,6 +91,51 @@ fn lock_project(dir: &Path, access: Access) -> Result<File> {
             Err(e).with_context(|| format!("cannot lock the project {}", dir.display()))
         }
     }
+}
+
+/// The store opened read-only; as immutable where the folder is read-only
+/// and SQLite could not read the WAL (no shared-memory file can be made).
+fn open_read_only(db: &Path) -> Result<Connection> {
+    use rusqlite::OpenFlags;
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let cannot = || format!("cannot open the project store {}", db.display());
+    let conn = Connection::open_with_flags(db, flags).with_context(cannot)?;
+    let readable = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    });
+    let conn = match readable {
+        Ok(_) => conn,
+        Err(_) => {
+            drop(conn);
+            let absolute = std::path::absolute(db).with_context(cannot)?;
+            let uri = format!("file:{}?immutable=1", uri_path(&absolute));
+            Connection::open_with_flags(uri, flags).with_context(cannot)?
+        }
+    };
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .with_context(cannot)?;
+    Ok(conn)
+}
+
+/// A path for an SQLite `file:` URI: every byte but unreserved characters
+/// and `/` percent-encoded (`?`, `#` and `%` would otherwise be read as URI
+/// syntax).
+fn uri_path(path: &Path) -> String {
+    #[cfg(unix)]
+    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()).to_vec();
+    #[cfg(not(unix))]
+    let bytes = path.to_string_lossy().replace('\\', "/").into_bytes();
+    let mut out = String::new();
+    for b in bytes {
+        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// Refuses a store file that SQLite would misread: an empty file (SQLite
@@ -172,6 +218,9 @@ impl Project {
     }
 
     fn open_inner(dir: &Path, access: Access) -> Result<Project> {
+        if access == Access::Read {
+            return Self::open_reader(dir);
+        }
         let lock = lock_project(dir, access)?;
         let db = dir.join(DB_FILE);
         check_store_file(&db)?;
@@ -179,6 +228,13 @@ impl Project {
             .with_context(|| format!("cannot open the project store {}", db.display()))?;
         // Before anything writes (WAL mode would convert another program's file).
         check_not_foreign(&conn, &db).map_err(|e| crate::store_errors::in_store(e, &db))?;
+        // SQLite falls back to reading a file it may not write.
+        if conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false) {
+            bail!(
+                "the project {} cannot be written (read-only media, or no write permission): `tagscape export` and `tagscape cluster DIR list` still read it; to change it, copy it somewhere writable",
+                dir.display()
+            );
+        }
         conn.pragma_update(None, "journal_mode", "WAL")
             .and_then(|_| conn.pragma_update(None, "synchronous", "NORMAL"))
             .and_then(|_| conn.pragma_update(None, "foreign_keys", "ON"))
@@ -193,7 +249,45 @@ impl Project {
         Ok(Project {
             dir: dir.to_path_buf(),
             conn,
-            _lock: lock,
+            _lock: Some(lock),
+        })
+    }
+
+    /// A reader: no lock, a read-only connection. SQLite's WAL lets it read
+    /// the last committed state while a writer (a multi-hour fetch, the
+    /// viewer) works, and the writer is never held up by it. On read-only
+    /// media, where SQLite cannot create the WAL's shared-memory file, the
+    /// store is opened as immutable. A store from an older tagscape is
+    /// upgraded first, which needs write access once.
+    fn open_reader(dir: &Path) -> Result<Project> {
+        let db = dir.join(DB_FILE);
+        check_store_file(&db)?;
+        let conn = open_read_only(&db)?;
+        check_not_foreign(&conn, &db).map_err(|e| crate::store_errors::in_store(e, &db))?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| crate::store_errors::in_store(e.into(), &db))?;
+        if version > schema::SCHEMA_VERSION {
+            bail!(
+                "the project {} was written by a newer tagscape (schema {version}, this one knows {}): upgrade tagscape",
+                dir.display(),
+                schema::SCHEMA_VERSION
+            );
+        }
+        if version < schema::SCHEMA_VERSION {
+            drop(conn);
+            Self::open_inner(dir, Access::Write).with_context(|| {
+                format!(
+                    "the project {} was made by an older tagscape and must be upgraded once with write access (copy it somewhere writable if it is on read-only media)",
+                    dir.display()
+                )
+            })?;
+            return Self::open_reader(dir);
+        }
+        Ok(Project {
+            dir: dir.to_path_buf(),
+            conn,
+            _lock: None,
         })
     }
 
@@ -305,13 +399,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn second_writer_is_refused_with_a_clear_message() {
+    fn second_writer_is_refused_but_readers_read_alongside_it() {
         let dir = tempfile::tempdir().unwrap();
-        let _first = Project::init(dir.path()).unwrap();
+        let first = Project::init(dir.path()).unwrap();
         let err = Project::open(dir.path(), Access::Write).err().unwrap();
         assert!(format!("{err:#}").contains("in use"), "{err:#}");
-        let err = Project::open(dir.path(), Access::Read).err().unwrap();
-        assert!(format!("{err:#}").contains("in use"), "{err:#}");
+        // A reader opens while the writer works, and sees what it commits.
+        let reader = Project::open(dir.path(), Access::Read).unwrap();
+        first
+            .conn()
+            .execute("INSERT INTO images(url) VALUES ('https://x.org/a.jpg')", [])
+            .unwrap();
+        let n: i64 = reader
+            .conn()
+            .query_row("SELECT count(*) FROM images", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 1);
+        // Readers never write, and never hold a writer up.
+        assert!(reader.conn().execute("DELETE FROM images", []).is_err());
+        drop(first);
+        let again = Project::open(dir.path(), Access::Write).unwrap();
+        drop((again, reader));
     }
 
     #[test]
