@@ -568,3 +568,48 @@ fn the_viewer_card_counts_the_posts_and_links_each() {
         ]
     );
 }
+
+#[test]
+fn run_finishes_the_map_but_exits_3_naming_failures_csv_when_some_images_fail() {
+    let server = TestServer::start(|path, _| match path {
+        "/ok.png" => Reply::Ok {
+            content_type: "image/png",
+            body: png(3),
+        },
+        _ => Reply::Status {
+            code: 404,
+            headers: vec![],
+        },
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let (ok, gone) = (server.url("/ok.png"), server.url("/gone.png"));
+    let input = write(
+        &tmp.path().join("list.csv"),
+        &format!("url\n{ok}\n{gone}\n"),
+    );
+    let tags = write(
+        &tmp.path().join("tags.csv"),
+        &format!("image,tag,confidence\n{ok},cat,0.9\n{gone},cat,0.8\n"),
+    );
+    let dir = tmp.path().join("study");
+    let out = tagscape(&[
+        "run",
+        s(&input),
+        "--project",
+        s(&dir),
+        "--tags",
+        s(&tags),
+        "--no-view",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    assert!(stdout.contains("done: Gephi files in"), "{stdout}");
+    let failures = std::path::absolute(dir.join("failures.csv")).unwrap();
+    assert!(
+        stdout.contains(&format!("listed in {}", failures.display())),
+        "{stdout}"
+    );
+    let (_, rows) = read_csv(&failures);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0][0], gone);
+}

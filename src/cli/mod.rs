@@ -146,7 +146,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let done = |r: anyhow::Result<()>| r.map(|()| Outcome::Complete);
     match cli.command {
         Command::Demo(a) => done(demo::run(a)),
-        Command::Run(a) => done(run::run(a)),
+        Command::Run(a) => run::run(a),
         Command::Init(a) => done(init::run(a)),
         Command::Add(a) => done(add::run(a)),
         Command::Fetch(a) => fetch::run(a),

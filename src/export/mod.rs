@@ -278,6 +278,7 @@ pub fn export(
         bail!("--format {format} is a table of images and posts: use export::tables");
     }
     let data = ExportData::load(project, &opts.attributes)?;
+    warn_if_stale(project)?;
     if format == ExportFormat::Positions && data.placements.is_none() {
         bail!(
             "project {} has no layout yet: run `tagscape layout {}` first (or export --format gexf without positions)",
@@ -556,6 +557,15 @@ pub const FOLLOW_SYMLINKS_FLAG: &str = "--follow-symlinks";
 /// Refuses an `--out` that would damage something: a symbolic link (unless
 /// `--follow-symlinks`), a path inside the project's own store, stdout for
 /// the folder format. Run before anything is written.
+/// Says on stderr which results are older than the network (the export
+/// still runs: an old layout is often what the user wants to see).
+pub fn warn_if_stale(project: &Project) -> Result<()> {
+    for line in crate::project::stages::stale_results(project.conn(), project.dir())? {
+        tracing::warn!("{line}");
+    }
+    Ok(())
+}
+
 pub fn check_destination(
     project: &Project,
     format: ExportFormat,

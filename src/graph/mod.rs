@@ -168,6 +168,7 @@ impl Graph {
                 insert_edge.execute((e.source, e.target, f64::from(e.weight)))?;
             }
         }
+        crate::project::stages::graph_saved(&tx)?;
         tx.commit()?;
         Ok(())
     }

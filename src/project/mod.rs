@@ -7,6 +7,7 @@
 //! directory keeps a second writer out (see [`Project::open`]).
 
 mod schema;
+pub mod stages;
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};

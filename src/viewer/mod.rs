@@ -96,6 +96,7 @@ pub fn open(project_dir: &Path) -> Result<Outcome> {
         Err(write_err) => Project::open(project_dir, Access::Read).map_err(|_| write_err)?,
     };
     let graph = Graph::load(&project)?;
+    crate::export::warn_if_stale(&project)?;
     if graph.n_images == 0 {
         bail!(
             "project {} has no network to show: build it with `tagscape graph {}`",
@@ -139,6 +140,14 @@ pub fn open(project_dir: &Path) -> Result<Outcome> {
 }
 
 /// The no-window path: the recipe's picture with the existing PNG export.
+/// The viewer's banner of results older than the network.
+fn stale_lines(project: &Project) -> Vec<String> {
+    crate::project::stages::stale_results(project.conn(), project.dir()).unwrap_or_else(|e| {
+        tracing::warn!("{e:#}");
+        Vec::new()
+    })
+}
+
 /// `App::export_selection`'s work: `exports/selection-N/` with the
 /// images, their posts and their originals. Returns the summary shown.
 fn export_selection(project: &Project, query: &crate::search::Query) -> Result<String> {
@@ -345,7 +354,8 @@ impl App {
                     ..Default::default()
                 });
         let per_frame = if n < 20_000 { 4 } else { 1 };
-        let panels = Panels::new(n, layout_settings.fa2.clone(), per_frame);
+        let mut panels = Panels::new(n, layout_settings.fa2.clone(), per_frame);
+        panels.stale = stale_lines(&project);
         if placements.is_none() {
             eprintln!(
                 "{} has no layout yet: press \"Lay out the map\" in the window (or run `tagscape layout {}`)",
@@ -798,6 +808,8 @@ impl App {
             Action::FitAll => self.fit_all(),
             Action::Screenshot => self.screenshot_requested = true,
         }
+        // A layout or clusters saved by the action may be current now.
+        self.panels.stale = stale_lines(&self.project);
         Ok(())
     }
 

@@ -87,6 +87,8 @@ pub struct Panels {
     pub highlighted: Option<u32>,
     /// The metadata search shown under the box, while one is active.
     pub searched: Option<SearchView>,
+    /// Results older than the network (`project::stages`), shown on top.
+    pub stale: Vec<String>,
     pub show_tags: bool,
     pub tag_labels: bool,
     pub show_edges: bool,
@@ -103,6 +105,7 @@ impl Panels {
             search: String::new(),
             highlighted: None,
             searched: None,
+            stale: Vec::new(),
             show_tags: false,
             tag_labels: true,
             show_edges: false,
@@ -153,6 +156,13 @@ impl Panels {
                 }
             });
         });
+        if !self.stale.is_empty() {
+            egui::Panel::top("stale results").show(ui, |ui| {
+                for line in &self.stale {
+                    ui.colored_label(Color32::from_rgb(170, 90, 0), line);
+                }
+            });
+        }
         if !has_layout {
             egui::Panel::top("no layout").show(ui, |ui| {
                 ui.horizontal(|ui| {
