@@ -56,9 +56,8 @@ fn exports_of_results_older_than_the_network_say_so() {
     stderr_of(&["graph", d]);
     let stale = stderr_of(&export);
     assert!(
-        stale.contains(&format!(
-            "the layout was made before the network was last rebuilt"
-        )) && stale.contains(&format!("run `tagscape layout {d}`")),
+        stale.contains("the layout was made before the network was last rebuilt")
+            && stale.contains(&format!("run `tagscape layout {d}`")),
         "{stale}"
     );
     assert!(
