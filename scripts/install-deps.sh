@@ -24,6 +24,11 @@ if command -v dpkg-query >/dev/null 2>&1; then
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
 fi
+# nodejs, npm: the export tests load the GEXF with graphology-gexf (the parser
+#   of sigma.js and Gephi Lite), installed by the test itself from npm. Taken
+#   from apt only when no node/npm is on the PATH (nvm and others count).
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

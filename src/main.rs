@@ -1,5 +1,6 @@
 //! The `tagscape` binary: parse the command line, run it, turn errors into
-//! one line on stderr and exit code 1. The work lives in the library.
+//! one line on stderr and exit code 1 (3 and 4 when some or all items of a
+//! fetch or tag failed, see `cli::Outcome`). The work lives in the library.
 
 use std::process::ExitCode;
 
@@ -11,11 +12,14 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     tagscape::ui::init_logging(cli.verbose, cli.quiet);
     tagscape::ui::install_panic_hook();
+    let stage = cli.command.name();
+    let project = cli.command.project_dir().map(|p| p.to_path_buf());
     match tagscape::cli::run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(err) => {
-            // `{:#}` joins the context chain on one line: "what failed: why".
-            eprintln!("error: {err:#}");
+            let err = tagscape::store_errors::explain(err, stage, project.as_deref());
+            // One line, the context chain joined: "what failed: why".
+            eprintln!("{}", tagscape::ui::error_line(&err));
             ExitCode::FAILURE
         }
     }

@@ -31,6 +31,10 @@ pub struct PipelineOptions {
 pub struct PipelineOutcome {
     /// `None` when the project has no tags yet, so no network was built.
     pub exports: Option<PathBuf>,
+    /// Images downloaded (now or by an earlier run) and images that failed,
+    /// for the exit status.
+    pub fetched: u64,
+    pub failed: u64,
 }
 
 pub fn run_pipeline(opts: &PipelineOptions) -> Result<PipelineOutcome> {
@@ -40,7 +44,18 @@ pub fn run_pipeline(opts: &PipelineOptions) -> Result<PipelineOutcome> {
         &opts.inputs,
         opts.column.as_deref(),
     )?);
-    ui::summary(crate::fetch::fetch_images(&mut project, &opts.fetch)?);
+    let fetched = crate::fetch::fetch_images(&mut project, &opts.fetch)?;
+    ui::summary(&fetched);
+    if let Some(path) = crate::export::tables::write_failures(&project)? {
+        ui::summary(format_args!(
+            "failed images listed in {} (reason, HTTP status, first post)",
+            path.display()
+        ));
+    }
+    let (fetched, failed) = (
+        fetched.fetched + fetched.already_done,
+        fetched.failed_total(),
+    );
     if let Some(tags) = &opts.tags {
         ui::summary(crate::tagging::import_tags(
             &mut project,
@@ -58,7 +73,11 @@ pub fn run_pipeline(opts: &PipelineOptions) -> Result<PipelineOutcome> {
             opts.project.display(),
             opts.project.display()
         ));
-        return Ok(PipelineOutcome { exports: None });
+        return Ok(PipelineOutcome {
+            exports: None,
+            fetched,
+            failed,
+        });
     }
     // Keep the filters the user chose with `tagscape graph` earlier, if any.
     let settings: GraphSettings = project.setting("graph")?.unwrap_or_default();
@@ -81,6 +100,8 @@ pub fn run_pipeline(opts: &PipelineOptions) -> Result<PipelineOutcome> {
     let exports = write_exports(&opts.project)?;
     Ok(PipelineOutcome {
         exports: Some(exports),
+        fetched,
+        failed,
     })
 }
 

@@ -77,7 +77,77 @@ pub fn progress(len: u64, what: &str) -> ProgressBar {
     bar
 }
 
-/// The one summary line a command prints when it ends.
-pub fn summary(line: impl std::fmt::Display) {
-    println!("{line}");
+/// A spinner with the time elapsed and a message, for a step of unknown
+/// length (community detection rounds, reading a table); hidden unless
+/// stderr is a terminal.
+pub fn spinner(what: &str) -> ProgressBar {
+    if QUIET.load(Ordering::Relaxed) || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{prefix:>10} {spinner} {elapsed} {msg}")
+            .expect("static progress template"),
+    );
+    bar.set_prefix(what.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
 }
+
+/// A spinner counting bytes, for work whose total is not known up front
+/// (an export being written); hidden unless stderr is a terminal.
+pub fn bytes_spinner(what: &str) -> ProgressBar {
+    if QUIET.load(Ordering::Relaxed) || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{prefix:>10} {spinner} {bytes} written, {bytes_per_sec} {msg}",
+        )
+        .expect("static progress template"),
+    );
+    bar.set_prefix(what.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
+/// A number for a summary with `.1` decimals, `n/a` when it is not a
+/// number (a modularity of a graph without edges), so no summary says NaN.
+pub struct Figure(pub f64, pub usize);
+
+impl std::fmt::Display for Figure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.is_finite() {
+            write!(f, "{:.*}", self.1, self.0)
+        } else {
+            f.write_str("n/a")
+        }
+    }
+}
+
+/// The one summary line a command prints when it ends (on stdout), with
+/// control characters from the inputs replaced (see `terminal`).
+pub fn summary(line: impl std::fmt::Display) {
+    println!("{}", crate::terminal::clean(&line.to_string()));
+}
+
+/// A line for the user on stderr (when stdout carries data, e.g. `export --out -`).
+pub fn note(line: impl std::fmt::Display) {
+    eprintln!("{}", crate::terminal::clean(&line.to_string()));
+}
+
+/// The error line: each part of the chain cleaned and cut to
+/// `MAX_ERROR_PART` characters, so an error quoting a 1 MB input line
+/// prints a line, not a megabyte.
+pub fn error_line(err: &anyhow::Error) -> String {
+    let parts: Vec<String> = err
+        .chain()
+        .map(|cause| crate::terminal::excerpt(&cause.to_string(), MAX_ERROR_PART))
+        .collect();
+    format!("error: {}", parts.join(": "))
+}
+
+/// How much of one error message is printed (about 200 characters of a
+/// quoted input line plus the words around it).
+const MAX_ERROR_PART: usize = 400;

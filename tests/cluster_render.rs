@@ -292,8 +292,11 @@ fn png_export_draws_the_overlay_only_when_asked() {
         let out = tmp.path().join(name);
         let opts = ExportOptions {
             width: Some(WIDTH),
-            hulls,
-            labels,
+            png: tagscape::export::png::PngStyle {
+                hulls,
+                labels,
+                ..Default::default()
+            },
             ..Default::default()
         };
         export(&project, ExportFormat::Png, &out, &opts).unwrap();

@@ -213,11 +213,6 @@ fn plain_list_takes_relative_paths_file_urls_and_skips_junk() {
         ),
         (file_url(&elsewhere), 1, "photo".to_string()),
         (
-            file_url(&tmp.path().join("other/c.GIF")),
-            1,
-            "photo".to_string(),
-        ),
-        (
             "http://example.com/x.jpg".to_string(),
             2,
             "photo".to_string(),
@@ -229,10 +224,21 @@ fn plain_list_takes_relative_paths_file_urls_and_skips_junk() {
     assert_eq!(c.skipped.get("javascript: URL"), Some(&1));
     assert_eq!(c.skipped.get("data: URL"), Some(&1));
     assert_eq!(c.skipped.get("not a URL"), Some(&1));
-    assert_eq!(c.skipped_total(), 3, "blank lines are not entries");
+    // A relative path may not climb out of the list's folder (issue 13).
+    assert_eq!(
+        c.skipped.get("path climbing out of the list's folder"),
+        Some(&1)
+    );
+    assert_eq!(c.skipped_total(), 4, "blank lines are not entries");
+    // The absolute file:// URL outside the list's folder is read, and counted.
+    assert_eq!(c.local_outside, 1);
     let line = report.to_string();
     assert!(line.contains("(list)"), "{line}");
-    assert!(line.contains("3 skipped"), "{line}");
+    assert!(line.contains("4 skipped"), "{line}");
+    assert!(
+        line.contains("1 local file from outside the list's folder"),
+        "{line}"
+    );
 }
 
 #[test]

@@ -4,6 +4,8 @@
 
 #[path = "support/cli.rs"]
 mod cli;
+#[path = "support/gephi.rs"]
+mod gephi;
 use cli::{tagscape, tagscape_ok};
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -27,8 +29,8 @@ const URL_UNTAGGED: &str = "https://example.org/alone.jpg";
 const TAG_MARKUP: &str = "a<b, c";
 const TAG_UNICODE: &str = "Straße 東京";
 const TAG_PLAIN: &str = "crowd";
-/// Holds U+0007, which XML 1.0 cannot carry: GEXF and GraphML drop it.
-const TAG_BELL: &str = "bell\u{7}tag";
+/// Gephi's CSV parser reads `\` as an escape character.
+const TAG_BACKSLASH: &str = r"C:\new\tab\";
 
 struct Fixture {
     _tmp: tempfile::TempDir,
@@ -91,7 +93,7 @@ fn fixture() -> (Fixture, Project) {
         TAG_MARKUP,
         TAG_UNICODE,
         TAG_PLAIN,
-        TAG_BELL,
+        TAG_BACKSLASH,
     ];
     let frequencies = [3, 1, 2, 1, 2, 1, 3, 1];
     let nodes: Vec<Node> = ids
@@ -121,7 +123,7 @@ fn fixture() -> (Fixture, Project) {
         (URL_LOCAL, TAG_MARKUP, 0.75),
         (URL_LOCAL, TAG_PLAIN, 0.125),
         (URL_FAILED, TAG_PLAIN, 1.0),
-        (URL_FAILED, TAG_BELL, 0.6),
+        (URL_FAILED, TAG_BACKSLASH, 0.6),
     ];
     let index = |id: &str| ids.iter().position(|x| *x == id).unwrap() as u32;
     let graph_edges = edges
@@ -159,6 +161,55 @@ fn add_layout(fx: &Fixture, project: &mut Project) {
     save_positions(project, &graph, &fx.placements).unwrap();
 }
 
+/// Two clusters as `tagscape cluster` stores them: 1 holds the tricky image
+/// and two tags, 2 the local image and the Unicode tag; the rest none.
+const CLUSTERS: [(i64, &str, &str, [u8; 3]); 2] = [
+    (1, "crowd & <markup>", "#efad42", [0xef, 0xad, 0x42]),
+    (2, "東京 \u{202E}rtl", "#1f77b4", [0x1f, 0x77, 0xb4]),
+];
+
+fn cluster_of(id: &str) -> Option<usize> {
+    match id {
+        URL_TRICKY | TAG_MARKUP | TAG_PLAIN => Some(0),
+        URL_LOCAL | TAG_UNICODE => Some(1),
+        _ => None,
+    }
+}
+
+fn add_clusters(fx: &Fixture, project: &Project) {
+    for (id, name, color, _) in CLUSTERS {
+        project
+            .conn()
+            .execute(
+                "INSERT INTO clusters(id, auto_name, auto_color, size, tag_count, auto_labels)
+                 VALUES (?1, ?2, ?3, 1, 1, '[]')",
+                (id, name, color),
+            )
+            .unwrap();
+    }
+    for id in &fx.ids {
+        if let Some(c) = cluster_of(id) {
+            project
+                .conn()
+                .execute(
+                    "INSERT INTO node_clusters(node_id, cluster_id) VALUES (?1, ?2)",
+                    (id, CLUSTERS[c].0),
+                )
+                .unwrap();
+        }
+    }
+}
+
+/// The colour every export gives a node: its cluster's, else the image's
+/// mean colour (light grey unfetched), grey for tags.
+fn expected_color(id: &str) -> [u8; 3] {
+    match (cluster_of(id), id) {
+        (Some(c), _) => CLUSTERS[c].3,
+        (None, URL_FAILED | URL_UNTAGGED) => [200, 200, 200],
+        (None, _) => [150, 150, 150],
+    }
+}
+
 /// Degrees counted from the literal edge list.
 fn expected_degrees(fx: &Fixture) -> BTreeMap<&'static str, usize> {
     let mut d: BTreeMap<&str, usize> = fx.ids.iter().map(|id| (*id, 0)).collect();
@@ -185,11 +236,6 @@ fn expected_label(id: &str) -> &str {
         URL_UNTAGGED => "alone.jpg",
         tag => tag,
     }
-}
-
-/// What an id becomes in XML output: U+0007 has no representation there.
-fn xml_id(id: &str) -> String {
-    id.replace('\u{7}', "")
 }
 
 fn xmllint(args: &[&str], file: &Path) -> std::process::Output {
@@ -319,6 +365,16 @@ fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     (header, rows)
 }
 
+/// The records of a Gephi CSV as Gephi's parser gives them (empty cells as "").
+fn gephi_rows(path: &Path) -> Vec<Vec<String>> {
+    let sheet = gephi::parse(&std::fs::read_to_string(path).unwrap()).unwrap();
+    sheet
+        .records
+        .into_iter()
+        .map(|r| r.into_iter().map(Option::unwrap_or_default).collect())
+        .collect()
+}
+
 fn first_line(path: &Path) -> String {
     std::fs::read_to_string(path)
         .unwrap()
@@ -367,21 +423,32 @@ fn gexf_validates_and_carries_ids_images_and_viz() {
             .iter()
             .map(|&i| elements[i].attrs["id"].clone())
             .collect();
-        let expected_ids: BTreeSet<String> = fx.ids.iter().map(|id| xml_id(id)).collect();
+        let expected_ids: BTreeSet<String> = fx.ids.iter().map(|id| id.to_string()).collect();
         assert_eq!(ids, expected_ids);
 
-        // The node attribute declared with id exactly "image".
+        // The node attribute declared with id exactly "image"; none named
+        // `type`, which sigma.js reads as its node program.
         assert!(elements.iter().any(|e| e.name == "attribute"
             && e.attrs["id"] == "image"
             && e.attrs["type"] == "string"));
+        assert!(
+            !elements.iter().any(|e| e.name == "attribute"
+                && (e.attrs["id"] == "type" || e.attrs["title"] == "type")),
+            "a node attribute named type"
+        );
+        assert!(
+            elements
+                .iter()
+                .any(|e| e.name == "attribute" && e.attrs["id"] == "kind")
+        );
 
         for (k, id) in fx.ids.iter().enumerate() {
             let node = nodes
                 .iter()
                 .copied()
-                .find(|&i| elements[i].attrs["id"] == xml_id(id))
+                .find(|&i| elements[i].attrs["id"] == *id)
                 .unwrap();
-            assert_eq!(elements[node].attrs["label"], xml_id(expected_label(id)));
+            assert_eq!(elements[node].attrs["label"], expected_label(id));
             let child = |name: &str| {
                 elements
                     .iter()
@@ -393,7 +460,8 @@ fn gexf_validates_and_carries_ids_images_and_viz() {
                 .map(|e| (e.attrs["for"].as_str(), e.attrs["value"].as_str()))
                 .collect();
             let is_image = k < 4;
-            assert_eq!(attvalues["type"], if is_image { "image" } else { "tag" });
+            assert_eq!(attvalues["kind"], if is_image { "image" } else { "tag" });
+            assert!(!attvalues.contains_key("type"));
             assert_eq!(attvalues["degree"], degrees[id].to_string());
             assert_eq!(
                 attvalues["frequency"],
@@ -465,7 +533,7 @@ fn gexf_validates_and_carries_ids_images_and_viz() {
         let expected: BTreeSet<(String, String, String)> = fx
             .edges
             .iter()
-            .map(|(s, t, w)| (xml_id(s), xml_id(t), w.to_string()))
+            .map(|(s, t, w)| (s.to_string(), t.to_string(), w.to_string()))
             .collect();
         assert_eq!(edges, expected);
     }
@@ -530,30 +598,38 @@ fn gephi_csv_has_the_recipe_headers_and_round_trips() {
 
         let edges_csv = folder.join("edges.csv");
         let nodes_csv = folder.join("nodes.csv");
-        assert_eq!(first_line(&edges_csv), "Source,Target,Weight");
+        assert_eq!(first_line(&edges_csv), "Source,Target,Weight,Type");
         assert_eq!(
             first_line(&nodes_csv),
             if with_layout {
-                "Id,Label,Type,image,frequency,degree,x,y,size"
+                "Id,Label,Type,image,frequency,degree,x,y,size,posts,users,first_date,last_date"
             } else {
-                "Id,Label,Type,image,frequency,degree"
+                "Id,Label,Type,image,frequency,degree,posts,users,first_date,last_date"
             }
         );
 
-        let (_, edge_rows) = read_csv(&edges_csv);
+        // Read as Gephi reads them (`\` is its escape character).
+        let edge_rows = gephi_rows(&edges_csv);
         assert_eq!(edge_rows.len(), fx.edges.len());
-        let got: BTreeSet<(String, String, String)> = edge_rows
+        let got: BTreeSet<(String, String, String, String)> = edge_rows
             .into_iter()
-            .map(|r| (r[0].clone(), r[1].clone(), r[2].clone()))
+            .map(|r| (r[0].clone(), r[1].clone(), r[2].clone(), r[3].clone()))
             .collect();
-        let expected: BTreeSet<(String, String, String)> = fx
+        let expected: BTreeSet<(String, String, String, String)> = fx
             .edges
             .iter()
-            .map(|(s, t, w)| (s.to_string(), t.to_string(), w.to_string()))
+            .map(|(s, t, w)| {
+                let w = if w.fract() == 0.0 {
+                    format!("{w}.0")
+                } else {
+                    w.to_string()
+                };
+                (s.to_string(), t.to_string(), w, "Undirected".to_string())
+            })
             .collect();
         assert_eq!(got, expected, "each edge once, ids intact");
 
-        let (_, node_rows) = read_csv(&nodes_csv);
+        let node_rows = gephi_rows(&nodes_csv);
         assert_eq!(node_rows.len(), 4 + 4);
         for (k, id) in fx.ids.iter().enumerate() {
             let row = node_rows.iter().find(|r| r[0] == *id).unwrap();
@@ -566,9 +642,18 @@ fn gephi_csv_has_the_recipe_headers_and_round_trips() {
                 let p = fx.placements[k];
                 let xs: Vec<f32> = row[6..9].iter().map(|v| v.parse().unwrap()).collect();
                 assert_eq!(xs, vec![p.x, p.y, p.size]);
+                assert!(row[6..9].iter().all(|v| v.contains('.')), "{row:?}");
             } else {
-                assert_eq!(row.len(), 6);
+                assert_eq!(row.len(), 10);
             }
+            // No posts were added to this fixture: images count 0, tags nothing.
+            let counts = &row[row.len() - 4..];
+            let want = if k < 4 {
+                ["0", "0", "", ""]
+            } else {
+                ["", "", "", ""]
+            };
+            assert_eq!(counts, want);
         }
         // The image column resolves against the Image Preview folder.
         for id in [URL_TRICKY, URL_LOCAL] {
@@ -600,13 +685,21 @@ fn graphml_is_well_formed_with_every_node_and_edge() {
         keys,
         BTreeSet::from([
             "label",
-            "type",
+            "kind",
             "image",
+            "url",
             "frequency",
             "degree",
             "x",
             "y",
             "size",
+            "r",
+            "g",
+            "b",
+            "posts",
+            "users",
+            "first_date",
+            "last_date",
             "weight"
         ])
     );
@@ -633,21 +726,21 @@ fn graphml_is_well_formed_with_every_node_and_edge() {
     let expected: BTreeSet<(String, String, String)> = fx
         .edges
         .iter()
-        .map(|(s, t, w)| (xml_id(s), xml_id(t), w.to_string()))
+        .map(|(s, t, w)| (s.to_string(), t.to_string(), w.to_string()))
         .collect();
     assert_eq!(edges, expected);
     for (k, id) in fx.ids.iter().enumerate() {
         let node = nodes
             .iter()
             .copied()
-            .find(|&i| elements[i].attrs["id"] == xml_id(id))
+            .find(|&i| elements[i].attrs["id"] == *id)
             .unwrap();
         let data: BTreeMap<&str, &str> = elements
             .iter()
             .filter(|e| e.parent == Some(node) && e.name == "data")
             .map(|e| (e.attrs["key"].as_str(), e.text.as_str()))
             .collect();
-        assert_eq!(data["label"], xml_id(expected_label(id)));
+        assert_eq!(data["label"], expected_label(id));
         assert_eq!(
             data.get("image").copied().unwrap_or(""),
             expected_thumbnail(id)
@@ -743,4 +836,424 @@ fn cli_writes_the_summary_and_refuses_formats_not_built() {
         assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     }
     assert!(!fx.out.join("x").exists());
+}
+
+/// Per node id: the `<data>` of a GraphML node, or the attvalues plus the
+/// viz size, position and colour of a GEXF node, by name.
+fn xml_node_fields(file: &Path, gexf: bool) -> BTreeMap<String, BTreeMap<String, String>> {
+    let elements = parse_xml(file);
+    let mut out: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for (i, e) in elements.iter().enumerate() {
+        if e.name != "node" {
+            continue;
+        }
+        let mut fields = BTreeMap::new();
+        for child in elements.iter().filter(|c| c.parent == Some(i)) {
+            match (gexf, child.name.as_str()) {
+                (false, "data") => {
+                    fields.insert(child.attrs["key"].clone(), child.text.clone());
+                }
+                (true, "attvalue") => {
+                    fields.insert(child.attrs["for"].clone(), child.attrs["value"].clone());
+                }
+                (true, "size") => {
+                    fields.insert("size".into(), child.attrs["value"].clone());
+                }
+                (true, "position") => {
+                    fields.insert("x".into(), child.attrs["x"].clone());
+                    fields.insert("y".into(), child.attrs["y"].clone());
+                }
+                (true, "color") => {
+                    for c in ["r", "g", "b"] {
+                        fields.insert(c.into(), child.attrs[c].clone());
+                    }
+                }
+                _ => {}
+            }
+        }
+        if gexf {
+            fields.insert("label".into(), e.attrs["label"].clone());
+        }
+        assert!(
+            out.insert(e.attrs["id"].clone(), fields).is_none(),
+            "{}: node id {} twice",
+            file.display(),
+            e.attrs["id"]
+        );
+    }
+    out
+}
+
+#[test]
+fn graphml_carries_what_the_gexf_carries() {
+    let (fx, mut project) = fixture();
+    add_layout(&fx, &mut project);
+    add_clusters(&fx, &project);
+    let graphml = fx.out.join("study.graphml");
+    let gexf = fx.out.join("study.gexf");
+    for (format, file) in [
+        (ExportFormat::Graphml, &graphml),
+        (ExportFormat::Gexf, &gexf),
+    ] {
+        export(&project, format, file, &ExportOptions::default()).unwrap();
+    }
+    assert_well_formed(&graphml);
+    let from_graphml = xml_node_fields(&graphml, false);
+    let from_gexf = xml_node_fields(&gexf, true);
+    assert_eq!(from_graphml, from_gexf, "the same fields, values and ids");
+    for id in &fx.ids {
+        let fields = &from_graphml[*id];
+        let is_image = fx.ids.iter().position(|x| x == id).unwrap() < 4;
+        assert_eq!(
+            fields.get("url").map(String::as_str),
+            is_image.then_some(*id)
+        );
+        assert_eq!(fields["kind"], if is_image { "image" } else { "tag" });
+        assert!(!fields.contains_key("type"));
+        let rgb = ["r", "g", "b"].map(|c| fields[c].parse::<u8>().unwrap());
+        assert_eq!(rgb, expected_color(id), "{id}");
+        match cluster_of(id) {
+            Some(c) => {
+                assert_eq!(fields["cluster"], CLUSTERS[c].0.to_string());
+                assert_eq!(fields["cluster_label"], CLUSTERS[c].1);
+            }
+            None => assert!(!fields.contains_key("cluster"), "{id}"),
+        }
+    }
+    let keys: BTreeSet<String> = parse_xml(&graphml)
+        .into_iter()
+        .filter(|e| e.name == "key")
+        .map(|e| e.attrs["attr.name"].clone())
+        .collect();
+    assert!(
+        keys.contains("cluster") && keys.contains("cluster_label"),
+        "{keys:?}"
+    );
+}
+
+/// The pinned graphology + graphology-gexf of tests/fixtures/graphology,
+/// installed once with `npm ci` into the cargo target dir (not the repo).
+fn graphology() -> PathBuf {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/graphology");
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("graphology-gexf-0.13.2");
+    let installed = |dir: &Path| {
+        dir.join("node_modules/graphology-gexf/package.json")
+            .is_file()
+    };
+    if installed(&cache) {
+        return cache;
+    }
+    for tool in ["node", "npm"] {
+        match Command::new(tool).arg("--version").output() {
+            Ok(out) if out.status.success() => {}
+            _ => panic!(
+                "{tool} is not installed: run `make test` (scripts/install-deps.sh installs nodejs and npm), or apt-get install nodejs npm"
+            ),
+        }
+    }
+    // Installed beside the cache and renamed into place, so a run that
+    // stops half-way never leaves a cache that looks complete.
+    let staging = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    for file in ["package.json", "package-lock.json"] {
+        std::fs::copy(fixtures.join(file), staging.path().join(file)).unwrap();
+    }
+    let out = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--ignore-scripts"])
+        .current_dir(staging.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "npm ci of graphology-gexf failed (npm's registry must be reachable): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let staged = staging.keep();
+    if std::fs::rename(&staged, &cache).is_err() {
+        // Another run got there first.
+        let _ = std::fs::remove_dir_all(&staged);
+    }
+    assert!(
+        installed(&cache),
+        "graphology-gexf missing from {}",
+        cache.display()
+    );
+    cache
+}
+
+#[test]
+fn gexf_loads_in_graphology_with_every_attribute_intact() {
+    let (fx, mut project) = fixture();
+    add_layout(&fx, &mut project);
+    add_clusters(&fx, &project);
+    let file = fx.out.join("study.gexf");
+    export(
+        &project,
+        ExportFormat::Gexf,
+        &file,
+        &ExportOptions::default(),
+    )
+    .unwrap();
+
+    let modules = graphology().join("node_modules");
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/graphology/load-gexf.js");
+    let out = Command::new("node")
+        .arg(&script)
+        .arg(&file)
+        .env("NODE_PATH", &modules)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "graphology-gexf cannot load the GEXF: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let loaded: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(loaded["type"], "undirected");
+
+    let degrees = expected_degrees(&fx);
+    let nodes = loaded["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), fx.ids.len());
+    for (k, id) in fx.ids.iter().enumerate() {
+        let node = nodes.iter().find(|n| n["key"] == *id).unwrap();
+        let attrs = node["attributes"].as_object().unwrap();
+        assert!(!attrs.contains_key("type"), "sigma.js would read {attrs:?}");
+        let is_image = k < 4;
+        let p = fx.placements[k];
+        let [r, g, b] = expected_color(id);
+        let mut expected: BTreeMap<&str, serde_json::Value> = BTreeMap::from([
+            ("label", expected_label(id).into()),
+            ("kind", (if is_image { "image" } else { "tag" }).into()),
+            ("frequency", [3, 1, 2, 1, 2, 1, 3, 1][k].into()),
+            ("degree", degrees[id].into()),
+            ("size", f64::from(p.size).into()),
+            ("x", f64::from(p.x).into()),
+            ("y", f64::from(p.y).into()),
+            ("z", 0.0.into()),
+            ("color", format!("rgb({r},{g},{b})").into()),
+        ]);
+        if is_image {
+            expected.insert("url", (*id).into());
+            // The fixture's images have no posts: the counts are still written.
+            expected.insert("posts", 0.into());
+            expected.insert("users", 0.into());
+        }
+        if !expected_thumbnail(id).is_empty() {
+            expected.insert("image", expected_thumbnail(id).into());
+        }
+        if let Some(c) = cluster_of(id) {
+            expected.insert("cluster", CLUSTERS[c].0.into());
+            expected.insert("cluster_label", CLUSTERS[c].1.into());
+        }
+        let got: BTreeSet<&str> = attrs.keys().map(String::as_str).collect();
+        assert_eq!(got, expected.keys().copied().collect(), "{id}");
+        for (name, value) in &expected {
+            let same = match (value.as_f64(), attrs[*name].as_f64()) {
+                (Some(a), Some(b)) => a == b,
+                _ => *value == attrs[*name],
+            };
+            assert!(
+                same,
+                "{id}: {name} is {} in graphology, wrote {value}",
+                attrs[*name]
+            );
+        }
+    }
+    let edges: BTreeSet<(String, String, String)> = loaded["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            assert_eq!(e["undirected"], true);
+            (
+                e["source"].as_str().unwrap().to_string(),
+                e["target"].as_str().unwrap().to_string(),
+                (e["attributes"]["weight"].as_f64().unwrap() as f32).to_string(),
+            )
+        })
+        .collect();
+    let expected: BTreeSet<(String, String, String)> = fx
+        .edges
+        .iter()
+        .map(|(s, t, w)| (s.to_string(), t.to_string(), w.to_string()))
+        .collect();
+    assert_eq!(edges, expected);
+}
+
+/// A project built as a user would: `init`, `add` the URLs, `import-tags`
+/// the (image, tag) rows, `graph`.
+fn pipeline_project(tmp: &Path, urls: &[&str], tags: &[(&str, &str)]) -> PathBuf {
+    let dir = tmp.join("study");
+    let list = tmp.join("urls.txt");
+    std::fs::write(&list, urls.join("\n") + "\n").unwrap();
+    let table = tmp.join("tags.csv");
+    let mut w = csv::Writer::from_path(&table).unwrap();
+    w.write_record(["image", "tag", "confidence"]).unwrap();
+    for (image, tag) in tags {
+        w.write_record([image, tag, "0.5"]).unwrap();
+    }
+    w.flush().unwrap();
+    let d = dir.to_str().unwrap();
+    tagscape_ok(&["init", d]);
+    tagscape_ok(&["add", d, list.to_str().unwrap()]);
+    tagscape_ok(&[
+        "import-tags",
+        d,
+        table.to_str().unwrap(),
+        "--format",
+        "long",
+    ]);
+    tagscape_ok(&["graph", d]);
+    dir
+}
+
+/// (format, node ids, edges as (source id, target label)).
+type ExportIds = (String, BTreeSet<String>, BTreeSet<(String, String)>);
+
+/// Each export's node ids (every one once) and edges as (source id, the
+/// target node's label), read as the tool for each format reads it.
+fn ids_and_edges(dir: &Path, out: &Path) -> Vec<ExportIds> {
+    let d = dir.to_str().unwrap();
+    let mut found = Vec::new();
+    for (format, name) in [
+        ("gephi-csv", "gephi"),
+        ("gexf", "g.gexf"),
+        ("graphml", "g.graphml"),
+    ] {
+        let path = out.join(name);
+        tagscape_ok(&[
+            "export",
+            d,
+            "--format",
+            format,
+            "--out",
+            path.to_str().unwrap(),
+        ]);
+        let mut labels: BTreeMap<String, String> = BTreeMap::new();
+        let mut edges = BTreeSet::new();
+        let mut unique = |id: String, label: String| {
+            assert!(
+                labels.insert(id.clone(), label).is_none(),
+                "{format}: id {id:?} twice"
+            );
+        };
+        if format == "gephi-csv" {
+            for row in gephi_rows(&path.join("nodes.csv")) {
+                unique(row[0].clone(), row[1].clone());
+            }
+            for row in gephi_rows(&path.join("edges.csv")) {
+                edges.insert((row[0].clone(), row[1].clone()));
+            }
+        } else {
+            let elements = parse_xml(&path);
+            for (i, e) in elements.iter().enumerate() {
+                if e.name == "node" {
+                    let label = match e.attrs.get("label") {
+                        Some(l) => l.clone(),
+                        None => elements
+                            .iter()
+                            .find(|c| {
+                                c.parent == Some(i)
+                                    && c.attrs.get("key").is_some_and(|k| k == "label")
+                            })
+                            .unwrap()
+                            .text
+                            .clone(),
+                    };
+                    unique(e.attrs["id"].clone(), label);
+                } else if e.name == "edge" {
+                    edges.insert((e.attrs["source"].clone(), e.attrs["target"].clone()));
+                }
+            }
+        }
+        let edges: BTreeSet<(String, String)> = edges
+            .into_iter()
+            .map(|(s, t)| {
+                let label = labels
+                    .get(&t)
+                    .unwrap_or_else(|| panic!("{format}: edge to a missing node {t:?}"));
+                assert!(
+                    labels.contains_key(&s),
+                    "{format}: edge from a missing node {s:?}"
+                );
+                (s, label.clone())
+            })
+            .collect();
+        found.push((format.to_string(), labels.keys().cloned().collect(), edges));
+    }
+    found
+}
+
+#[test]
+fn colliding_tag_ids_build_a_graph_with_unique_ids_in_every_export() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = "https://example.org/a.jpg";
+    let b = "https://example.org/b.jpg";
+    let as_url = b.to_string();
+    let prefixed = format!("tag:{b}");
+    let twice = format!("tag:tag:{b}");
+    let tags: Vec<(&str, &str)> = vec![
+        (a, &as_url),
+        (a, &prefixed),
+        (b, &prefixed),
+        (b, &twice),
+        (a, "cat"),
+        (b, "tag:cat"),
+    ];
+    let dir = pipeline_project(tmp.path(), &[a, b], &tags);
+    let out = tmp.path().join("out");
+    let expected_edges: BTreeSet<(String, String)> = tags
+        .iter()
+        .map(|(i, t)| (i.to_string(), t.to_string()))
+        .collect();
+    let found = ids_and_edges(&dir, &out);
+    for (format, ids, edges) in &found {
+        assert_eq!(ids.len(), 2 + 5, "{format}: {ids:?}");
+        assert_eq!(
+            edges, &expected_edges,
+            "{format}: edges reach the right nodes"
+        );
+        assert!(ids.contains(a) && ids.contains(b), "{format}");
+    }
+    assert_eq!(found[0].1, found[1].1, "nodes.csv and GEXF ids");
+    assert_eq!(found[1].1, found[2].1, "GEXF and GraphML ids");
+    // The tag spelled like an image stays apart from it, and plain tags
+    // keep their own spelling as id.
+    assert!(found[0].1.contains("cat"));
+    assert!(found[0].1.contains(&format!("tag:{b}")));
+}
+
+#[test]
+fn control_characters_are_cleaned_at_import_so_ids_match_in_every_export() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = "https://example.org/a.jpg";
+    let b = "https://example.org/b.jpg";
+    let tags = [
+        (a, "bell\u{7}tag"),
+        (b, "bell tag"),
+        (a, "two\u{1b}\u{7}words"),
+        (b, "del\u{7f}\u{85}c1"),
+    ];
+    let dir = pipeline_project(tmp.path(), &[a, b], &tags);
+    let found = ids_and_edges(&dir, &tmp.path().join("out"));
+    let expected_tags: BTreeSet<String> =
+        ["bell tag", "two words", "del c1"].map(String::from).into();
+    for (format, ids, edges) in &found {
+        let tags: BTreeSet<String> = ids
+            .iter()
+            .filter(|id| !id.starts_with("https:"))
+            .cloned()
+            .collect();
+        assert_eq!(tags, expected_tags, "{format}");
+        assert!(
+            edges.contains(&(a.to_string(), "bell tag".to_string())),
+            "{format}: {edges:?}"
+        );
+        assert!(
+            edges.contains(&(b.to_string(), "bell tag".to_string())),
+            "{format}: {edges:?}"
+        );
+    }
+    assert_eq!(found[0].1, found[1].1);
+    assert_eq!(found[1].1, found[2].1);
 }

@@ -140,7 +140,9 @@ fn dmi_tool_output_with_quoted_commas_and_no_elements_row() {
     );
     assert_eq!(
         report.unmatched_file.unwrap(),
-        f.project.dir().join("unmatched-tags.csv")
+        f.project
+            .dir()
+            .join("unmatched-tags-urls_concepts_general.csv")
     );
 
     // Importing it again changes nothing: the same source's tags are replaced.
@@ -244,6 +246,7 @@ fn wide_tables_detect_or_take_the_separator() {
     let opts = ImportOptions {
         separator: None,
         source: Some("coder-1".into()),
+        ..ImportOptions::default()
     };
     try_import(&mut f, "wide2.csv", &csv, TagFormat::Wide, opts).unwrap();
     let mine: Vec<TagRow> = tags(&f.project)
@@ -263,6 +266,7 @@ fn wide_tables_detect_or_take_the_separator() {
     let opts = ImportOptions {
         separator: Some("|".into()),
         source: Some("pipes".into()),
+        ..ImportOptions::default()
     };
     try_import(&mut f, "wide3.tsv", &csv, TagFormat::Auto, opts).unwrap();
     let pipes: Vec<String> = tags(&f.project)

@@ -359,20 +359,25 @@ fn keyword_shaped_collections_fill_the_picture() {
     );
 }
 
+/// A project at `dir/p` holding a keyword-shaped graph of 600 images (five
+/// untagged, many single-image components), without thumbnails.
+fn keyword_project(dir: &std::path::Path) -> std::path::PathBuf {
+    let proj = dir.join("p");
+    let mut project = tagscape::project::Project::init(&proj).unwrap();
+    synthetic::keywords(600, 8)
+        .graph
+        .save(&mut project)
+        .unwrap();
+    proj
+}
+
 #[test]
 fn the_default_png_frames_the_images_of_a_collection_with_outliers() {
     // Keyword tags, five untagged images and many single-image components:
     // as plain ForceAtlas2 this export was 0.1% ink. Images have no
     // thumbnails here, so each is drawn as a grey square.
     let dir = tempfile::tempdir().unwrap();
-    let proj = dir.path().join("p");
-    {
-        let mut project = tagscape::project::Project::init(&proj).unwrap();
-        synthetic::keywords(600, 8)
-            .graph
-            .save(&mut project)
-            .unwrap();
-    }
+    let proj = keyword_project(dir.path());
     let p = proj.to_str().unwrap();
     let out = tagscape_ok(&["layout", p, "--backend", "cpu", "--iterations", "100"]);
     assert!(out.contains("map quality: images cover"), "{out}");
@@ -426,14 +431,7 @@ fn the_default_png_frames_the_images_of_a_collection_with_outliers() {
 #[test]
 fn every_cluster_label_is_drawn_or_the_summary_names_it() {
     let dir = tempfile::tempdir().unwrap();
-    let proj = dir.path().join("p");
-    {
-        let mut project = tagscape::project::Project::init(&proj).unwrap();
-        synthetic::keywords(600, 8)
-            .graph
-            .save(&mut project)
-            .unwrap();
-    }
+    let proj = keyword_project(dir.path());
     let p = proj.to_str().unwrap();
     tagscape_ok(&["cluster", p]);
     tagscape_ok(&["layout", p, "--backend", "cpu", "--iterations", "100"]);

@@ -656,9 +656,78 @@ fn export_png_draws_the_project_at_the_requested_size() {
         "{:#}",
         export(&project, ExportFormat::Png, &out, &opts).unwrap_err()
     );
+    assert!(err.contains("at most 200000 pixels"), "{err}");
+
+    // A poster drawn in tiles narrower than the picture, the last one
+    // partial, is the same picture as one drawn in one tile: no seam, no
+    // image moved.
+    let style = |tile_limit, background, dpi| tagscape::export::png::PngStyle {
+        tile_limit,
+        background,
+        dpi,
+        ..Default::default()
+    };
+    let whole_path = tmp.path().join("whole.png");
+    let tiled_path = tmp.path().join("tiled.png");
+    let sized = |png| ExportOptions {
+        width: Some(600),
+        height: Some(350),
+        png,
+        ..Default::default()
+    };
+    use tagscape::export::png::Background;
+    export(
+        &project,
+        ExportFormat::Png,
+        &whole_path,
+        &sized(style(None, Background::White, Some(300))),
+    )
+    .unwrap();
+    export(
+        &project,
+        ExportFormat::Png,
+        &tiled_path,
+        &sized(style(Some(170), Background::White, None)),
+    )
+    .unwrap();
+    let whole = image::open(&whole_path).unwrap().into_rgba8();
+    let tiled = image::open(&tiled_path).unwrap().into_rgba8();
+    assert_eq!(whole.dimensions(), tiled.dimensions());
+    let differ = whole
+        .pixels()
+        .zip(tiled.pixels())
+        .filter(|(a, b)| a != b)
+        .count();
+    assert_eq!(differ, 0, "{differ} pixels differ between tiled and whole");
+    assert!(whole.pixels().any(|p| p.0 != [255, 255, 255, 255]));
+    // --dpi 300 is 11811 pixels per metre in pHYs; no --dpi, no pHYs.
+    let dims = |path: &Path| {
+        let decoder =
+            png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+        decoder.read_info().unwrap().info().pixel_dims
+    };
+    let phys = dims(&whole_path).expect("pHYs chunk");
+    assert_eq!((phys.xppu, phys.yppu), (11811, 11811));
+    assert_eq!(phys.unit, png::Unit::Meter);
+    assert!(dims(&tiled_path).is_none());
+    // A transparent background: the margins are clear, the images opaque.
+    export(
+        &project,
+        ExportFormat::Png,
+        &tiled_path,
+        &sized(style(Some(170), Background::Transparent, None)),
+    )
+    .unwrap();
+    let clear = image::open(&tiled_path).unwrap().into_rgba8();
+    assert_eq!(clear.get_pixel(2, 2).0[3], 0, "margin is transparent");
+    let opaque = clear.pixels().filter(|p| p.0[3] == 255).count();
+    let drawn = whole
+        .pixels()
+        .filter(|p| p.0 != [255, 255, 255, 255])
+        .count();
     assert!(
-        err.contains("texture limit") && err.contains("not built yet"),
-        "{err}"
+        opaque.abs_diff(drawn) * 20 < drawn,
+        "{opaque} opaque pixels vs {drawn} drawn on white"
     );
 }
 

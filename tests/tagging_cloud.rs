@@ -193,6 +193,16 @@ fn assert_ok(out: &Output) {
     assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
 }
 
+/// Finished, but some images failed: exit status 3.
+fn assert_some_failed(out: &Output) {
+    let (stdout, stderr) = text(out);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+}
+
 /// What a mock vendor saw.
 #[derive(Default)]
 struct Seen {
@@ -385,7 +395,7 @@ fn clarifai_survives_throttling_and_faults_and_tags_every_image_once() {
     assert_eq!(seen.lock().unwrap().requests, 0);
 
     let out = fx.tag(&args, &[("CLARIFAI_PAT", CLARIFAI_PAT)]);
-    assert_ok(&out);
+    assert_some_failed(&out);
     let (stdout, stderr) = text(&out);
     assert!(stdout.contains("18 tagged (36 tags)"), "{stdout}");
     assert!(stdout.contains("2 failed (30002: 1, 30106: 1)"), "{stdout}");
@@ -580,7 +590,7 @@ fn killed_run_resumes_without_sending_any_answered_image_again() {
 
     seen.lock().unwrap().hang_from = None;
     let out = fx.tag(&args, &[("CLARIFAI_PAT", CLARIFAI_PAT)]);
-    assert_ok(&out);
+    assert_some_failed(&out);
     let (stdout, _) = text(&out);
     // Before the kill: 0–4 and 7 tagged, 5 failed for good. Now: 6, 8 and
     // 10–23 tagged, 9 fails.
@@ -738,7 +748,7 @@ fn google_batches_of_16_per_image_errors_and_tag_kinds() {
     assert!(stdout.contains("about $0.26 "), "{stdout}");
 
     let out = fx.tag(&args, &[("GOOGLE_API_KEY", GOOGLE_KEY)]);
-    assert_ok(&out);
+    assert_some_failed(&out);
     let (stdout, stderr) = text(&out);
     assert!(
         stdout.contains("39 tagged") && stdout.contains("1 failed (3: 1)"),
@@ -816,7 +826,7 @@ fn google_with_an_access_token_and_bytes() {
             ("GOOGLE_CLOUD_PROJECT", "my-project"),
         ],
     );
-    assert_ok(&out);
+    assert_some_failed(&out);
     let (stdout, _) = text(&out);
     assert!(
         stdout.contains("4 tagged") && stdout.contains("1 failed (unreadable_image: 1)"),
@@ -915,7 +925,7 @@ fn openai_compatible_falls_back_parses_loosely_and_retries_truncation() {
     ];
     args.extend_from_slice(FAST);
     let out = fx.tag(&args, &[("OPENAI_API_KEY", OPENAI_KEY)]);
-    assert_ok(&out);
+    assert_some_failed(&out);
     let (stdout, _) = text(&out);
     assert!(
         stdout.contains("5 tagged") && stdout.contains("1 failed (unparseable_answer: 1)"),

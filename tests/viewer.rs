@@ -547,3 +547,113 @@ fn live_layout_changes_reach_the_gpu_forces() {
     // A coefficient list of the wrong length is refused.
     assert!(live.set_attraction(&masked[..masked.len() - 4]).is_err());
 }
+
+/// Issue 12: three tweets sharing one image are three posts on its hover
+/// card (the card's post line is logged at debug level as it is drawn).
+#[test]
+fn the_hover_card_shows_every_post_of_an_image() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("study");
+    make_project(&dir, true);
+    // Image 4 (the centre of the grid) is shared by three tweets, by two users.
+    let shared = "https://example.org/4.jpg";
+    let tweets = tmp.path().join("tweets.csv");
+    std::fs::write(
+        &tweets,
+        format!(
+            "id,created_at,from_user_name,text,media_urls\n\
+             101,2019-03-15 13:00:00,alice,first,{shared}\n\
+             102,2019-03-16 09:30:00,bob,second,{shared}\n\
+             103,2019-03-14 08:00:00,alice,third,{shared}\n"
+        ),
+    )
+    .unwrap();
+    let added = Command::new(env!("CARGO_BIN_EXE_tagscape"))
+        .args(["add", dir.to_str().unwrap(), tweets.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+
+    let x = start_xvfb();
+    let runtime = tmp.path().join("xdg");
+    std::fs::create_dir_all(&runtime).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tagscape"))
+        .arg("view")
+        .arg(&dir)
+        .env("DISPLAY", &x.display)
+        .env_remove("WAYLAND_DISPLAY")
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .env("RUST_LOG", "tagscape::viewer=debug,warn")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = lines_of(child.stdout.take().unwrap());
+    let stderr = lines_of(child.stderr.take().unwrap());
+    let mut seen = Vec::new();
+    let start = Instant::now();
+    let wid = loop {
+        let found = xdotool(
+            &x.display,
+            &["search", "--onlyvisible", "--name", "tagscape"],
+        );
+        if let Some(w) = found.lines().next() {
+            break w.to_string();
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the viewer exited with {status} before showing a window");
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "no viewer window"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    xdotool(&x.display, &["windowfocus", "--sync", &wid]);
+    std::thread::sleep(Duration::from_secs(2));
+    // Find the shared image on the viewer's own screenshot, then hover it.
+    xdotool(&x.display, &["key", "shift+s"]);
+    let path = wait_for_line(&stdout, &stderr, "screenshot saved to ", &mut seen);
+    let shot = image::open(&path).unwrap().into_rgba8();
+    let (cx, cy, _) = blob(&shot, COLORS[4]).expect("the shared image is on screen");
+    xdotool(
+        &x.display,
+        &[
+            "mousemove",
+            "--window",
+            &wid,
+            &(cx.round() as i64).to_string(),
+            &(cy.round() as i64).to_string(),
+        ],
+    );
+    // The log goes to stderr: "DEBUG hover card: URL · 3 posts · …".
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let card = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = stderr
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("no hover card logged; stdout: {seen:#?}"));
+        if let Some(at) = line.find("hover card: ") {
+            break line[at..].to_string();
+        }
+    };
+    assert!(
+        card.contains(&format!(
+            "{shared} · 3 posts · 2 users · 2019-03-14 to 2019-03-16"
+        )),
+        "{card}"
+    );
+    xdotool(&x.display, &["key", "ctrl+q"]);
+    wait_for_line(&stdout, &stderr, "view: ", &mut seen);
+    assert!(child.wait().unwrap().success());
+}

@@ -36,14 +36,18 @@ pub struct Args {
     #[arg(long, value_enum)]
     pub network: Option<Network>,
     /// Modularity resolution: higher gives more, smaller clusters. Default 1.
-    #[arg(long)]
+    #[arg(long, value_parser = super::ranges::float(0.0001, 1000.0))]
     pub resolution: Option<f64>,
     /// Random seed: the same graph and seed give the same clusters. Default 42.
     #[arg(long)]
     pub seed: Option<u64>,
     /// Clusters with fewer images are folded into "other". Default 5.
-    #[arg(long)]
+    #[arg(long, value_parser = super::ranges::count::<usize>((0, u32::MAX as u64)))]
     pub min_size: Option<usize>,
+    /// Forget the saved detection settings: start from the defaults (then
+    /// the flags given apply).
+    #[arg(long)]
+    pub reset: bool,
     #[command(subcommand)]
     pub action: Option<Action>,
 }
@@ -92,9 +96,19 @@ pub enum Action {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let mut project = Project::open(&args.dir, Access::Write)?;
+    // Listing only reads: it works while a fetch or the viewer writes.
+    let access = if matches!(args.action, Some(Action::List)) {
+        Access::Read
+    } else {
+        Access::Write
+    };
+    let mut project = Project::open(&args.dir, access)?;
     let Some(action) = args.action else {
-        let saved: Option<ClusterSettings> = project.setting("cluster")?;
+        let saved: Option<ClusterSettings> = if args.reset {
+            None
+        } else {
+            project.setting("cluster")?
+        };
         let mut settings = saved.unwrap_or_default();
         if let Some(m) = args.method {
             settings.detect.method = m;
@@ -113,6 +127,11 @@ pub fn run(args: Args) -> Result<()> {
         }
         let report = run_in(&mut project, &settings)?;
         ui::summary(report);
+        let differences =
+            crate::project::setting_differences(&settings, &ClusterSettings::default());
+        if let Some(line) = crate::project::non_default_line("cluster", &differences) {
+            ui::summary(line);
+        }
         return Ok(());
     };
     if args.method.is_some()
@@ -120,9 +139,10 @@ pub fn run(args: Args) -> Result<()> {
         || args.resolution.is_some()
         || args.seed.is_some()
         || args.min_size.is_some()
+        || args.reset
     {
         anyhow::bail!(
-            "--method, --network, --resolution, --seed and --min-size apply to detection: run `tagscape cluster {}` with them and no subcommand",
+            "--method, --network, --resolution, --seed, --min-size and --reset apply to detection: run `tagscape cluster {}` with them and no subcommand",
             args.dir.display()
         );
     }
@@ -162,12 +182,8 @@ pub fn run(args: Args) -> Result<()> {
         Action::Lasso { name, from, urls } => {
             let mut urls = urls;
             if let Some(file) = from {
-                let text = std::fs::read_to_string(&file).with_context(|| {
-                    format!(
-                        "cannot read {}: give a text file of image URLs",
-                        file.display()
-                    )
-                })?;
+                let text = crate::text_input::read_to_string(&file, crate::text_input::Caps::LIST)
+                    .context("give a text file of image URLs, one per line")?;
                 urls.extend(
                     text.lines()
                         .map(str::trim)
@@ -210,10 +226,10 @@ fn list(project: &Project) -> Result<()> {
             .labels
             .iter()
             .take(5)
-            .map(|t| format!("{} ({:.2})", t.tag, t.score))
+            .map(|t| format!("{} ({})", t.tag, ui::Figure(t.score, 2)))
             .collect();
-        let line = writeln!(
-            out,
+        // Names and tags come from inputs: no escape sequence reaches the terminal.
+        let text = format!(
             "{:>4}  {:>6} images  {}{}  [{}]{}",
             c.id,
             c.size,
@@ -224,6 +240,7 @@ fn list(project: &Project) -> Result<()> {
                 .map(|o| format!("  {o} outside hull"))
                 .unwrap_or_default()
         );
+        let line = writeln!(out, "{}", crate::terminal::clean_inline(&text));
         if let Err(e) = line {
             if e.kind() == std::io::ErrorKind::BrokenPipe {
                 return Ok(());

@@ -47,8 +47,11 @@ pub fn run(args: Args) -> Result<()> {
         let project = Project::open(&project, Access::Read)?;
         let opts = ExportOptions {
             width: Some(MAP_WIDTH),
-            hulls: true,
-            labels: true,
+            png: crate::export::png::PngStyle {
+                hulls: true,
+                labels: true,
+                ..Default::default()
+            },
             ..Default::default()
         };
         ui::summary(crate::export::export(

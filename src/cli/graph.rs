@@ -2,6 +2,7 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 
+use super::ranges;
 use crate::graph::{GraphSettings, build_graph, duplicates, knn};
 use crate::project::{Access, Project};
 
@@ -14,16 +15,16 @@ pub struct Args {
     /// The project directory.
     pub dir: PathBuf,
     /// Drop tags scored below X (0..1); tags without a score are kept.
-    #[arg(long, value_name = "X")]
+    #[arg(long, value_name = "X", value_parser = ranges::fraction())]
     pub min_confidence: Option<f64>,
     /// Keep each image's K most confident tags.
-    #[arg(long, value_name = "K")]
+    #[arg(long, value_name = "K", value_parser = ranges::count::<usize>((1, 1_000_000)))]
     pub top_k: Option<usize>,
     /// A text file of tags to leave out, one per line (# comments).
     #[arg(long, value_name = "FILE")]
     pub stop_tags: Option<PathBuf>,
     /// Drop tags carried by fewer than N images (a tag on one image links nothing).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = ranges::count::<usize>((0, u32::MAX as u64)))]
     pub min_tag_degree: Option<usize>,
     /// Kinds of tags to use, comma-separated: label (default), web_entity, text, safe_search.
     #[arg(long, value_delimiter = ',', default_value = "label",
@@ -35,14 +36,14 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Similarity::Tags)]
     pub similarity: Similarity,
     /// Neighbours per image with --similarity knn.
-    #[arg(long, value_name = "K", default_value_t = 10)]
+    #[arg(long, value_name = "K", default_value_t = 10, value_parser = ranges::count::<usize>((1, 1_000)))]
     pub k: usize,
     /// Stack near-identical images (same picture re-encoded or resized) into
     /// one node whose frequency is the sum of theirs.
     #[arg(long)]
     pub stack_duplicates: bool,
     /// With --stack-duplicates: perceptual hashes at most D bits apart (of 64) stack.
-    #[arg(long, value_name = "D", default_value_t = duplicates::DEFAULT_HASH_DISTANCE)]
+    #[arg(long, value_name = "D", default_value_t = duplicates::DEFAULT_HASH_DISTANCE, value_parser = super::ranges::count::<u32>(super::ranges::HASH_BITS))]
     pub hash_distance: u32,
 }
 

@@ -6,7 +6,8 @@ use crate::tagging::{ImportOptions, TagFormat, import_tags};
 /// Import a tag table written by another tool (the DMI tagging tool, Memespector, a long or wide table).
 ///
 /// Images are matched by URL, path or file name; rows for images not in the
-/// project are listed in DIR/unmatched-tags.csv. Importing the same file
+/// project are listed in DIR/unmatched-tags-NAME.csv (NAME: the tag file's;
+/// other imports never replace it). Importing the same file
 /// again replaces the tags it gave before.
 #[derive(clap::Args, Debug)]
 #[command(
@@ -26,6 +27,10 @@ pub struct Args {
     /// The source name stored with the tags (default: import:FORMAT, memespector:API).
     #[arg(long, value_name = "NAME")]
     pub source: Option<String>,
+    /// Read the table with `"` as an ordinary character (no quoted fields):
+    /// for files with stray quotes and no delimiters or line breaks inside values.
+    #[arg(long)]
+    pub no_quotes: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -33,6 +38,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let opts = ImportOptions {
         separator: args.separator,
         source: args.source,
+        quotes: if args.no_quotes {
+            crate::collect::Quotes::Ignore
+        } else {
+            crate::collect::Quotes::Standard
+        },
     };
     let report = import_tags(&mut project, &args.file, args.format, &opts)?;
     crate::ui::summary(report);

@@ -25,7 +25,7 @@ pub struct Args {
     /// The project directory.
     pub dir: PathBuf,
     /// Iterations to run (the cap with --until-converged). Default 500.
-    #[arg(long, visible_alias = "max-iterations")]
+    #[arg(long, visible_alias = "max-iterations", value_parser = super::ranges::count::<u32>(super::ranges::ITERATIONS))]
     pub iterations: Option<u32>,
     /// Seed of the random start positions.
     #[arg(long)]
@@ -186,6 +186,10 @@ fn check_settings(s: &LayoutSettings) -> Result<()> {
         ("--max-size", s.size.max_size, NonNegative),
         ("--convergence-movement", s.convergence_movement, Positive),
     ];
+    // A saved 0 (from before `--iterations` was range-checked) ran nothing.
+    if s.iterations == 0 {
+        bail!("--iterations must be at least 1 (got 0; `--reset` returns to the defaults)");
+    }
     for (flag, value, range) in checks {
         // NaN fails both comparisons; infinity is refused explicitly.
         let (ok, what) = match range {
@@ -218,7 +222,15 @@ pub fn run(args: Args) -> Result<()> {
         saved_settings(&project)?
     };
     let settings = resolve_settings(&args, saved)?;
-    lay_out(&mut project, &graph, &settings, args.backend, args.resume)
+    lay_out(&mut project, &graph, &settings, args.backend, args.resume)?;
+    let defaults = default_settings(&project)?;
+    if let Some(line) = crate::project::non_default_line(
+        "layout",
+        &crate::project::setting_differences(&settings, &defaults),
+    ) {
+        ui::summary(line);
+    }
+    Ok(())
 }
 
 fn undo(project: &mut Project, graph: &crate::graph::Graph) -> Result<()> {

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Result, bail};
 
+use super::{Outcome, ranges};
 use crate::project::{Access, Project};
 use crate::tagging::keys::{self, ApiKey};
 use crate::tagging::send::SendMode;
@@ -35,7 +36,7 @@ pub enum Backend {
 /// written to the project.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  tagscape tag study --with clarifai --max-requests 100 --dry-run\n  CLARIFAI_PAT=... tagscape tag study --with clarifai --min-value 0.1\n  tagscape tag study --with google --features label,web,text\n  tagscape tag study --with openai --model qwen2.5vl:7b --endpoint http://localhost:11434/v1\n  tagscape tag study --with clip --weights ~/models/clip-vit-base-patch32 --threshold 0.05 --top-k 10"
+    after_help = "Example:\n  tagscape tag study --with clarifai --max-requests 100 --dry-run\n  CLARIFAI_PAT=... tagscape tag study --with clarifai --min-value 0.1\n  tagscape tag study --with google --features label,web,text\n  tagscape tag study --with openai --model qwen2.5vl:7b --endpoint http://localhost:11434/v1\n  tagscape tag study --with clip --weights ~/models/clip-vit-base-patch32 --threshold 0.05 --top-k 10\n\nExit status: 0 every image done, 3 some failed, 4 none succeeded, 1 error, 2 bad flag."
 )]
 pub struct TagArgs {
     /// The project directory.
@@ -48,7 +49,7 @@ pub struct TagArgs {
     #[arg(long)]
     pub model: Option<String>,
     /// Send at most N requests (retries of the same images not counted); the rest waits for the next run.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = ranges::at_least::<u64>(1))]
     pub max_requests: Option<u64>,
     /// Print how many requests and images would be sent and what it would cost; send nothing.
     #[arg(long)]
@@ -67,34 +68,34 @@ pub struct TagArgs {
     #[arg(long, value_enum, default_value_t = SendMode::Auto)]
     pub send: SendMode,
     /// Images sent as bytes are shrunk to this longer side, in pixels (0: originals as they are).
-    #[arg(long, value_name = "PX", default_value_t = 1024)]
+    #[arg(long, value_name = "PX", default_value_t = 1024, value_parser = ranges::count::<u32>((0, ranges::PIXELS.1)))]
     pub max_side: u32,
     /// Drop tags scored below this (Clarifai default 0.1, as the recipe's tagging tool).
-    #[arg(long, value_name = "X")]
+    #[arg(long, value_name = "X", value_parser = ranges::fraction())]
     pub min_value: Option<f64>,
     /// Tags per image, at most.
-    #[arg(long, value_name = "N", default_value_t = 20)]
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = ranges::count::<u32>((1, 10_000)))]
     pub max_concepts: u32,
     /// Google features: label, web (web entities), text (words in the image), safe (SafeSearch).
     #[arg(long, value_name = "LIST", default_value = "label")]
     pub features: String,
     /// Images per request (default and most: Clarifai 128, Google 16, openai 1).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = ranges::count::<usize>((1, 10_000)))]
     pub batch: Option<usize>,
     /// Requests per second (default: the vendor's limit, Clarifai 15, Google 30; openai unlimited).
-    #[arg(long, value_name = "R")]
+    #[arg(long, value_name = "R", value_parser = ranges::floats(ranges::RATE))]
     pub rate: Option<f64>,
     /// Requests in flight at once.
-    #[arg(long, value_name = "N", default_value_t = 8)]
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = ranges::count::<usize>(ranges::CONCURRENCY))]
     pub concurrency: usize,
     /// Retries of a request that was throttled or got no usable answer.
-    #[arg(long, value_name = "N", default_value_t = 5)]
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = ranges::count::<u32>(ranges::RETRIES))]
     pub retries: u32,
     /// Seconds before the first retry, doubled each time (the vendor's Retry-After wins).
-    #[arg(long, value_name = "SECS", default_value_t = 2.0)]
+    #[arg(long, value_name = "SECS", default_value_t = 2.0, value_parser = ranges::floats(ranges::WAIT_SECS))]
     pub retry_wait: f64,
     /// Seconds a request may take.
-    #[arg(long, value_name = "SECS", default_value_t = 120.0)]
+    #[arg(long, value_name = "SECS", default_value_t = 120.0, value_parser = ranges::floats(ranges::TIMEOUT_SECS))]
     pub timeout: f64,
     /// CLIP: the weights folder (config.json, model.safetensors, tokenizer.json); see `tagscape models`.
     #[arg(long, value_name = "DIR")]
@@ -103,24 +104,24 @@ pub struct TagArgs {
     #[arg(long, value_name = "FILE")]
     pub vocabulary: Option<PathBuf>,
     /// CLIP: lowest probability kept as a tag (softmax over the whole vocabulary, CLIP's logit scale).
-    #[arg(long, value_name = "X", default_value_t = 0.01)]
+    #[arg(long, value_name = "X", default_value_t = 0.01, value_parser = ranges::fraction_f32())]
     pub threshold: f32,
     /// CLIP: tags per image, at most.
-    #[arg(long, value_name = "K", default_value_t = 10)]
+    #[arg(long, value_name = "K", default_value_t = 10, value_parser = ranges::count::<usize>((1, 100_000)))]
     pub top_k: usize,
     /// Send one image per stack of near-identical images (perceptual hashes at most
     /// --hash-distance bits apart); the others get its tags in `tagscape graph --stack-duplicates`.
     #[arg(long)]
     pub stack_duplicates: bool,
     /// With --stack-duplicates: hashes at most D bits apart (of 64) stack.
-    #[arg(long, value_name = "D", default_value_t = crate::graph::duplicates::DEFAULT_HASH_DISTANCE)]
+    #[arg(long, value_name = "D", default_value_t = crate::graph::duplicates::DEFAULT_HASH_DISTANCE, value_parser = ranges::count::<u32>(ranges::HASH_BITS))]
     pub hash_distance: u32,
     /// CLIP: where the model runs: cpu, cuda, metal (builds with candle's CUDA/Metal features), or auto.
     #[arg(long, value_name = "DEVICE", default_value = "cpu")]
     pub device: String,
 }
 
-pub fn run(args: TagArgs) -> Result<()> {
+pub fn run(args: TagArgs) -> Result<Outcome> {
     let opts = options(&args)?;
     let endpoint = |default: &str| args.endpoint.clone().unwrap_or_else(|| default.to_string());
     match args.backend {
@@ -134,7 +135,7 @@ pub fn run(args: TagArgs) -> Result<()> {
             };
             let info = clarifai::info(&settings);
             if args.dry_run {
-                return dry_run(&args, &info, &opts, &[]);
+                return dry_run(&args, &info, &opts, &[]).map(|()| Outcome::Complete);
             }
             let key = required_key(clarifai::KEY_VARIABLE)?;
             go(&args, clarifai::Clarifai::new(settings, key)?, &opts)
@@ -150,7 +151,7 @@ pub fn run(args: TagArgs) -> Result<()> {
             let info = google::info(&settings);
             if args.dry_run {
                 let names: Vec<&str> = settings.features.iter().map(|f| f.name()).collect();
-                return dry_run(&args, &info, &opts, &names);
+                return dry_run(&args, &info, &opts, &names).map(|()| Outcome::Complete);
             }
             let auth = google_auth()?;
             go(&args, google::Google::new(settings, auth)?, &opts)
@@ -169,7 +170,7 @@ pub fn run(args: TagArgs) -> Result<()> {
             };
             let info = openai::info(&settings);
             if args.dry_run {
-                return dry_run(&args, &info, &opts, &[]);
+                return dry_run(&args, &info, &opts, &[]).map(|()| Outcome::Complete);
             }
             let key = keys::lookup(openai::KEY_VARIABLE)?;
             go(&args, openai::OpenAi::new(settings, key)?, &opts)
@@ -179,11 +180,12 @@ pub fn run(args: TagArgs) -> Result<()> {
 }
 
 fn options(args: &TagArgs) -> Result<RunOptions> {
+    // The flags' ranges are checked by the parser (`ranges`); this keeps a
+    // value that slipped through from panicking in `Duration`.
     let seconds = |value: f64, flag: &str| -> Result<Duration> {
-        if value.is_finite() && value >= 0.0 {
-            Ok(Duration::from_secs_f64(value))
-        } else {
-            bail!("{flag} {value} is not a number of seconds: give e.g. {flag} 2")
+        match Duration::try_from_secs_f64(value) {
+            Ok(d) => Ok(d),
+            Err(_) => bail!("{flag} {value} is not a number of seconds: give e.g. {flag} 2"),
         }
     };
     if let Some(rate) = args.rate
@@ -323,24 +325,25 @@ fn skipped(plan: &Plan) -> String {
     }
 }
 
-fn go<T: Tagger>(args: &TagArgs, backend: T, opts: &RunOptions) -> Result<()> {
+fn go<T: Tagger>(args: &TagArgs, backend: T, opts: &RunOptions) -> Result<Outcome> {
     let mut project = Project::open(&args.dir, Access::Write)?;
     let mut opts = opts.clone();
     opts.skip_images = stack_followers(&mut project, args, true)?;
     let opts = &opts;
     let plan = tagger::plan(&project, backend.info(), opts)?;
     let outcome = tagger::run(&mut project, backend, plan, opts)?;
+    let result = Outcome::from_counts(outcome.report.tagged, outcome.report.failed_total());
     crate::ui::summary(outcome.report);
     match outcome.stopped {
         Some(reason) => Err(reason.context("the run stopped; what was answered is saved")),
-        None => Ok(()),
+        None => Ok(result),
     }
 }
 
 /// `--with clip`: a local model, no key, no cost. Images go as the bytes of
 /// their downloaded originals (upright), one batch at a time (the model uses
 /// every core).
-fn clip_local(args: &TagArgs, mut opts: RunOptions) -> Result<()> {
+fn clip_local(args: &TagArgs, mut opts: RunOptions) -> Result<Outcome> {
     use crate::tagging::clip::{self, model::Clip, vocabulary};
     let Some(weights) = &args.weights else {
         bail!(
@@ -368,7 +371,7 @@ fn clip_local(args: &TagArgs, mut opts: RunOptions) -> Result<()> {
     let embedding_key = clip::embedding_key(&model);
     let info = clip::info(&embedding_key, &vocabulary.key);
     if args.dry_run {
-        return dry_run(args, &info, &opts, &[]);
+        return dry_run(args, &info, &opts, &[]).map(|()| Outcome::Complete);
     }
     let mut project = Project::open(&args.dir, Access::Write)?;
     opts.skip_images = stack_followers(&mut project, args, true)?;
@@ -382,6 +385,7 @@ fn clip_local(args: &TagArgs, mut opts: RunOptions) -> Result<()> {
     let plan = tagger::plan(&project, &info, &opts)?;
     let outcome = tagger::run(&mut project, backend, plan, &opts)?;
     let stored = clip::store_embeddings(&mut project, &info.model, &embedding_key)?;
+    let result = Outcome::from_counts(outcome.report.tagged, outcome.report.failed_total());
     crate::ui::summary(format_args!(
         "{}; {} image embeddings stored ({} concepts from {})",
         outcome.report,
@@ -391,6 +395,6 @@ fn clip_local(args: &TagArgs, mut opts: RunOptions) -> Result<()> {
     ));
     match outcome.stopped {
         Some(reason) => Err(reason.context("the run stopped; what was answered is saved")),
-        None => Ok(()),
+        None => Ok(result),
     }
 }

@@ -134,6 +134,8 @@ const MIN_SPLIT_GAIN: f64 = 1e-12;
 /// is a function of graph and seed.
 fn optimise(data: &GraphData, settings: &DetectSettings) -> Result<Partition> {
     let quality = Modularity::with_resolution(settings.resolution);
+    let spinner = crate::ui::spinner("clusters");
+    spinner.set_message("community detection, round 0");
     let mut best = Leiden::new(leiden_config(settings, settings.resolution, settings.seed))
         .run(data)
         .context("community detection failed")?
@@ -141,6 +143,10 @@ fn optimise(data: &GraphData, settings: &DetectSettings) -> Result<Partition> {
     let mut q = quality.total_quality(data, &best);
     for round in 1..=MAX_ROUNDS {
         let seed = settings.seed.wrapping_add(round);
+        spinner.set_message(format!(
+            "community detection, round {round}: {} communities, modularity {q:.4}",
+            best.num_communities()
+        ));
         let mut improved = false;
         if let Some(split) = split_communities(data, &best, settings, seed)? {
             let qs = quality.total_quality(data, &split);
@@ -166,6 +172,7 @@ fn optimise(data: &GraphData, settings: &DetectSettings) -> Result<Partition> {
             break;
         }
     }
+    spinner.finish_and_clear();
     best.renumber();
     Ok(best)
 }

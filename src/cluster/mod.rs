@@ -104,7 +104,7 @@ impl fmt::Display for ClusterReport {
         let more = if self.sizes.len() > 8 { ", …" } else { "" };
         write!(
             f,
-            "{} clusters of {} images (sizes {}{more}), modularity {:.3}",
+            "{} clusters of {} images (sizes {}{more}), modularity {}",
             self.clusters,
             self.images,
             if shown.is_empty() {
@@ -112,13 +112,13 @@ impl fmt::Display for ClusterReport {
             } else {
                 shown.join(", ")
             },
-            self.modularity
+            crate::ui::Figure(self.modularity, 3)
         )?;
         if (self.stored_modularity - self.modularity).abs() > 5e-4 {
             write!(
                 f,
-                " ({:.3} as stored, after folding small clusters and replaying merges and lassos)",
-                self.stored_modularity
+                " ({} as stored, after folding small clusters and replaying merges and lassos)",
+                crate::ui::Figure(self.stored_modularity, 3)
             )?;
         }
         if self.edges == 0 {

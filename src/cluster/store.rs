@@ -252,6 +252,7 @@ pub(crate) fn replace_all(
         }
     }
     drop(insert);
+    crate::project::stages::clusters_saved(&tx)?;
     tx.commit().context("saving the clusters")?;
     Ok(())
 }

@@ -7,11 +7,13 @@
 //! - `columns`: which column holds the URLs
 //! - `tcat`: multi-URL cells, `media_type`, `frequency`, video/GIF stills
 //! - `normalize`: one spelling per URL or path
+//! - `local`: which local files a list may name (`--no-local`, no climbing out)
 //! - `read`, `folder`: feeding tables, lists and folders into `store::Sink`
 //! - `store`: the inserts, counts and skip reasons of one input
 
 mod columns;
 mod folder;
+pub mod local;
 pub mod normalize;
 mod read;
 mod store;
@@ -25,9 +27,22 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use rusqlite::OptionalExtension;
 
-use crate::project::{Project, SQL_NOW};
+use crate::project::Project;
 pub use columns::URL_COLUMN_NAMES;
+pub use local::LocalFiles;
 pub use store::Counts;
+pub use table::Quotes;
+
+/// How `add` reads its inputs.
+#[derive(Clone, Debug, Default)]
+pub struct AddOptions {
+    /// The column holding the URLs (detected when `None`).
+    pub column: Option<String>,
+    /// `Quotes::Ignore` reads tables with `"` as an ordinary character.
+    pub quotes: Quotes,
+    /// Whether lists may name local files (`--no-local` refuses them).
+    pub local: LocalFiles,
+}
 
 /// What kind of input a path was read as.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,12 +104,25 @@ pub fn add_inputs(
     inputs: &[PathBuf],
     column: Option<&str>,
 ) -> Result<AddReport> {
+    let options = AddOptions {
+        column: column.map(str::to_string),
+        ..AddOptions::default()
+    };
+    add_inputs_with(project, inputs, &options)
+}
+
+/// `add_inputs` with every option.
+pub fn add_inputs_with(
+    project: &mut Project,
+    inputs: &[PathBuf],
+    options: &AddOptions,
+) -> Result<AddReport> {
     if inputs.is_empty() {
         bail!("no input given: name a CSV/TSV/TXT list of image URLs or a folder of images");
     }
     let mut sources = Vec::with_capacity(inputs.len());
     for input in inputs {
-        sources.push(add_one(project, input, column)?);
+        sources.push(add_one(project, input, options)?);
     }
     let images_in_project: i64 =
         project
@@ -130,7 +158,7 @@ fn file_hash(path: &Path) -> Result<String> {
     Ok(hasher.finalize().to_hex().to_string())
 }
 
-fn add_one(project: &mut Project, input: &Path, column: Option<&str>) -> Result<SourceReport> {
+fn add_one(project: &mut Project, input: &Path, options: &AddOptions) -> Result<SourceReport> {
     let metadata = std::fs::metadata(input).with_context(|| {
         format!(
             "cannot read the input {}: check the path (a CSV/TSV/TXT list or a folder)",
@@ -138,13 +166,23 @@ fn add_one(project: &mut Project, input: &Path, column: Option<&str>) -> Result<
         )
     })?;
     let is_folder = metadata.is_dir();
+    if is_folder && options.local == LocalFiles::Refused {
+        bail!(
+            "{} is a folder of local files, which --no-local refuses: drop --no-local or the folder",
+            input.display()
+        );
+    }
+    if !is_folder {
+        // Not a device or FIFO: hashing /dev/zero never ended.
+        crate::text_input::require_regular(input)?;
+    }
     let folder_files = if is_folder {
         Some(folder::image_files(input)?)
     } else {
         None
     };
     let hash = match &folder_files {
-        Some(files) => folder::listing_hash(input, files),
+        Some(listing) => folder::listing_hash(input, &listing.files),
         None => file_hash(input)?,
     };
     let plain_list = !is_folder && is_plain_list(input)?;
@@ -184,40 +222,42 @@ fn add_one(project: &mut Project, input: &Path, column: Option<&str>) -> Result<
         base_dir.parent().map(Path::to_path_buf).unwrap_or_default()
     };
     let (counts, ragged_rows, first_ragged_line) = {
-        let mut sink = store::Sink::new(&tx, &base_dir, !is_folder);
+        // A folder's files were judged by its walk.
+        let policy = (!is_folder).then(|| local::LocalPolicy::new(&base_dir, options.local));
+        let input_name = input.display().to_string();
+        let mut sink = store::Sink::new(&tx, &base_dir, !is_folder, policy, &input_name, &hash)?;
         let mut ragged = (0, None);
-        if let Some(files) = &folder_files {
-            folder::read_folder(&mut sink, input, files)?;
+        let post_columns: Vec<String>;
+        if let Some(listing) = &folder_files {
+            folder::read_folder(&mut sink, input, listing)?;
+            post_columns = folder::FOLDER_COLUMNS.map(String::from).to_vec();
         } else if plain_list {
             read::read_list(&mut sink, input)?;
+            post_columns = read::LIST_COLUMNS.map(String::from).to_vec();
         } else {
             let bar = crate::ui::progress(metadata.len(), "reading");
-            let info = read::read_table(&mut sink, input, &base_dir, column, &bar)?;
+            let info = read::read_table(
+                &mut sink,
+                input,
+                &base_dir,
+                options.column.as_deref(),
+                options.quotes,
+                &bar,
+            )?;
             bar.finish_and_clear();
             ragged = (info.ragged_rows, info.first_ragged_line);
             kind = InputKind::Table {
                 column: info.column,
                 by_content: info.found == columns::Found::ByContent,
             };
+            post_columns = info.headers;
         }
-        (sink.counts, ragged.0, ragged.1)
+        let url_column = match &kind {
+            InputKind::Table { column, .. } => Some(column.as_str()),
+            _ => None,
+        };
+        (sink.finish(url_column, &post_columns)?, ragged.0, ragged.1)
     };
-    let url_column = match &kind {
-        InputKind::Table { column, .. } => Some(column.clone()),
-        _ => None,
-    };
-    tx.execute(
-        &format!(
-            "INSERT INTO sources(path, url_column, rows, added_at, content_hash)
-             VALUES (?1, ?2, ?3, {SQL_NOW}, ?4)"
-        ),
-        (
-            input.display().to_string(),
-            url_column,
-            counts.occurrences as i64,
-            &hash,
-        ),
-    )?;
     tx.commit()?;
     Ok(SourceReport {
         input: input.to_path_buf(),
@@ -267,6 +307,13 @@ impl fmt::Display for SourceReport {
             ": {} new, {} already in the project",
             counts.new, counts.existing
         )?;
+        if counts.known_posts > 0 {
+            write!(
+                f,
+                "; {} already in the project (not counted again)",
+                plural(counts.known_posts, "post", "posts")
+            )?;
+        }
         let skipped = counts.skipped_total();
         if skipped > 0 {
             let reasons: Vec<String> = counts
@@ -275,6 +322,13 @@ impl fmt::Display for SourceReport {
                 .map(|(reason, n)| format!("{n} {reason}"))
                 .collect();
             write!(f, ", {skipped} skipped ({})", reasons.join(", "))?;
+        }
+        if counts.local_outside > 0 {
+            write!(
+                f,
+                "; {} from outside the list's folder (--no-local refuses local files)",
+                plural(counts.local_outside, "local file", "local files")
+            )?;
         }
         let stills = counts.video_thumbs + counts.gif_thumbs;
         if stills > 0 {

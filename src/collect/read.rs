@@ -7,8 +7,8 @@ use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value};
 
 use super::columns::{self, Found};
-use super::store::Sink;
-use super::table::{RaggedRows, Row, Table, open_without_bom};
+use super::store::{PostKeys, PostRow, Sink};
+use super::table::{Quotes, RaggedRows, Row, Table, open_without_bom};
 use super::tcat::{self, MediaKind};
 
 /// Rows looked at to recognise the URL column by its content.
@@ -18,6 +18,8 @@ const SAMPLE_ROWS: usize = 1000;
 pub struct TableInfo {
     pub column: String,
     pub found: Found,
+    /// The header: the columns of the table's posts.
+    pub headers: Vec<String>,
     pub ragged_rows: u64,
     pub first_ragged_line: Option<u64>,
 }
@@ -28,9 +30,10 @@ pub fn read_table(
     path: &Path,
     base_dir: &Path,
     column: Option<&str>,
+    quotes: Quotes,
     progress: &indicatif::ProgressBar,
 ) -> Result<TableInfo> {
-    let mut table = Table::open(path, RaggedRows::Pad)?;
+    let mut table = Table::open_with(path, RaggedRows::Pad, quotes)?;
     let mut samples = Vec::new();
     while samples.len() < SAMPLE_ROWS {
         match table.next_row()? {
@@ -47,6 +50,9 @@ pub fn read_table(
         .then(|| table.column("media_type"))
         .flatten();
     let frequency_col = table.column("frequency").filter(|&i| i != url_col);
+    // TCAT and 4CAT exports carry the post's own id: the surest identity.
+    let id_col = table.column("id").filter(|&i| i != url_col);
+    let mut keys = PostKeys::new(path);
     let mut handle = |row: &Row| -> Result<()> {
         let times = tcat::row_frequency(frequency_col.map(|i| row.get(i))).map_err(|what| {
             anyhow::anyhow!(
@@ -57,10 +63,17 @@ pub fn read_table(
         })?;
         let urls = tcat::split_cell(row.get(url_col));
         let types = type_col.and_then(|i| tcat::aligned(tcat::split_cell(row.get(i)), urls.len()));
+        let cells = serde_json::to_string(&row.fields.iter().collect::<Vec<_>>())?;
+        let post = PostRow {
+            line: row.line,
+            key: keys.key(id_col.map(|i| row.get(i)), &cells),
+            cells,
+        };
         for (index, raw) in urls.iter().enumerate() {
             sink.entry(
                 raw,
                 times,
+                &post,
                 |url| tcat::media_kind(types.as_deref(), index, url),
                 || Some(row_metadata(&headers, row, url_col)),
             )?;
@@ -82,6 +95,7 @@ pub fn read_table(
     Ok(TableInfo {
         column: headers[url_col].clone(),
         found,
+        headers: headers.clone(),
         ragged_rows: table.ragged_rows,
         first_ragged_line: table.first_ragged_line,
     })
@@ -98,9 +112,14 @@ fn row_metadata(headers: &[String], row: &Row, url_col: usize) -> Value {
     Value::Object(map)
 }
 
+/// The one column of a plain list's posts.
+pub const LIST_COLUMNS: [&str; 1] = ["entry"];
+
 /// Reads a plain list: one URL or path per line; blank lines are ignored.
+/// Each line is a post.
 pub fn read_list(sink: &mut Sink<'_>, path: &Path) -> Result<()> {
     let mut reader = BufReader::new(open_without_bom(path)?);
+    let mut keys = PostKeys::new(path);
     let mut buf = Vec::new();
     let mut line = 0u64;
     loop {
@@ -122,6 +141,12 @@ pub fn read_list(sink: &mut Sink<'_>, path: &Path) -> Result<()> {
         if entry.is_empty() {
             continue;
         }
-        sink.entry(entry, 1, MediaKind::from_url, || None)?;
+        let cells = serde_json::to_string(&[entry])?;
+        let post = PostRow {
+            line,
+            key: keys.key(None, &cells),
+            cells,
+        };
+        sink.entry(entry, 1, &post, MediaKind::from_url, || None)?;
     }
 }

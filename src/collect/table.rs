@@ -21,6 +21,15 @@ pub enum RaggedRows {
     Pad,
 }
 
+/// Whether `"` quotes fields (RFC 4180, as every spreadsheet writes) or is
+/// an ordinary character (`--no-quotes`, for files with stray quotes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Quotes {
+    #[default]
+    Standard,
+    Ignore,
+}
+
 /// One data row and the line it starts on (1-based, as an editor shows it).
 pub struct Row {
     pub line: u64,
@@ -41,6 +50,9 @@ pub struct Table {
     pub delimiter: u8,
     reader: csv::Reader<Box<dyn Read>>,
     ragged: RaggedRows,
+    quotes: Quotes,
+    /// Bytes before the data (the BOM), to find a record's raw bytes.
+    data_start: u64,
     /// Rows with a different field count than the header (only with `Pad`).
     pub ragged_rows: u64,
     pub first_ragged_line: Option<u64>,
@@ -53,7 +65,8 @@ pub struct Table {
 
 /// A file opened past its BOM: `Box<dyn Read>` so table and list readers share it.
 pub fn open_without_bom(path: &Path) -> Result<Box<dyn Read>> {
-    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    // Regular files only (a table is opened more than once), lines capped.
+    let file = crate::text_input::open_regular(path, crate::text_input::Caps::TABLE)?;
     let mut reader = BufReader::with_capacity(1 << 16, file);
     let start = reader
         .fill_buf()
@@ -131,13 +144,19 @@ pub fn detect_delimiter(path: &Path, header_line: &str) -> u8 {
 }
 
 impl Table {
-    /// Opens `path` and reads its header row.
+    /// Opens `path` and reads its header row, with standard quoting.
     pub fn open(path: &Path, ragged: RaggedRows) -> Result<Table> {
+        Self::open_with(path, ragged, Quotes::Standard)
+    }
+
+    /// Opens `path` and reads its header row.
+    pub fn open_with(path: &Path, ragged: RaggedRows, quotes: Quotes) -> Result<Table> {
         let delimiter = detect_delimiter(path, &first_line(path)?);
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .has_headers(false)
             .flexible(true)
+            .quoting(quotes == Quotes::Standard)
             .from_reader(open_without_bom(path)?);
         let mut header = StringRecord::new();
         let got = reader
@@ -152,12 +171,18 @@ impl Table {
         let headers = header.iter().map(|h| h.trim().to_string()).collect();
         let (data_len, ends_with_newline) = data_extent(path)?;
         let crlf = first_line_raw(path)?.ends_with('\r');
+        let data_start = std::fs::metadata(path)
+            .map(|m| m.len())
+            .unwrap_or(data_len)
+            .saturating_sub(data_len);
         Ok(Table {
             path: path.to_path_buf(),
             headers,
             delimiter,
             reader,
             ragged,
+            quotes,
+            data_start,
             ragged_rows: 0,
             first_ragged_line: None,
             data_len,
@@ -223,6 +248,9 @@ impl Table {
             if record.len() == 1 && record[0].trim().is_empty() {
                 continue;
             }
+            if self.quotes == Quotes::Standard {
+                self.check_quoted_lines(&record, line)?;
+            }
             if record.len() != self.headers.len() {
                 match self.ragged {
                     RaggedRows::Reject => bail!(
@@ -247,6 +275,72 @@ impl Table {
                 fields: record,
             }));
         }
+    }
+
+    /// Refuses a record whose quoted field runs across lines when the quote
+    /// evidently went wrong: the row then has another number of fields than
+    /// the header, or the quote never closes before the end of the file. A
+    /// single stray `"` otherwise swallows every row after it into one field.
+    /// Quoted fields spanning lines in an otherwise sound row (4CAT post
+    /// bodies) are kept.
+    fn check_quoted_lines(&self, record: &StringRecord, line: u64) -> Result<()> {
+        let newlines = |f: &str| f.bytes().filter(|&b| b == b'\n').count() as u64;
+        let Some(first) = record.iter().position(|f| f.contains('\n')) else {
+            return Ok(());
+        };
+        let opened = line + record.iter().take(first).map(newlines).sum::<u64>();
+        // A value that runs to the end of the file holds its final newline.
+        let trailing = record
+            .get(record.len().saturating_sub(1))
+            .is_some_and(|f| f.ends_with('\n'));
+        let last = line + record.iter().map(newlines).sum::<u64>() - u64::from(trailing);
+        let wrong_count = record.len() != self.headers.len();
+        let unclosed = !wrong_count && self.quote_left_open(record)?;
+        if !wrong_count && !unclosed {
+            return Ok(());
+        }
+        let problem = if unclosed {
+            format!(
+                "a quoted field opens here and never closes: lines {opened} to {last} (the end of the file) would become one value"
+            )
+        } else {
+            format!(
+                "a quoted field opens here and runs to line {last}, leaving a row of {} where the header has {}",
+                super::plural(record.len() as u64, "field", "fields"),
+                self.headers.len()
+            )
+        };
+        bail!(
+            "{} line {opened}: {problem}: probably a stray `\"`; nothing was read from this file. Fix that line (double a `\"` inside a quoted value, or quote the whole value), or read the file without quote processing with --no-quotes",
+            self.path.display()
+        )
+    }
+
+    /// Whether the raw bytes of `record` (from where it began to where the
+    /// reader stands) hold an odd number of `"`: the reader reached the end
+    /// of the file inside a quoted field.
+    fn quote_left_open(&self, record: &StringRecord) -> Result<bool> {
+        use std::io::{Seek, SeekFrom};
+        let start = record.position().map(|p| p.byte()).unwrap_or(0);
+        let end = self.reader.position().byte();
+        let mut file = File::open(&self.path)
+            .with_context(|| format!("cannot open {}", self.path.display()))?;
+        file.seek(SeekFrom::Start(self.data_start + start))
+            .with_context(|| format!("cannot read {}", self.path.display()))?;
+        let mut raw = BufReader::new(file.take(end.saturating_sub(start)));
+        let mut quotes = 0u64;
+        loop {
+            let buf = raw
+                .fill_buf()
+                .with_context(|| format!("cannot read {}", self.path.display()))?;
+            if buf.is_empty() {
+                break;
+            }
+            quotes += buf.iter().filter(|&&b| b == b'"').count() as u64;
+            let n = buf.len();
+            raw.consume(n);
+        }
+        Ok(quotes % 2 == 1)
     }
 
     /// Bytes read so far (for progress bars).
@@ -300,6 +394,44 @@ mod tests {
             let lines: Vec<u64> = lines_of(&text).into_iter().map(|(l, _)| l).collect();
             assert_eq!(lines, [3, 4, 7]);
         }
+    }
+
+    fn read_all(text: &str, ragged: RaggedRows) -> Result<Vec<Vec<String>>> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, text).unwrap();
+        let mut table = Table::open(&path, ragged)?;
+        let mut out = Vec::new();
+        while let Some(row) = table.next_row()? {
+            out.push(row.fields.iter().map(String::from).collect());
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn quoted_values_over_several_lines_are_kept_when_the_row_is_sound() {
+        let rows = read_all("a,b\n1,\"two\nlines\"\n3,x\n", RaggedRows::Reject).unwrap();
+        assert_eq!(rows, [vec!["1", "two\nlines"], vec!["3", "x"]]);
+    }
+
+    #[test]
+    fn a_quote_left_open_is_refused_where_it_opened() {
+        // Row count right, but the quote on line 3 never closes.
+        let text = "\u{feff}a,b\n1,x\n2,\"y\n3,z\n4,w\n";
+        for ragged in [RaggedRows::Pad, RaggedRows::Reject] {
+            let err = format!("{:#}", read_all(text, ragged).unwrap_err());
+            assert!(
+                err.contains(
+                    "t.csv line 3: a quoted field opens here and never closes: lines 3 to 5"
+                ),
+                "{err}"
+            );
+            assert!(err.contains("--no-quotes"), "{err}");
+        }
+        // A quote inside the first field shifts the row: too few fields.
+        let text = "a,b,c\n\"1,x,y\n2,x,y\"\n3,x,y\n";
+        let err = format!("{:#}", read_all(text, RaggedRows::Pad).unwrap_err());
+        assert!(err.contains("line 2: a quoted field opens here and runs to line 3, leaving a row of 1 field where the header has 3"), "{err}");
     }
 
     #[test]

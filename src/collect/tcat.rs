@@ -60,10 +60,34 @@ pub fn split_cell(cell: &str) -> Vec<&str> {
     }
     let parts: Vec<&str> = cell
         .split(';')
+        .flat_map(split_comma_joined_urls)
         .map(str::trim)
         .filter(|p| !p.is_empty())
         .collect();
     if parts.is_empty() { vec![""] } else { parts }
+}
+
+/// 4CAT joins the URLs of an `images` cell with `,`. A comma splits only
+/// where the next part starts a new http(s) URL: image CDNs put commas inside
+/// URLs (`/w_100,h_80/`).
+pub fn split_comma_joined_urls(part: &str) -> Vec<&str> {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    for (i, _) in part.match_indices(',') {
+        let rest = part[i + 1..].trim_start();
+        let next_is_url = rest
+            .get(..8)
+            .is_some_and(|p| p.eq_ignore_ascii_case("https://"))
+            || rest
+                .get(..7)
+                .is_some_and(|p| p.eq_ignore_ascii_case("http://"));
+        if next_is_url {
+            pieces.push(&part[start..i]);
+            start = i + 1;
+        }
+    }
+    pieces.push(&part[start..]);
+    pieces
 }
 
 /// The kind of the `index`-th URL of a cell, from the aligned `media_type`

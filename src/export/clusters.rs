@@ -10,6 +10,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 
 use super::AtomicFile;
+use super::spreadsheet::CsvOptions;
 use crate::cluster::{color_hex, labels, load_clusters};
 use crate::project::Project;
 
@@ -29,7 +30,7 @@ const HEADER: [&str; 12] = [
 ];
 
 /// Writes the clusters CSV; returns how many clusters it lists.
-pub fn write(project: &Project, out: &Path) -> Result<usize> {
+pub fn write(project: &Project, out: &Path, opts: CsvOptions) -> Result<usize> {
     let clusters = load_clusters(project)?;
     if clusters.is_empty() {
         bail!(
@@ -38,8 +39,11 @@ pub fn write(project: &Project, out: &Path) -> Result<usize> {
             project.dir().display()
         );
     }
-    let file = AtomicFile::create(out)?;
+    let mut file = AtomicFile::create(out)?;
+    opts.start(&mut file)
+        .with_context(|| format!("cannot write {}", out.display()))?;
     let mut csv = csv::Writer::from_writer(file);
+    let text = |s: &str| opts.formulas.cell(s).into_owned();
     let written: Result<()> = (|| {
         csv.write_record(HEADER)?;
         for c in &clusters {
@@ -47,15 +51,15 @@ pub fn write(project: &Project, out: &Path) -> Result<usize> {
                 c.labels.iter().map(|t| (t.tag.as_str(), t.score)).collect();
             csv.write_record([
                 c.id.to_string(),
-                c.name.clone(),
-                c.caption.clone().unwrap_or_default(),
+                text(&c.name),
+                text(c.caption.as_deref().unwrap_or_default()),
                 color_hex(c.color),
                 u8::from(c.hidden).to_string(),
                 c.size.to_string(),
                 c.tag_count.to_string(),
                 c.core_size.map(|n| n.to_string()).unwrap_or_default(),
                 c.outside_hull.map(|n| n.to_string()).unwrap_or_default(),
-                labels::auto_name(&c.labels),
+                text(&labels::auto_name(&c.labels)),
                 serde_json::to_string(&scores)?,
                 c.hull_wkt.clone().unwrap_or_default(),
             ])?;

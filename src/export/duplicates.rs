@@ -6,6 +6,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
+use super::spreadsheet::CsvOptions;
 use crate::graph::duplicates::{DEFAULT_HASH_DISTANCE, project_stacks};
 use crate::project::Project;
 
@@ -39,7 +40,7 @@ impl std::fmt::Display for DuplicatesReport {
 
 /// Writes the groups at the hash distance the graph was last stacked with
 /// (or the default) to `out`.
-pub fn write(project: &Project, out: &Path) -> Result<DuplicatesReport> {
+pub fn write(project: &Project, out: &Path, opts: CsvOptions) -> Result<DuplicatesReport> {
     let hash_distance = project
         .setting::<serde_json::Value>("graph_similarity")?
         .and_then(|v| v["hash_distance"].as_u64())
@@ -53,7 +54,10 @@ pub fn write(project: &Project, out: &Path) -> Result<DuplicatesReport> {
         |r| r.get(0),
     )?;
     let mut lookup = conn.prepare("SELECT url, frequency FROM images WHERE id = ?1")?;
-    let mut csv = csv::Writer::from_writer(super::AtomicFile::create(out)?);
+    let mut file = super::AtomicFile::create(out)?;
+    opts.start(&mut file)
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    let mut csv = csv::Writer::from_writer(file);
     csv.write_record(["group", "url", "frequency", "distance"])?;
     for (group, stack) in stacks.iter().enumerate() {
         for (image_id, distance) in &stack.members {
@@ -61,7 +65,7 @@ pub fn write(project: &Project, out: &Path) -> Result<DuplicatesReport> {
                 lookup.query_row([image_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
             csv.write_record([
                 (group + 1).to_string(),
-                url,
+                opts.formulas.cell(&url).into_owned(),
                 frequency.to_string(),
                 distance.to_string(),
             ])?;

@@ -2,6 +2,11 @@
 //! against the official RELAX NG schema (no `www.` in the namespaces, no
 //! `xsi:schemaLocation`), with the node attribute whose id is exactly `image`
 //! that Gephi's Image Preview plugin reads.
+//!
+//! No node attribute is called `type`: sigma.js (and so Gephi Lite) reads
+//! `type` as the program that draws a node and fails on `image`/`tag`
+//! (gephi-lite#56), and igraph keeps `type` for bipartite graphs. It is
+//! `kind` here and in the GraphML; the Gephi CSV keeps the recipe's `Type`.
 
 use std::io::Write;
 use std::path::Path;
@@ -17,10 +22,6 @@ const NS_VIZ: &str = "http://gexf.net/1.3/viz";
 /// What Gephi 0.9/0.10 writes; its importer ignores namespaces anyway.
 const NS_GEPHI: &str = "http://www.gexf.net/1.3";
 const NS_VIZ_GEPHI: &str = "http://www.gexf.net/1.3/viz";
-
-/// Tags are drawn grey, images in their mean colour (grey until fetched).
-const TAG_COLOR: [u8; 3] = [150, 150, 150];
-const UNKNOWN_IMAGE_COLOR: [u8; 3] = [200, 200, 200];
 
 /// Writes `data` as GEXF to `out`; `today` is the `lastmodifieddate`.
 pub(super) fn write(data: &ExportData, out: &Path, today: &str, gephi_compat: bool) -> Result<()> {
@@ -52,7 +53,7 @@ fn write_to(w: &mut impl Write, data: &ExportData, today: &str, gephi_compat: bo
     w.write_all(
         br#"    <attributes class="node" mode="static">
       <attribute id="image" title="image" type="string"/>
-      <attribute id="type" title="type" type="string"/>
+      <attribute id="kind" title="kind" type="string"/>
       <attribute id="frequency" title="frequency" type="integer"/>
       <attribute id="degree" title="degree" type="integer"/>
       <attribute id="url" title="url" type="string"/>
@@ -63,6 +64,13 @@ fn write_to(w: &mut impl Write, data: &ExportData, today: &str, gephi_compat: bo
             br#"      <attribute id="cluster" title="cluster" type="integer"/>
       <attribute id="cluster_label" title="cluster_label" type="string"/>
 "#,
+        )?;
+    }
+    for (id, kind) in data.posts.gexf_attributes() {
+        writeln!(
+            w,
+            r#"      <attribute id="{0}" title="{0}" type="{kind}"/>"#,
+            escape(id)
         )?;
     }
     w.write_all(b"    </attributes>\n")?;
@@ -81,7 +89,7 @@ fn write_to(w: &mut impl Write, data: &ExportData, today: &str, gephi_compat: bo
         }
         write!(
             w,
-            r#"<attvalue for="type" value="{}"/><attvalue for="frequency" value="{}"/><attvalue for="degree" value="{}"/>"#,
+            r#"<attvalue for="kind" value="{}"/><attvalue for="frequency" value="{}"/><attvalue for="degree" value="{}"/>"#,
             node.kind.as_str(),
             node.frequency,
             graph.degree(i)
@@ -98,6 +106,19 @@ fn write_to(w: &mut impl Write, data: &ExportData, today: &str, gephi_compat: bo
                 escape(&c.name)
             )?;
         }
+        if data.posts.has(i) {
+            let names = data.posts.headers();
+            for (name, value) in names.iter().zip(data.posts.cells(i)) {
+                if !value.is_empty() {
+                    write!(
+                        w,
+                        r#"<attvalue for="{}" value="{}"/>"#,
+                        escape(name),
+                        escape(&value)
+                    )?;
+                }
+            }
+        }
         w.write_all(b"</attvalues>\n")?;
         writeln!(w, r#"        <viz:size value="{}"/>"#, number(data.size(i)))?;
         if let Some(p) = data.placements.as_ref().map(|p| p[i]) {
@@ -108,12 +129,7 @@ fn write_to(w: &mut impl Write, data: &ExportData, today: &str, gephi_compat: bo
                 number(p.y)
             )?;
         }
-        // Clustered nodes take their cluster's colour, as Gephi's partition colouring would.
-        let [r, g, b] = match (cluster, node.kind) {
-            (Some(c), _) => [(c.color >> 16) as u8, (c.color >> 8) as u8, c.color as u8],
-            (None, NodeKind::Tag) => TAG_COLOR,
-            (None, NodeKind::Image) => data.images[i].mean_color.unwrap_or(UNKNOWN_IMAGE_COLOR),
-        };
+        let [r, g, b] = data.color(i);
         writeln!(w, r#"        <viz:color r="{r}" g="{g}" b="{b}"/>"#)?;
         w.write_all(b"      </node>\n")?;
         bar.inc(1);

@@ -1,6 +1,9 @@
-//! GraphML (graphml.graphdrawing.org), written by hand with escaping: the
-//! keys are named as Gephi's GraphML importer maps them (`label`, `x`, `y`,
-//! `size`, `weight`), the rest become node columns.
+//! GraphML (graphml.graphdrawing.org), written by hand with escaping. It
+//! carries what the GEXF carries: the keys are named as Gephi's GraphML
+//! importer maps them (`label`, `x`, `y`, `size`, `r`/`g`/`b` for the colour,
+//! `weight`), the rest become node columns (`kind`, `image`, `url`,
+//! `frequency`, `degree`, `cluster`, `cluster_label`). Image or tag is `kind`,
+//! not `type`, for the reasons gexf.rs gives.
 
 use std::io::Write;
 use std::path::Path;
@@ -9,16 +12,25 @@ use anyhow::{Context, Result};
 
 use super::xml::{escape, number};
 use super::{AtomicFile, ExportData};
+use crate::graph::NodeKind;
 
-/// Node keys as (id, type); `x`/`y` are declared only with a layout.
-const NODE_KEYS: [(&str, &str); 6] = [
+/// Node keys as (id, type), always declared.
+const NODE_KEYS: [(&str, &str); 10] = [
     ("label", "string"),
-    ("type", "string"),
+    ("kind", "string"),
     ("image", "string"),
+    ("url", "string"),
     ("frequency", "int"),
     ("degree", "int"),
     ("size", "float"),
+    ("r", "int"),
+    ("g", "int"),
+    ("b", "int"),
 ];
+/// Declared only with a layout.
+const LAYOUT_KEYS: [(&str, &str); 2] = [("x", "float"), ("y", "float")];
+/// Declared only when the project has clusters.
+const CLUSTER_KEYS: [(&str, &str); 2] = [("cluster", "int"), ("cluster_label", "string")];
 
 pub(super) fn write(data: &ExportData, out: &Path) -> Result<()> {
     let mut file = AtomicFile::create(out)?;
@@ -34,14 +46,28 @@ fn write_to(w: &mut impl Write, data: &ExportData) -> Result<()> {
 "#,
     )?;
     let layout_keys: &[(&str, &str)] = if data.placements.is_some() {
-        &[("x", "float"), ("y", "float")]
+        &LAYOUT_KEYS
     } else {
         &[]
     };
-    for (id, ty) in NODE_KEYS.iter().chain(layout_keys) {
+    let cluster_keys: &[(&str, &str)] = if data.clusters.is_some() {
+        &CLUSTER_KEYS
+    } else {
+        &[]
+    };
+    for (id, ty) in NODE_KEYS.iter().chain(layout_keys).chain(cluster_keys) {
         writeln!(
             w,
             r#"  <key id="{id}" for="node" attr.name="{id}" attr.type="{ty}"/>"#
+        )?;
+    }
+    // The posts' counts and chosen columns, as in the GEXF.
+    for (id, kind) in data.posts.gexf_attributes() {
+        let ty = if kind == "integer" { "int" } else { kind };
+        writeln!(
+            w,
+            r#"  <key id="{0}" for="node" attr.name="{0}" attr.type="{ty}"/>"#,
+            escape(id)
         )?;
     }
     writeln!(
@@ -50,30 +76,39 @@ fn write_to(w: &mut impl Write, data: &ExportData) -> Result<()> {
     )?;
     writeln!(w, r#"  <graph id="G" edgedefault="undirected">"#)?;
     for (i, node) in graph.nodes.iter().enumerate() {
-        writeln!(w, r#"    <node id="{}">"#, escape(&node.id))?;
-        writeln!(
-            w,
-            r#"      <data key="label">{}</data>"#,
-            escape(data.label(i))
-        )?;
-        writeln!(w, r#"      <data key="type">{}</data>"#, node.kind.as_str())?;
+        let id = escape(&node.id);
+        writeln!(w, r#"    <node id="{id}">"#)?;
+        let mut data_line =
+            |key: &str, value: &str| writeln!(w, r#"      <data key="{key}">{value}</data>"#);
+        data_line("label", &escape(data.label(i)))?;
+        data_line("kind", node.kind.as_str())?;
         if let Some(thumb) = data.thumbnail(i) {
-            writeln!(w, r#"      <data key="image">{}</data>"#, escape(thumb))?;
+            data_line("image", &escape(thumb))?;
         }
-        writeln!(
-            w,
-            r#"      <data key="frequency">{}</data>"#,
-            node.frequency
-        )?;
-        writeln!(w, r#"      <data key="degree">{}</data>"#, graph.degree(i))?;
-        writeln!(
-            w,
-            r#"      <data key="size">{}</data>"#,
-            number(data.size(i))
-        )?;
+        if node.kind == NodeKind::Image {
+            data_line("url", &id)?;
+        }
+        data_line("frequency", &node.frequency.to_string())?;
+        data_line("degree", &graph.degree(i).to_string())?;
+        data_line("size", &number(data.size(i)))?;
+        let [r, g, b] = data.color(i);
+        data_line("r", &r.to_string())?;
+        data_line("g", &g.to_string())?;
+        data_line("b", &b.to_string())?;
         if let Some(p) = data.placements.as_ref().map(|p| p[i]) {
-            writeln!(w, r#"      <data key="x">{}</data>"#, number(p.x))?;
-            writeln!(w, r#"      <data key="y">{}</data>"#, number(p.y))?;
+            data_line("x", &number(p.x))?;
+            data_line("y", &number(p.y))?;
+        }
+        if let Some(c) = data.cluster(i) {
+            data_line("cluster", &c.id.to_string())?;
+            data_line("cluster_label", &escape(&c.name))?;
+        }
+        if data.posts.has(i) {
+            for (name, value) in data.posts.headers().iter().zip(data.posts.cells(i)) {
+                if !value.is_empty() {
+                    data_line(&escape(name), &escape(&value))?;
+                }
+            }
         }
         w.write_all(b"    </node>\n")?;
     }

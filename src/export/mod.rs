@@ -12,25 +12,34 @@ pub mod duplicates;
 mod gephi_csv;
 mod gexf;
 mod graphml;
-mod png;
+pub mod png;
 mod positions;
+mod post_attributes;
+pub mod spreadsheet;
 pub mod svg;
+pub mod tables;
 mod xml;
 
 use std::fmt;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use rusqlite::OptionalExtension;
 
-use crate::graph::Graph;
+use self::spreadsheet::{CsvOptions, Formulas};
+use crate::graph::{Graph, NodeKind};
 use crate::layout::{Placement, load_positions};
 use crate::project::Project;
 use crate::render::overlay::LabelCount;
+use crate::safe_output::{self, OutputFile, Policy};
 
 /// The thumbnail level whose folder is Gephi's "Image directory".
 const PREVIEW_LEVEL: u32 = 256;
+
+/// Tags are drawn grey, images in their mean colour (light grey until fetched).
+const TAG_COLOR: [u8; 3] = [150, 150, 150];
+const UNKNOWN_IMAGE_COLOR: [u8; 3] = [200, 200, 200];
 
 /// The `--format` values of the command-line contract. The raster, deep-zoom
 /// and video outputs belong to the renderer of a later issue; they are listed
@@ -52,6 +61,12 @@ pub enum ExportFormat {
     Duplicates,
     /// The clusters (CSV: id, name, caption, size, top tags with scores, hull as WKT).
     Clusters,
+    /// Every post (occurrence) of every image: URL, source file, row, the row's columns.
+    Posts,
+    /// Every image: URL, fetch status and failure, frequency, post counts, size, hash, file, cluster, first post.
+    Images,
+    /// A folder with a copy of each downloaded original and an index.csv.
+    Originals,
 }
 
 impl ExportFormat {
@@ -68,6 +83,9 @@ impl ExportFormat {
             ExportFormat::Video => "video",
             ExportFormat::Duplicates => "duplicates",
             ExportFormat::Clusters => "clusters",
+            ExportFormat::Posts => "posts",
+            ExportFormat::Images => "images",
+            ExportFormat::Originals => "originals",
         }
     }
 
@@ -84,7 +102,46 @@ impl ExportFormat {
                 | ExportFormat::Pdf
                 | ExportFormat::Duplicates
                 | ExportFormat::Clusters
+                | ExportFormat::Posts
+                | ExportFormat::Images
+                | ExportFormat::Originals
         )
+    }
+
+    /// The research-data tables (and the originals folder): not the network,
+    /// they read the images and their posts and need no graph.
+    pub fn is_table(self) -> bool {
+        matches!(
+            self,
+            ExportFormat::Posts | ExportFormat::Images | ExportFormat::Originals
+        )
+    }
+
+    /// Whether the format is a CSV table (the ones `--excel` and
+    /// `--formulas` apply to).
+    pub fn is_csv(self) -> bool {
+        matches!(
+            self,
+            ExportFormat::GephiCsv
+                | ExportFormat::Positions
+                | ExportFormat::Duplicates
+                | ExportFormat::Clusters
+                | ExportFormat::Posts
+                | ExportFormat::Images
+        )
+    }
+
+    /// How the format writes cells a spreadsheet would run, unless
+    /// `--formulas` says otherwise. The network tables keep their cells as
+    /// they are: they are ids and names that Gephi and scripts join on, the
+    /// same as in the GEXF and GraphML (an apostrophe would become part of
+    /// every such id). Tables of posts and images, whose text comes from
+    /// anyone on social media, escape.
+    pub fn default_formulas(self) -> Formulas {
+        match self {
+            ExportFormat::Posts | ExportFormat::Images => Formulas::Escape,
+            _ => Formulas::Keep,
+        }
     }
 
     /// The "not built yet" answer for the formats of later issues.
@@ -114,12 +171,45 @@ pub struct ExportOptions {
     /// (derived from the layout's shape when not given).
     pub width: Option<u32>,
     pub height: Option<u32>,
-    /// PNG: draw the clusters' hulls and their labels (`tagscape cluster`
-    /// must have run).
-    pub hulls: bool,
-    pub labels: bool,
+    /// The picture (png, svg, pdf): hulls and labels (`tagscape cluster`
+    /// must have run), title, legend, background; DPI (png only).
+    pub png: png::PngStyle,
     /// SVG: images as data URLs instead of files beside the SVG.
     pub embed: bool,
+    /// `--out` may be a symbolic link: its target is written (else refused).
+    pub follow_symlinks: bool,
+    /// CSV formats: start each file with a UTF-8 byte-order mark, so Excel
+    /// reads it as UTF-8 (`--excel`).
+    pub excel: bool,
+    /// CSV formats: `--formulas`; `None` keeps the format's default
+    /// (`ExportFormat::default_formulas`).
+    pub formulas: Option<Formulas>,
+    /// gephi-csv and GEXF: posts' metadata columns written as node attributes
+    /// (besides the post counts, always written).
+    pub attributes: Vec<String>,
+    /// posts, images and originals: only this cluster's images (id or name).
+    pub cluster: Option<String>,
+    /// posts, images and originals: only the images this search finds.
+    pub search: Option<crate::search::Query>,
+}
+
+impl ExportOptions {
+    /// The CSV switches for `format`.
+    pub fn csv(&self, format: ExportFormat) -> CsvOptions {
+        CsvOptions {
+            excel: self.excel,
+            formulas: self.formulas.unwrap_or(format.default_formulas()),
+        }
+    }
+
+    /// The switches of the research-data tables (`ExportFormat::is_table`).
+    pub fn tables(&self, format: ExportFormat) -> tables::TableOptions {
+        tables::TableOptions {
+            csv: self.csv(format),
+            cluster: self.cluster.clone(),
+            search: self.search.clone(),
+        }
+    }
 }
 
 /// What an export wrote; its `Display` is the command's summary line.
@@ -156,6 +246,11 @@ impl fmt::Display for ExportReport {
         )?;
         if !self.with_layout && self.format != ExportFormat::Positions {
             f.write_str(", no layout yet")?;
+        } else if self.format == ExportFormat::GephiCsv {
+            // gephi#2775: the spreadsheet import keeps them as plain columns.
+            f.write_str(
+                "; Gephi's spreadsheet import ignores x, y and size: use --format gexf for the layout",
+            )?;
         }
         if let Some(folder) = &self.image_folder {
             if self.images_with_thumbnail == 0 {
@@ -187,7 +282,12 @@ pub fn export(
     opts: &ExportOptions,
 ) -> Result<ExportReport> {
     format.ensure_built()?;
-    let data = ExportData::load(project)?;
+    check_destination(project, format, out, opts)?;
+    if format.is_table() {
+        bail!("--format {format} is a table of images and posts: use export::tables");
+    }
+    let data = ExportData::load(project, &opts.attributes)?;
+    warn_if_stale(project)?;
     if format == ExportFormat::Positions && data.placements.is_none() {
         bail!(
             "project {} has no layout yet: run `tagscape layout {}` first (or export --format gexf without positions)",
@@ -197,7 +297,7 @@ pub fn export(
     }
     let mut note = None;
     let files = match format {
-        ExportFormat::GephiCsv => gephi_csv::write(&data, out)?,
+        ExportFormat::GephiCsv => gephi_csv::write(&data, out, opts.csv(format))?,
         ExportFormat::Gexf => {
             let today: String = project
                 .conn()
@@ -210,22 +310,16 @@ pub fn export(
             vec![out.to_path_buf()]
         }
         ExportFormat::Positions => {
-            positions::write(&data, out)?;
+            positions::write(&data, out, opts.csv(format))?;
             vec![out.to_path_buf()]
         }
         ExportFormat::Png => {
-            let drawn = png::write(
-                project,
-                out,
-                opts.width,
-                opts.height,
-                opts.hulls,
-                opts.labels,
-            )?;
+            let drawn = png::write(project, out, opts.width, opts.height, &opts.png)?;
             tracing::info!(
-                "drew {}×{} px: {} images, {} as grey placeholders (no thumbnail)",
+                "drew {}×{} px in {} tiles: {} images, {} as grey placeholders (no thumbnail)",
                 drawn.width,
                 drawn.height,
+                drawn.tiles,
                 drawn.images,
                 drawn.placeholders
             );
@@ -233,35 +327,36 @@ pub fn export(
             vec![out.to_path_buf()]
         }
         ExportFormat::Duplicates => {
-            let report = duplicates::write(project, out)?;
+            let report = duplicates::write(project, out, opts.csv(format))?;
             tracing::info!("{report}");
             vec![out.to_path_buf()]
         }
         ExportFormat::Clusters => {
-            let n = clusters::write(project, out)?;
+            let n = clusters::write(project, out, opts.csv(format))?;
             tracing::info!("{n} clusters");
             vec![out.to_path_buf()]
         }
         ExportFormat::Svg | ExportFormat::Pdf => {
-            let page = svg::PageOptions {
-                width: opts.width,
-                height: opts.height,
-                hulls: opts.hulls,
-                labels: opts.labels,
-                legend: false,
-                embed: opts.embed,
-            };
+            let (w, h) = (opts.width, opts.height);
             let drawn = if format == ExportFormat::Svg {
-                svg::write_svg(project, out, &page)?
+                svg::write_svg(project, out, w, h, &opts.png, opts.embed)?
             } else {
-                svg::write_pdf(project, out, &page)?
+                svg::write_pdf(project, out, w, h, &opts.png)?
             };
-            note = Some(drawn.to_string());
+            let labels = drawn.labels.as_ref().map(|l| labels_note(l, drawn.width));
+            note = Some(match labels {
+                Some(labels) => format!("{drawn}; {labels}"),
+                None => drawn.to_string(),
+            });
             let mut files = vec![out.to_path_buf()];
             files.extend(drawn.image_folder);
             files
         }
-        ExportFormat::Dzi | ExportFormat::Video => {
+        ExportFormat::Dzi
+        | ExportFormat::Video
+        | ExportFormat::Posts
+        | ExportFormat::Images
+        | ExportFormat::Originals => {
             format.ensure_built()?;
             bail!("--format {format} has no writer")
         }
@@ -304,10 +399,12 @@ struct ExportData {
     images: Vec<ImageInfo>,
     /// The clusters of `tagscape cluster`, when it ran.
     clusters: Option<crate::cluster::NodeClusters>,
+    /// Post counts and chosen metadata columns of the image nodes.
+    posts: post_attributes::PostAttributes,
 }
 
 impl ExportData {
-    fn load(project: &Project) -> Result<ExportData> {
+    fn load(project: &Project, attributes: &[String]) -> Result<ExportData> {
         let graph = Graph::load(project)?;
         let placements = load_positions(project, &graph)?;
         let mut stmt = project
@@ -341,11 +438,13 @@ impl ExportData {
             });
         }
         let clusters = crate::cluster::load_node_clusters(project, &graph)?;
+        let posts = post_attributes::PostAttributes::load(project, &graph, attributes)?;
         Ok(ExportData {
             graph,
             placements,
             images,
             clusters,
+            posts,
         })
     }
 
@@ -366,6 +465,17 @@ impl ExportData {
     /// The node's cluster (`tagscape cluster`), when it has one.
     fn cluster(&self, node: usize) -> Option<&crate::cluster::Cluster> {
         self.clusters.as_ref()?.cluster_of(node)
+    }
+
+    /// The node's colour: its cluster's when it has one (as Gephi's
+    /// partition colouring would), else an image's mean colour (light grey
+    /// until fetched) and grey for tags.
+    fn color(&self, node: usize) -> [u8; 3] {
+        match (self.cluster(node), self.graph.nodes[node].kind) {
+            (Some(c), _) => [(c.color >> 16) as u8, (c.color >> 8) as u8, c.color as u8],
+            (None, NodeKind::Tag) => TAG_COLOR,
+            (None, NodeKind::Image) => self.images[node].mean_color.unwrap_or(UNKNOWN_IMAGE_COLOR),
+        }
     }
 
     /// The thumbnail path relative to the Image Preview folder (images only).
@@ -391,72 +501,50 @@ fn find_thumbnail(level_dir: &Path, hash: &str, ext: &str) -> Option<String> {
     (safe && level_dir.join(&name).is_file()).then_some(name)
 }
 
-/// A file written next to its destination and moved over it only when
-/// complete, so readers never see half an export.
+/// The output file every exporter writes through: a temporary file renamed
+/// over a regular destination when complete, or a device, FIFO or stdout
+/// written directly (see [`crate::safe_output`]). Destinations are checked
+/// against the export's policy by [`check_destination`] before any exporter
+/// runs, so links reaching here were allowed.
+/// Every export shows its progress on a terminal: the bytes written.
 struct AtomicFile {
-    dest: PathBuf,
-    writer: BufWriter<tempfile::NamedTempFile>,
+    file: OutputFile,
+    progress: indicatif::ProgressBar,
 }
 
 impl AtomicFile {
     fn create(dest: &Path) -> Result<AtomicFile> {
-        if dest.is_dir() {
-            bail!(
-                "{} is a directory: give --out a file name (e.g. {}/network.gexf)",
-                dest.display(),
-                dest.display()
-            );
-        }
-        let parent = match dest.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
+        let policy = Policy {
+            follow_symlinks: true,
+            ..Policy::default()
         };
-        std::fs::create_dir_all(&parent)
-            .with_context(|| format!("cannot create the folder {}", parent.display()))?;
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(".tagscape-export-");
-        // Exports are for sharing: readable by others as any new file would
-        // be (tempfile's default is owner-only).
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            builder.permissions(std::fs::Permissions::from_mode(0o644));
-        }
-        let tmp = builder
-            .tempfile_in(&parent)
-            .with_context(|| format!("cannot write in {}", parent.display()))?;
+        let name = dest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "export".into());
         Ok(AtomicFile {
-            dest: dest.to_path_buf(),
-            writer: BufWriter::new(tmp),
+            file: OutputFile::create(dest, &policy)?,
+            progress: crate::ui::bytes_spinner(&name),
         })
     }
 
-    /// Flushes and renames over the destination. Dropping an unfinished
-    /// `AtomicFile` deletes the temporary file instead.
+    /// Completes the file. Dropping an unfinished `AtomicFile` deletes the
+    /// temporary file instead.
     fn finish(self) -> Result<()> {
-        let dest = self.dest;
-        let tmp = self
-            .writer
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .with_context(|| format!("cannot write {}", dest.display()))?;
-        tmp.as_file()
-            .sync_all()
-            .with_context(|| format!("cannot write {}", dest.display()))?;
-        tmp.persist(&dest)
-            .map_err(|e| e.error)
-            .with_context(|| format!("cannot write {}", dest.display()))?;
-        Ok(())
+        self.progress.finish_and_clear();
+        self.file.finish()
     }
 }
 
 impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.writer.write(buf)
+        let n = self.file.write(buf)?;
+        self.progress.inc(n as u64);
+        Ok(n)
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        self.writer.flush()
+        self.file.flush()
     }
 }
 
@@ -487,6 +575,54 @@ fn labels_note(labels: &LabelCount, width: u32) -> String {
     )
 }
 
+/// The flag that lets `--out` be a symbolic link.
+pub const FOLLOW_SYMLINKS_FLAG: &str = "--follow-symlinks";
+
+/// Refuses an `--out` that would damage something: a symbolic link (unless
+/// `--follow-symlinks`), a path inside the project's own store, stdout for
+/// the folder format. Run before anything is written.
+/// Says on stderr which results are older than the network (the export
+/// still runs: an old layout is often what the user wants to see).
+pub fn warn_if_stale(project: &Project) -> Result<()> {
+    for line in crate::project::stages::stale_results(project.conn(), project.dir())? {
+        tracing::warn!("{line}");
+    }
+    Ok(())
+}
+
+pub fn check_destination(
+    project: &Project,
+    format: ExportFormat,
+    out: &Path,
+    opts: &ExportOptions,
+) -> Result<()> {
+    let policy = Policy {
+        follow_symlinks: opts.follow_symlinks,
+        follow_flag: Some(FOLLOW_SYMLINKS_FLAG),
+        protect: Some(project.dir().to_path_buf()),
+    };
+    if format == ExportFormat::GephiCsv {
+        if safe_output::is_stdout(out) {
+            bail!(
+                "--format gephi-csv writes two files (nodes.csv and edges.csv): give --out a folder, not stdout"
+            );
+        }
+        safe_output::check(out, &policy)?;
+        for name in [gephi_csv::NODES_FILE, gephi_csv::EDGES_FILE] {
+            safe_output::check(&out.join(name), &policy)?;
+        }
+        return Ok(());
+    }
+    if format == ExportFormat::Originals {
+        if safe_output::is_stdout(out) {
+            bail!("--format originals copies files into a folder: give --out a folder, not stdout");
+        }
+        safe_output::check(out, &policy)?;
+        return safe_output::check(&out.join(tables::INDEX_FILE), &policy);
+    }
+    safe_output::check(out, &policy)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -504,21 +640,5 @@ mod tests {
         );
         assert_eq!(find_thumbnail(dir.path(), &hash, "../png"), None);
         assert_eq!(find_thumbnail(dir.path(), "../../etc/passwd", "png"), None);
-    }
-
-    #[test]
-    fn unfinished_atomic_file_leaves_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let dest = dir.path().join("out.gexf");
-        {
-            let mut f = AtomicFile::create(&dest).unwrap();
-            f.write_all(b"half").unwrap();
-        }
-        assert!(!dest.exists());
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
-        let mut f = AtomicFile::create(&dest).unwrap();
-        f.write_all(b"whole").unwrap();
-        f.finish().unwrap();
-        assert_eq!(std::fs::read(&dest).unwrap(), b"whole");
     }
 }

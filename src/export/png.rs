@@ -1,7 +1,9 @@
 //! `export --format png`: the recipe's final picture — every image at its
 //! place, white background, no edges, no tag dots — drawn offscreen by the
 //! renderer and streamed to disk band by band with the `png` crate, so a
-//! large picture never sits whole in memory.
+//! large picture never sits whole in memory. A band wider than the GPU's
+//! texture limit is drawn as several tiles side by side: a poster has any
+//! size, and its memory is that of one band.
 
 use std::path::Path;
 use std::time::Duration;
@@ -11,9 +13,12 @@ use glam::Vec2;
 
 use crate::gpu::GpuContext;
 use crate::project::Project;
+use crate::render::poster_text::{PosterText, Span};
 use crate::render::{
-    AtlasConfig, Camera, ClusterOverlay, FrameOptions, OFFSCREEN_FORMAT, OffscreenTarget, Renderer,
-    Scene, overlay::LabelCount,
+    AtlasConfig, Camera, ClusterOverlay, FrameOptions, Layer, OFFSCREEN_FORMAT, OffscreenTarget,
+    Renderer, Scene,
+    atlas::{LEVEL_CELLS, level_cell, level_for_pixels},
+    overlay::LabelCount,
 };
 
 use super::AtomicFile;
@@ -22,6 +27,11 @@ use super::AtomicFile;
 pub(super) const MARGIN: f32 = 0.03;
 /// Bytes of one offscreen band (the picture is drawn and read back in bands).
 const BAND_BYTES: u64 = 64 << 20;
+/// Largest side accepted (PNG allows 2³¹ − 1; viewers and printers give up
+/// far earlier).
+const MAX_SIDE: u32 = 200_000;
+/// Inches per metre, for the PNG's pHYs chunk (pixels per metre).
+const INCHES_PER_METRE: f64 = 1.0 / 0.0254;
 /// How long one band may wait for its thumbnails before drawing coarser ones.
 const BAND_WAIT: Duration = Duration::from_secs(600);
 /// Picture width at which labels and outlines have their on-screen size;
@@ -33,11 +43,53 @@ pub fn overlay_scale(width: u32) -> f32 {
     (width as f32 / OVERLAY_REFERENCE_WIDTH).max(1.0)
 }
 
+/// The picture's background (`--background`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Background {
+    /// The recipe's white.
+    #[default]
+    White,
+    /// No background: the PNG has an alpha channel to lay over a design.
+    Transparent,
+    /// Near-black, for screens and slides.
+    Dark,
+}
+
+impl Background {
+    /// Clear colour and opacity.
+    fn clear(self) -> (u32, f32) {
+        match self {
+            Background::White => (0xFFFFFF, 1.0),
+            Background::Transparent => (0xFFFFFF, 0.0),
+            Background::Dark => (0x1E1E1E, 1.0),
+        }
+    }
+}
+
+/// How the picture is drawn beyond its size.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PngStyle {
+    pub hulls: bool,
+    pub labels: bool,
+    pub background: Background,
+    /// Dots per inch written into the PNG (pHYs), for print.
+    pub dpi: Option<u32>,
+    /// A title above the map, with the collection's attribution line.
+    pub title: Option<String>,
+    /// A key of the clusters' colours and names beside the map.
+    pub legend: bool,
+    /// Widest and tallest tile drawn at once, when under the GPU's texture
+    /// limit (tests draw in small tiles; `None`: the limit itself).
+    pub tile_limit: Option<u32>,
+}
+
 /// What was drawn.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PngSummary {
     pub width: u32,
     pub height: u32,
+    /// Offscreen tiles drawn (more than the bands when wider than the GPU allows).
+    pub tiles: u32,
     pub images: usize,
     /// Images drawn as a grey placeholder (no thumbnail, or unreadable).
     pub placeholders: usize,
@@ -45,13 +97,51 @@ pub struct PngSummary {
     pub labels: Option<LabelCount>,
 }
 
-/// The picture's height for `width` when not given: the map's aspect plus margins.
-pub fn derived_height(bounds_size: Vec2, width: u32) -> u32 {
+/// Where the map goes in a picture: below the title, left of the legend.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Frame {
+    margin: f32,
+    /// The map's rectangle: `[margin, top]` to `[right, height − margin]`.
+    top: f32,
+    right: f32,
+    height: u32,
+}
+
+/// The frame of a picture `width` pixels wide of a map of `bounds` size,
+/// with a title block and a legend block of the given sizes; the height,
+/// when not given, follows the map's aspect.
+fn frame(
+    bounds: Vec2,
+    width: u32,
+    height: Option<u32>,
+    title: Option<Vec2>,
+    legend: Option<Vec2>,
+) -> Frame {
     let w = width as f32;
     let margin = (MARGIN * w).round();
-    let zoom = (w - 2.0 * margin).max(1.0) / bounds_size.x.max(f32::EPSILON);
-    let h = bounds_size.y * zoom + 2.0 * margin;
-    (h.round() as u32).max(1)
+    let top = margin + title.map_or(0.0, |size| (size.y + margin * 0.5).ceil());
+    let right = w - margin - legend.map_or(0.0, |size| (size.x + margin).ceil());
+    let height = height.unwrap_or_else(|| {
+        let zoom = (right - margin).max(1.0) / bounds.x.max(f32::EPSILON);
+        let beside = legend.map_or(0.0, |size| size.y);
+        ((top + (bounds.y * zoom).max(beside) + margin).round() as u32).max(1)
+    });
+    Frame {
+        margin,
+        top,
+        right,
+        height,
+    }
+}
+
+/// The whole-pixel column ranges `[x0, x1)` of the tiles that cover a row
+/// `width` pixels wide, none wider than `max`.
+pub fn tile_columns(width: u32, max: u32) -> Vec<(u32, u32)> {
+    let count = width.div_ceil(max.max(1));
+    let each = width.div_ceil(count.max(1));
+    (0..count)
+        .map(|i| (i * each, ((i + 1) * each).min(width)))
+        .collect()
 }
 
 pub fn write(
@@ -59,8 +149,7 @@ pub fn write(
     out: &Path,
     width: Option<u32>,
     height: Option<u32>,
-    hulls: bool,
-    labels: bool,
+    style: &PngStyle,
 ) -> Result<PngSummary> {
     let Some(width) = width else {
         bail!(
@@ -69,6 +158,12 @@ pub fn write(
     };
     if width == 0 || height == Some(0) {
         bail!("--width and --height must be at least 1 pixel");
+    }
+    if width > MAX_SIDE || height.is_some_and(|h| h > MAX_SIDE) {
+        bail!("--width and --height must be at most {MAX_SIDE} pixels");
+    }
+    if style.dpi.is_some_and(|d| !(1..=10_000).contains(&d)) {
+        bail!("--dpi must be between 1 and 10000 (print posters use 150 to 300)");
     }
     let scene = Scene::from_project(project)?;
     let images = scene.sprites.len();
@@ -79,52 +174,120 @@ pub fn write(
             project.dir().display()
         );
     };
-    let height = height.unwrap_or_else(|| derived_height(bounds.size(), width));
-
-    let ctx = GpuContext::new_headless()?;
-    let max = ctx.device.limits().max_texture_dimension_2d;
-    if width > max || height > max {
-        bail!(
-            "{width}×{height} px is larger than this GPU's {max} px texture limit ({}): use --width/--height up to {max} (tiled posters of any size are not built yet)",
-            ctx.adapter_name()
+    let needs_clusters = style.hulls || style.labels || style.legend;
+    let clusters = if needs_clusters {
+        crate::cluster::load_clusters(project)?
+    } else {
+        Vec::new()
+    };
+    if needs_clusters && clusters.is_empty() {
+        tracing::warn!(
+            "--hulls/--labels/--legend: project {} has no clusters yet, so none are drawn: run `tagscape cluster {}` first",
+            project.dir().display(),
+            project.dir().display()
         );
     }
-    tracing::info!("drawing {width}×{height} px on {}", ctx.adapter_name());
+
+    let ctx = GpuContext::new_headless()?;
+    let scale = overlay_scale(width);
+    let ink = match style.background {
+        Background::Dark => 0xEEEEEE,
+        _ => 0x1A1A1A,
+    };
+    let mut text = (style.title.is_some() || (style.legend && !clusters.is_empty()))
+        .then(|| PosterText::new(&ctx.device, &ctx.queue, OFFSCREEN_FORMAT))
+        .flatten();
+    let title = match (&mut text, &style.title) {
+        (Some(text), Some(title)) => Some(text.add(&title_spans(project, title, scale, ink)?)),
+        _ => None,
+    };
+    let legend = match &mut text {
+        Some(text) if style.legend && !clusters.is_empty() => {
+            Some(text.add(&legend_spans(&clusters, scale, ink)))
+        }
+        _ => None,
+    };
+
+    // The title across the top, the legend at the right, the map in what
+    // is left.
+    let size_of = |block: Option<(usize, Vec2)>| block.map(|(_, size)| size);
+    let Frame {
+        margin,
+        top,
+        right,
+        height,
+    } = frame(
+        bounds.size(),
+        width,
+        height,
+        size_of(title),
+        size_of(legend),
+    );
+    if right - margin < width as f32 * 0.25 {
+        bail!(
+            "the legend takes most of a {width} px wide picture: use a larger --width (e.g. --width {})",
+            width.saturating_mul(3)
+        );
+    }
+    if height > MAX_SIDE {
+        bail!(
+            "the map's shape makes a {width}×{height} px picture, over the {MAX_SIDE} px limit: give a smaller --width or a --height"
+        );
+    }
+    let max = ctx.device.limits().max_texture_dimension_2d;
+    let max = style.tile_limit.map_or(max, |t| t.clamp(1, max));
+    let columns = tile_columns(width, max);
+    tracing::info!(
+        "drawing {width}×{height} px on {} in tiles of up to {max} px",
+        ctx.adapter_name()
+    );
 
     let mut camera = Camera::new(Vec2::new(width as f32, height as f32));
-    camera.fit(&bounds, (MARGIN * width as f32).round());
+    camera.fit_into(
+        &bounds,
+        Vec2::new(margin, top),
+        Vec2::new(right, height as f32 - margin),
+    );
+    let scene_pixels: Vec<f32> = scene
+        .sprites
+        .iter()
+        .map(|s| 2.0 * s.size * camera.zoom)
+        .collect();
     // The export may use more GPU memory than an interactive window: every
     // band is complete before it is read back.
     let mut renderer = Renderer::new(
         &ctx,
         OFFSCREEN_FORMAT,
         scene,
-        &AtlasConfig::with_total_budget(1 << 30),
+        &atlas_for(scene_pixels.into_iter()),
     );
     let mut label_count = None;
-    if hulls || labels {
-        let clusters = crate::cluster::load_clusters(project)?;
-        if clusters.is_empty() {
-            tracing::warn!(
-                "--hulls/--labels: project {} has no clusters yet, so none are drawn: run `tagscape cluster {}` first",
-                project.dir().display(),
-                project.dir().display()
-            );
-        } else {
-            label_count = renderer.set_cluster_overlay(
-                &clusters,
-                &ClusterOverlay {
-                    hulls,
-                    labels,
-                    scale: overlay_scale(width),
-                    // Bands are parts of the picture: labels are placed once for all of it.
-                    placement_view: Some(camera),
-                },
-            );
-        }
+    if (style.hulls || style.labels) && !clusters.is_empty() {
+        label_count = renderer.set_cluster_overlay(
+            &clusters,
+            &ClusterOverlay {
+                hulls: style.hulls,
+                labels: style.labels,
+                scale,
+                // Bands are parts of the picture: labels are placed once for all of it.
+                placement_view: Some(camera),
+            },
+        );
     }
+    if let Some(mut text) = text {
+        text.set_picture(camera);
+        if let Some((i, _)) = title {
+            text.place(i, Vec2::splat(margin));
+        }
+        if let Some((i, _)) = legend {
+            text.place(i, Vec2::new(right + margin, top));
+        }
+        renderer.layers.push(Layer::Custom(Box::new(text)));
+    }
+    let (background, background_alpha) = style.background.clear();
     let opts = FrameOptions {
-        background: 0xFFFFFF,
+        background,
+        background_alpha,
         show_images: true,
         show_tags: false,
         show_edges: false,
@@ -135,28 +298,54 @@ pub fn write(
     let mut encoder = png::Encoder::new(&mut file, width, height);
     encoder.set_color(png::ColorType::Rgba);
     encoder.set_depth(png::BitDepth::Eight);
+    if let Some(dpi) = style.dpi {
+        let per_metre = (f64::from(dpi) * INCHES_PER_METRE).round() as u32;
+        encoder.set_pixel_dims(Some(png::PixelDimensions {
+            xppu: per_metre,
+            yppu: per_metre,
+            unit: png::Unit::Meter,
+        }));
+    }
     let mut writer = encoder
         .write_header()
         .with_context(|| format!("cannot write {}", out.display()))?;
     let mut stream = writer
-        .stream_writer()
+        .stream_writer_with_size(1 << 20)
         .with_context(|| format!("cannot write {}", out.display()))?;
 
-    let band_rows = ((BAND_BYTES / (u64::from(width) * 4)) as u32).clamp(1, height);
-    let target = OffscreenTarget::new(&ctx.device, width, band_rows);
-    let progress = crate::ui::progress(u64::from(height), "rows drawn");
-    let mut y0 = 0;
-    while y0 < height {
+    let tile_width = columns.iter().map(|(a, b)| b - a).max().unwrap_or(width);
+    let band_rows = ((BAND_BYTES / (u64::from(width) * 4)) as u32).clamp(1, height.min(max));
+    let bands = height.div_ceil(band_rows);
+    let tiles = bands * columns.len() as u32;
+    let target = OffscreenTarget::new(&ctx.device, tile_width, band_rows);
+    let progress = crate::ui::progress(u64::from(tiles), "tiles drawn");
+    let mut band = vec![0u8; (u64::from(width) * u64::from(band_rows) * 4) as usize];
+    let row_bytes = width as usize * 4;
+    for b in 0..bands {
+        let y0 = b * band_rows;
         let rows = band_rows.min(height - y0);
-        let band = camera.sub_view(0.0, y0 as f32, width as f32, band_rows as f32);
-        renderer.render_offscreen(&target, &band, &opts, Some(BAND_WAIT));
-        let pixels = target.read_rgba(&ctx.device, &ctx.queue)?;
+        for &(x0, x1) in &columns {
+            // Each tile is the whole picture's camera moved by whole pixels,
+            // so tiles meet without a seam.
+            let tile = camera.sub_view(x0 as f32, y0 as f32, tile_width as f32, band_rows as f32);
+            renderer.render_offscreen(&target, &tile, &opts, Some(BAND_WAIT));
+            let pixels = target.read_rgba(&ctx.device, &ctx.queue)?;
+            let tile_bytes = (x1 - x0) as usize * 4;
+            for r in 0..rows as usize {
+                let from = r * tile_width as usize * 4;
+                let to = r * row_bytes + x0 as usize * 4;
+                band[to..to + tile_bytes].copy_from_slice(&pixels[from..from + tile_bytes]);
+            }
+            progress.inc(1);
+        }
+        let band = &mut band[..rows as usize * row_bytes];
+        if background_alpha < 1.0 {
+            unpremultiply(band);
+        }
         use std::io::Write;
         stream
-            .write_all(&pixels[..(rows * width * 4) as usize])
+            .write_all(band)
             .with_context(|| format!("cannot write {}", out.display()))?;
-        progress.inc(u64::from(rows));
-        y0 += rows;
     }
     progress.finish_and_clear();
     stream
@@ -169,10 +358,131 @@ pub fn write(
     Ok(PngSummary {
         width,
         height,
+        tiles,
         images,
         placeholders: no_thumbnail + renderer.atlas().failed_count(),
         labels: label_count,
     })
+}
+
+/// A title and, under it, the collection's attribution line: how many
+/// images from which inputs, and that tagscape drew the map, when.
+fn title_spans(project: &Project, title: &str, scale: f32, ink: u32) -> Result<Vec<Span>> {
+    let conn = project.conn();
+    let images: i64 = conn.query_row("SELECT count(*) FROM images", [], |r| r.get(0))?;
+    let mut stmt = conn.prepare("SELECT path FROM sources ORDER BY id")?;
+    let sources: Vec<String> = stmt
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let names: Vec<String> = sources
+        .iter()
+        .map(|p| {
+            Path::new(p)
+                .file_name()
+                .map_or_else(|| p.clone(), |n| n.to_string_lossy().into_owned())
+        })
+        .collect();
+    let from = match names.len() {
+        0 => String::new(),
+        1..=3 => format!(" from {}", names.join(", ")),
+        n => format!(" from {}, {} and {} more", names[0], names[1], n - 2),
+    };
+    let today: String = conn.query_row("SELECT date('now')", [], |r| r.get(0))?;
+    let attribution = format!(
+        "{images} images{from} · map: tagscape {} · {today}",
+        env!("CARGO_PKG_VERSION")
+    );
+    let line = |text: String, px: f32, bold: bool| Span {
+        text,
+        px: px * scale,
+        rgb: ink,
+        bold,
+    };
+    Ok(vec![
+        line(format!("{}\n", without_controls(title.trim())), 40.0, true),
+        line(without_controls(&attribution), 16.0, false),
+    ])
+}
+
+/// `text` without control characters (a name read from a CSV may hold any).
+fn without_controls(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).collect()
+}
+
+/// Most clusters a legend lists; the rest are counted in its last line.
+const LEGEND_ROWS: usize = 40;
+
+/// The key of the drawn clusters, largest first: a swatch in each colour,
+/// then the name and size.
+fn legend_spans(clusters: &[crate::cluster::Cluster], scale: f32, ink: u32) -> Vec<Span> {
+    let mut drawn: Vec<&crate::cluster::Cluster> = clusters
+        .iter()
+        .filter(|c| !c.hidden && !c.is_other && !c.name.trim().is_empty())
+        .collect();
+    drawn.sort_by(|a, b| b.size.cmp(&a.size).then(a.id.cmp(&b.id)));
+    let px = 15.0 * scale;
+    let span = |text: String, rgb: u32, bold: bool| Span {
+        text,
+        px,
+        rgb,
+        bold,
+    };
+    let mut spans = vec![span("Clusters\n".into(), ink, true)];
+    for c in drawn.iter().take(LEGEND_ROWS) {
+        spans.push(span("■ ".into(), c.color, false));
+        let name = without_controls(c.name.trim());
+        spans.push(span(format!("{name} ({})\n", c.size), ink, false));
+    }
+    if drawn.len() > LEGEND_ROWS {
+        spans.push(span(
+            format!("… and {} more", drawn.len() - LEGEND_ROWS),
+            ink,
+            false,
+        ));
+    }
+    spans
+}
+
+/// The thumbnail atlas for a picture whose images cover `pixels` each
+/// (longest side): each level holds every image that needs it (at least a
+/// few MiB, for coarser stand-ins), within 1 GiB in all, so a small export
+/// takes little memory and a poster no more than a bound.
+fn atlas_for(pixels: impl Iterator<Item = f32>) -> AtlasConfig {
+    const FLOOR: u64 = 4 << 20;
+    const TOTAL: u64 = 1 << 30;
+    let mut need = [0u64; LEVEL_CELLS.len()];
+    for px in pixels {
+        let level = level_for_pixels(px);
+        if let Some(cell) = level_cell(level) {
+            need[usize::from(level) - 1] += u64::from(cell) * u64::from(cell) * 4;
+        }
+    }
+    let budget = need.map(|n| n.max(FLOOR));
+    let total: u64 = budget.iter().sum();
+    let budget = if total > TOTAL {
+        budget.map(|b| (b as f64 * TOTAL as f64 / total as f64) as u64)
+    } else {
+        budget
+    };
+    AtlasConfig {
+        budget,
+        ..AtlasConfig::default()
+    }
+}
+
+/// Premultiplied RGBA (what the renderer blends) to the straight alpha a
+/// PNG stores.
+fn unpremultiply(rgba: &mut [u8]) {
+    for px in rgba.chunks_exact_mut(4) {
+        let a = u16::from(px[3]);
+        if a == 0 {
+            px[..3].fill(0);
+        } else if a < 255 {
+            for c in &mut px[..3] {
+                *c = ((u16::from(*c) * 255 + a / 2) / a).min(255) as u8;
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -180,10 +490,61 @@ mod tests {
     use super::*;
 
     #[test]
-    fn height_follows_the_map_aspect_with_margins() {
+    fn height_follows_the_map_aspect_with_margins_title_and_legend() {
+        let map = Vec2::new(200.0, 100.0);
         // 1000 px wide, margin 30 px: zoom = 940 / 200 = 4.7; height = 100·4.7 + 60 = 530.
-        assert_eq!(derived_height(Vec2::new(200.0, 100.0), 1000), 530);
-        assert_eq!(derived_height(Vec2::new(200.0, 0.0), 1000), 60);
+        assert_eq!(frame(map, 1000, None, None, None).height, 530);
+        assert_eq!(
+            frame(Vec2::new(200.0, 0.0), 1000, None, None, None).height,
+            60
+        );
+        assert_eq!(frame(map, 1000, Some(77), None, None).height, 77);
+        // A 50 px title adds 50 + 15; a 170 px legend leaves 1000 − 60 −
+        // 200 = 740 px for the map: zoom 3.7, 370 px tall.
+        let f = frame(
+            map,
+            1000,
+            None,
+            Some(Vec2::new(300.0, 50.0)),
+            Some(Vec2::new(170.0, 90.0)),
+        );
+        assert_eq!((f.top, f.right), (95.0, 770.0));
+        assert_eq!(f.height, 95 + 370 + 30);
+        // A legend taller than the map sets the height.
+        let tall = frame(map, 1000, None, None, Some(Vec2::new(170.0, 900.0)));
+        assert_eq!(tall.height, 30 + 900 + 30);
+    }
+
+    #[test]
+    fn tiles_cover_each_row_once_within_the_limit() {
+        assert_eq!(tile_columns(1000, 8192), vec![(0, 1000)]);
+        assert_eq!(tile_columns(16469, 16384), vec![(0, 8235), (8235, 16469)]);
+        let cols = tile_columns(30000, 8192);
+        assert_eq!(cols.len(), 4);
+        assert_eq!(cols[0].0, 0);
+        assert_eq!(cols.last().unwrap().1, 30000);
+        assert!(cols.windows(2).all(|w| w[0].1 == w[1].0));
+        assert!(cols.iter().all(|(a, b)| b - a <= 8192));
+    }
+
+    #[test]
+    fn transparent_pixels_are_stored_with_straight_alpha() {
+        let mut px = [64, 32, 0, 128, 0, 0, 0, 0, 10, 20, 30, 255];
+        unpremultiply(&mut px);
+        assert_eq!(px, [128, 64, 0, 128, 0, 0, 0, 0, 10, 20, 30, 255]);
+    }
+
+    #[test]
+    fn the_atlas_holds_what_the_picture_shows_within_a_bound() {
+        let mib = |c: &AtlasConfig| c.budget.map(|b| b >> 20);
+        // 300 images 30 px wide: all at the 64 px level, 4.7 MiB.
+        assert_eq!(mib(&atlas_for([30.0; 300].into_iter())), [4, 4, 4]);
+        // 10 000 images of 40 px: 156 MiB of 64 px cells.
+        assert_eq!(mib(&atlas_for([40.0; 10_000].into_iter())), [4, 156, 4]);
+        // 100 000 images of 300 px would need 25 GiB: capped at 1 GiB.
+        let big = atlas_for(std::iter::repeat_n(300.0, 100_000));
+        assert!(big.budget.iter().sum::<u64>() <= 1 << 30);
+        assert!(big.budget[2] > 1000 << 20);
     }
 
     #[test]

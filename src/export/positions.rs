@@ -6,23 +6,26 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
+use super::spreadsheet::CsvOptions;
 use super::{AtomicFile, ExportData};
 
 const HEADER: [&str; 7] = ["id", "type", "label", "x", "y", "size", "cluster"];
 
-pub(super) fn write(data: &ExportData, out: &Path) -> Result<()> {
+pub(super) fn write(data: &ExportData, out: &Path, opts: CsvOptions) -> Result<()> {
     let Some(placements) = &data.placements else {
         bail!("the project has no layout yet: run `tagscape layout DIR` first");
     };
-    let file = AtomicFile::create(out)?;
+    let mut file = AtomicFile::create(out)?;
+    opts.start(&mut file)
+        .with_context(|| format!("cannot write {}", out.display()))?;
     let mut csv = csv::Writer::from_writer(file);
     let written: Result<()> = (|| {
         csv.write_record(HEADER)?;
         for (i, (node, p)) in data.graph.nodes.iter().zip(placements).enumerate() {
             csv.write_record([
-                node.id.as_str(),
+                opts.formulas.cell(&node.id).as_ref(),
                 node.kind.as_str(),
-                data.label(i),
+                &opts.formulas.cell(data.label(i)),
                 &p.x.to_string(),
                 &p.y.to_string(),
                 &data.size(i).to_string(),

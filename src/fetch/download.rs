@@ -14,6 +14,7 @@ use tokio::sync::Semaphore;
 use url::Url;
 
 use super::Failure;
+use super::address::{AddressPolicy, Refused};
 
 /// Redirects followed before giving up (`too_many_redirects`).
 pub const MAX_REDIRECTS: usize = 5;
@@ -35,6 +36,8 @@ pub struct HttpSettings {
     pub retry_base: Duration,
     /// A `Retry-After` longer than this fails the image as `rate_limited`.
     pub max_retry_after: Duration,
+    /// Hosts exempt from the link-local / cloud-metadata refusal (`--allow-host`).
+    pub allow_hosts: Vec<String>,
 }
 
 /// A downloaded body and how it was obtained.
@@ -51,6 +54,7 @@ pub struct Downloader {
     global: Semaphore,
     per_host: usize,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    policy: Arc<AddressPolicy>,
 }
 
 #[derive(Debug)]
@@ -62,14 +66,32 @@ impl std::fmt::Display for RedirectLoop {
 }
 impl std::error::Error for RedirectLoop {}
 
+/// A redirect to a refused address (see `address`), named with its target.
+#[derive(Debug)]
+struct RedirectRefused {
+    to: Url,
+    why: Refused,
+}
+impl std::fmt::Display for RedirectRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the redirect to {} was refused: {}", self.to, self.why)
+    }
+}
+impl std::error::Error for RedirectRefused {}
+
 impl Downloader {
     pub fn new(
         settings: HttpSettings,
         concurrency: usize,
         per_host: usize,
     ) -> anyhow::Result<Downloader> {
-        let policy = redirect::Policy::custom(|attempt| {
-            if attempt.previous().contains(attempt.url()) {
+        let policy = Arc::new(AddressPolicy::new(&settings.allow_hosts));
+        let redirect_policy = policy.clone();
+        let redirects = redirect::Policy::custom(move |attempt| {
+            if let Err(why) = redirect_policy.check_url(attempt.url()) {
+                let to = attempt.url().clone();
+                attempt.error(RedirectRefused { to, why })
+            } else if attempt.previous().contains(attempt.url()) {
                 attempt.error(RedirectLoop)
             } else if attempt.previous().len() > MAX_REDIRECTS {
                 attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
@@ -82,7 +104,8 @@ impl Downloader {
             .connect_timeout(settings.connect_timeout)
             .read_timeout(settings.read_timeout)
             .timeout(settings.timeout)
-            .redirect(policy)
+            .redirect(redirects)
+            .dns_resolver(AddressPolicy::resolver(&policy))
             .build()
             .map_err(|e| anyhow::anyhow!("cannot set up the HTTP client: {e}"))?;
         Ok(Downloader {
@@ -91,6 +114,7 @@ impl Downloader {
             global: Semaphore::new(concurrency.max(1)),
             per_host: per_host.max(1),
             hosts: Mutex::new(HashMap::new()),
+            policy,
         })
     }
 
@@ -116,6 +140,9 @@ impl Downloader {
     }
 
     async fn get_http(&self, url: &Url) -> (Result<Body, Failure>, u32) {
+        if let Err(refused) = self.policy.check_url(url) {
+            return (Err(Failure::new("refused_address", refused.to_string())), 0);
+        }
         let host = self.host_semaphore(url);
         let mut attempts = 0;
         loop {
@@ -256,13 +283,26 @@ fn request_failure(error: reqwest::Error) -> AttemptFailure {
         // `fetch` retries timeouts by default.
         return AttemptFailure::fatal(Failure::new("timeout", detail));
     }
-    if error.is_redirect() {
-        let mut looped = false;
-        let mut source = std::error::Error::source(&error);
-        while let Some(e) = source {
-            looped |= e.is::<RedirectLoop>();
-            source = e.source();
+    // The policy's refusals, from the redirect policy or the resolver.
+    let mut source = std::error::Error::source(&error);
+    let (mut looped, mut redirect_refused, mut refused) = (false, None, None);
+    while let Some(e) = source {
+        looped |= e.is::<RedirectLoop>();
+        if let Some(r) = e.downcast_ref::<RedirectRefused>() {
+            redirect_refused = Some(r.to_string());
         }
+        if let Some(r) = e.downcast_ref::<Refused>() {
+            refused = Some(r.to_string());
+        }
+        source = e.source();
+    }
+    if let Some(detail) = redirect_refused {
+        return AttemptFailure::fatal(Failure::new("redirect_refused", detail));
+    }
+    if let Some(detail) = refused {
+        return AttemptFailure::fatal(Failure::new("refused_address", detail));
+    }
+    if error.is_redirect() {
         let reason = if looped {
             "redirect_loop"
         } else {

@@ -6,6 +6,7 @@
 //! finished image to the store in its own small transaction, so a kill at any
 //! moment loses nothing already done and the next run resumes.
 
+pub mod address;
 pub mod download;
 pub mod jpeg;
 pub mod phash;
@@ -32,6 +33,9 @@ use thumbnail::DecodeLimits;
 /// Failure reasons that a plain re-run tries again; the others (404, not an
 /// image, ...) only with `--retry-failed`.
 pub const TRANSIENT_REASONS: &[&str] = &["timeout", "connection", "http_5xx", "rate_limited"];
+
+/// Memory all decodes at once may take, unless `--decode-memory` says otherwise.
+pub const DEFAULT_DECODE_BUDGET: u64 = 1024 * 1024 * 1024;
 
 /// Why one image could not be fetched: a short code stored in
 /// `images.failure` and a human-readable detail.
@@ -77,6 +81,11 @@ pub struct FetchOptions {
     /// Retry every earlier failure, not only the transient ones.
     pub retry_failed: bool,
     pub limits: DecodeLimits,
+    /// Bytes all decodes in flight may take together (a semaphore by bytes),
+    /// so peak memory does not grow with the number of cores.
+    pub decode_budget: u64,
+    /// Hosts fetched even when they are link-local or cloud-metadata addresses.
+    pub allow_hosts: Vec<String>,
 }
 
 impl Default for FetchOptions {
@@ -91,6 +100,8 @@ impl Default for FetchOptions {
             max_retry_after: Duration::from_secs(60),
             retry_failed: false,
             limits: DecodeLimits::default(),
+            decode_budget: DEFAULT_DECODE_BUDGET,
+            allow_hosts: Vec::new(),
         }
     }
 }
@@ -105,6 +116,7 @@ impl FetchOptions {
             retries: self.retries,
             retry_base: self.retry_base,
             max_retry_after: self.max_retry_after,
+            allow_hosts: self.allow_hosts.clone(),
         }
     }
 }
@@ -188,15 +200,7 @@ pub fn process_body(
     limits: &DecodeLimits,
 ) -> Result<Result<Processed, Failure>> {
     let Some(format) = sniff::sniff(bytes) else {
-        let what = if bytes.is_empty() {
-            "the body is empty".to_string()
-        } else {
-            format!(
-                "the content is not an image (it starts with {:?})",
-                String::from_utf8_lossy(&bytes[..bytes.len().min(16)])
-            )
-        };
-        return Ok(Err(Failure::new("not_an_image", what)));
+        return Ok(Err(Failure::new("not_an_image", not_an_image(bytes))));
     };
     let thumbs = match thumbnail::make_thumbnails(bytes, format, limits) {
         Ok(thumbs) => thumbs,
@@ -223,6 +227,26 @@ pub fn process_body(
         thumb_ext: thumbs.extension,
         phash: thumbs.phash,
     }))
+}
+
+/// What a body that is no image looks like, without quoting it: a list can
+/// name any local file, and its contents must not end up in the store.
+fn not_an_image(bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        return "the body is empty".into();
+    }
+    let head = &bytes[..bytes.len().min(512)];
+    let looks = if head.trim_ascii_start().first() == Some(&b'<') {
+        "an HTML or XML page"
+    } else if std::str::from_utf8(head).is_ok_and(|t| !t.contains('\0')) {
+        "text"
+    } else {
+        "binary data of an unknown kind"
+    };
+    format!(
+        "the content is not an image ({} bytes of what looks like {looks})",
+        bytes.len()
+    )
 }
 
 /// One image's result, on its way to the writer.
@@ -407,6 +431,7 @@ fn run_downloads(
     )?);
     let limits = opts.limits;
     let dir = Arc::new(dir);
+    let budget = Arc::new(DecodeBudget::new(opts.decode_budget));
     runtime.block_on(async move {
         let window = Arc::new(tokio::sync::Semaphore::new(concurrency * 2));
         let mut tasks = JoinSet::new();
@@ -419,10 +444,11 @@ fn run_downloads(
             if fatal.is_some() {
                 break;
             }
-            let (downloader, dir, tx) = (downloader.clone(), dir.clone(), tx.clone());
+            let (downloader, dir, tx, budget) =
+                (downloader.clone(), dir.clone(), tx.clone(), budget.clone());
             tasks.spawn(async move {
                 let _permit = permit;
-                let outcome = fetch_one(id, &url, &downloader, &dir, limits).await?;
+                let outcome = fetch_one(id, &url, &downloader, &dir, limits, &budget).await?;
                 // The writer only hangs up after an error of its own, which
                 // `fetch_images` reports.
                 let _ = tx.send(outcome);
@@ -448,12 +474,41 @@ fn note_task_end(
     fatal.get_or_insert(error);
 }
 
+/// The memory budget decodes share, in KiB permits. Taken in the async task
+/// before the decode is handed to rayon, so no rayon thread ever waits on it.
+struct DecodeBudget {
+    kib: tokio::sync::Semaphore,
+    total_kib: u32,
+}
+
+impl DecodeBudget {
+    fn new(bytes: u64) -> DecodeBudget {
+        let total_kib = u32::try_from(bytes.div_ceil(1024))
+            .unwrap_or(u32::MAX)
+            .max(1);
+        DecodeBudget {
+            kib: tokio::sync::Semaphore::new(total_kib as usize),
+            total_kib,
+        }
+    }
+
+    /// Waits until `bytes` fit (at most the whole budget: an image needing
+    /// more is refused by the decode limits, after taking all of it).
+    async fn reserve(&self, bytes: u64) -> Result<tokio::sync::SemaphorePermit<'_>> {
+        let kib = u32::try_from(bytes.div_ceil(1024))
+            .unwrap_or(u32::MAX)
+            .clamp(1, self.total_kib);
+        Ok(self.kib.acquire_many(kib).await?)
+    }
+}
+
 async fn fetch_one(
     id: i64,
     url: &str,
     downloader: &Downloader,
     dir: &Arc<PathBuf>,
     limits: DecodeLimits,
+    budget: &DecodeBudget,
 ) -> Result<Outcome> {
     let outcome = |attempts, http_status, result| Outcome {
         id,
@@ -480,6 +535,8 @@ async fn fetch_one(
         Err(failure) => return Ok(outcome(attempts, failure.http_status, Err(failure))),
     };
     let http_status = body.http_status;
+    let needed = sniff::sniff(&body.bytes).map_or(0, |f| thumbnail::decode_memory(&body.bytes, f));
+    let reserved = budget.reserve(needed).await?;
     let (send, receive) = tokio::sync::oneshot::channel();
     let dir = dir.clone();
     rayon::spawn(move || {
@@ -488,7 +545,9 @@ async fn fetch_one(
         }));
         let _ = send.send(processed);
     });
-    let result = match receive.await {
+    let received = receive.await;
+    drop(reserved);
+    let result = match received {
         Ok(Ok(processed)) => processed?,
         // A decoder bug on hostile input is this image's failure, not the run's.
         Ok(Err(_)) | Err(_) => Err(Failure::new(

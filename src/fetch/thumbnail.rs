@@ -20,23 +20,66 @@ use super::{Failure, jpeg};
 /// than the image itself (small images are not upscaled).
 pub const LEVELS: [u32; 3] = [256, 64, 16];
 
-/// Bounds on what a decoder may take: an image past them fails as
-/// `too_many_pixels` before its pixels are allocated.
+/// Bounds on what decoding one image may take: an image past them fails as
+/// `too_many_pixels` before its pixels are allocated. By area and bytes, not
+/// by side: a 40000×300 panorama is small, a 19000×19000 square is not.
 #[derive(Clone, Copy, Debug)]
 pub struct DecodeLimits {
-    pub max_width: u32,
-    pub max_height: u32,
+    /// Pixels of the image (width × height).
+    pub max_pixels: u64,
+    /// Bytes decoding may allocate at its peak (see `decode_memory`).
     pub max_alloc: u64,
 }
 
 impl Default for DecodeLimits {
     fn default() -> Self {
         DecodeLimits {
-            max_width: 20_000,
-            max_height: 20_000,
+            max_pixels: 400_000_000,
             max_alloc: 512 * 1024 * 1024,
         }
     }
+}
+
+/// The most decoding `bytes` can allocate at once, from the header alone:
+/// what `fetch` reserves from the memory budget all decodes share. An image
+/// the decoders cannot read (or not an image at all) needs nothing: its
+/// failure is found by `make_thumbnails`.
+pub fn decode_memory(bytes: &[u8], format: Format) -> u64 {
+    if format == Format::Jpeg
+        && let Some(header) = jpeg::read_header(bytes)
+    {
+        // Covers the fast path's coefficients and the general decode.
+        return jpeg::working_memory(header);
+    }
+    let Some(image_format) = format.image_format() else {
+        return 0;
+    };
+    ImageReader::with_format(Cursor::new(bytes), image_format)
+        .into_decoder()
+        .map_or(0, |mut decoder| {
+            let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+            general_memory(&decoder, orientation)
+        })
+}
+
+/// Peak bytes of `decode_full`: the decoder's own buffer, then either its
+/// rotated copy (EXIF orientation) or its 8-bit RGB(A) conversion next to it.
+/// A 19000×19000 grey TIFF is 361 MB decoded but 1.4 GB converted.
+fn general_memory(decoder: &impl ImageDecoder, orientation: Orientation) -> u64 {
+    let (w, h) = decoder.dimensions();
+    let pixels = u64::from(w) * u64::from(h);
+    let native = decoder.total_bytes();
+    let color = decoder.color_type();
+    let converted = if matches!(color, image::ColorType::Rgb8 | image::ColorType::Rgba8) {
+        0
+    } else {
+        pixels * if color.has_alpha() { 4 } else { 3 }
+    };
+    let rotated = match orientation {
+        Orientation::NoTransforms => 0,
+        _ => native,
+    };
+    native.saturating_add(converted.max(rotated))
 }
 
 /// The pyramid of one image, encoded and ready to store.
@@ -177,7 +220,7 @@ fn decode_jpeg_scaled(
         return Ok(None);
     };
     let (w, h) = (header.width, header.height);
-    check_dimensions(w, h, limits)?;
+    check_area(w, h, limits)?;
     if jpeg::working_memory(header) > limits.max_alloc {
         return Ok(None);
     }
@@ -208,27 +251,28 @@ fn decode_full(bytes: &[u8], format: Format, limits: &DecodeLimits) -> Result<De
         ));
     };
     let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format);
-    let mut image_limits = image::Limits::default();
-    image_limits.max_image_width = Some(limits.max_width);
-    image_limits.max_image_height = Some(limits.max_height);
+    // No side limits (`image` defaults to none): area and bytes are checked below.
+    let mut image_limits = image::Limits::no_limits();
     image_limits.max_alloc = Some(limits.max_alloc);
     reader.limits(image_limits);
     let mut decoder = reader.into_decoder().map_err(decode_failure)?;
     let (w, h) = decoder.dimensions();
-    check_dimensions(w, h, limits)?;
-    // Not every `image` decoder enforces `max_alloc` (the JPEG one does not):
-    // the decoded buffer is checked here, from the header, for all of them.
-    if decoder.total_bytes() > limits.max_alloc {
+    check_area(w, h, limits)?;
+    // Not every `image` decoder enforces `max_alloc` (the JPEG one does not),
+    // and none counts the conversion to RGB: the whole peak is checked here,
+    // from the header, for all of them.
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let needed = general_memory(&decoder, orientation);
+    if needed > limits.max_alloc {
         return Err(Failure::new(
             "too_many_pixels",
             format!(
-                "decoding the {w}×{h} image would take {} MB, more than the {} MB allowed",
-                decoder.total_bytes() >> 20,
+                "decoding the {w}×{h} image would take {} MB (its pixels and their RGB copy), more than the {} MB allowed",
+                needed >> 20,
                 limits.max_alloc >> 20
             ),
         ));
     }
-    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let mut pixels = DynamicImage::from_decoder(decoder).map_err(decode_failure)?;
     pixels.apply_orientation(orientation);
     let pixels = if pixels.color().has_alpha() {
@@ -244,19 +288,21 @@ fn decode_full(bytes: &[u8], format: Format, limits: &DecodeLimits) -> Result<De
     })
 }
 
-fn check_dimensions(w: u32, h: u32, limits: &DecodeLimits) -> Result<(), Failure> {
+fn check_area(w: u32, h: u32, limits: &DecodeLimits) -> Result<(), Failure> {
     if w == 0 || h == 0 {
         return Err(Failure::new(
             "decode_error",
             format!("the image declares a size of {w}×{h} pixels"),
         ));
     }
-    if w > limits.max_width || h > limits.max_height {
+    let pixels = u64::from(w) * u64::from(h);
+    if pixels > limits.max_pixels {
         return Err(Failure::new(
             "too_many_pixels",
             format!(
-                "the image declares {w}×{h} pixels, more than the {}×{} allowed",
-                limits.max_width, limits.max_height
+                "the image declares {w}×{h} pixels ({} megapixels), more than the {} megapixels allowed",
+                pixels / 1_000_000,
+                limits.max_pixels / 1_000_000
             ),
         ));
     }
@@ -428,9 +474,9 @@ mod tests {
             .err()
             .expect("refused");
         assert_eq!(failure.reason, "too_many_pixels");
-        // Past the side limits, it fails from the header alone.
+        // Past the area limit, it fails from the header alone.
         let limits = DecodeLimits {
-            max_width: 999,
+            max_pixels: 999_999,
             ..DecodeLimits::default()
         };
         let failure = make_thumbnails(&bytes, Format::Jpeg, &limits)

@@ -1,6 +1,6 @@
 //! Building the network from the project's tags, with the user's filters.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -42,12 +42,8 @@ impl Default for GraphSettings {
 impl GraphSettings {
     /// Reads a stop-tag list: one tag per line, `#` starts a comment.
     pub fn read_stop_tags(path: &Path) -> Result<Vec<String>> {
-        let text = std::fs::read_to_string(path).with_context(|| {
-            format!(
-                "cannot read the stop-tag list {}: give a UTF-8 text file with one tag per line",
-                path.display()
-            )
-        })?;
+        let text = crate::text_input::read_to_string(path, crate::text_input::Caps::LIST)
+            .context("--stop-tags: give a UTF-8 text file with one tag per line")?;
         Ok(text
             .lines()
             .map(|line| line.split('#').next().unwrap_or("").trim().to_lowercase())
@@ -119,11 +115,14 @@ pub fn build_graph(project: &Project, settings: &GraphSettings) -> Result<(Graph
     }
     let n_images = nodes.len();
 
-    // Several sources may give the same tag to an image: keep the highest score.
+    // Several sources may give the same tag to an image: keep the highest
+    // score. Keys are recomputed from the cleaned text (control characters
+    // out, trimmed, lowercase), so text stored by an older version, or by a
+    // source that lowercased otherwise, still meets its equals.
     let mut pairs: Vec<Pair> = Vec::new();
     {
         let mut stmt = conn.prepare(
-            "SELECT image_id, tag_key, tag, MAX(confidence) FROM tags
+            "SELECT image_id, tag, MAX(confidence) FROM tags
              WHERE kind IN (SELECT value FROM json_each(?1))
              GROUP BY image_id, tag_key ORDER BY image_id, tag_key",
         )?;
@@ -132,22 +131,39 @@ pub fn build_graph(project: &Project, settings: &GraphSettings) -> Result<(Graph
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, Option<f64>>(3)?,
+                r.get::<_, Option<f64>>(2)?,
             ))
         })?;
         for row in rows {
-            let (image_id, tag_key, tag, confidence) = row?;
-            if let Some(&image) = image_index.get(&image_id) {
-                pairs.push(Pair {
-                    image,
-                    tag_key,
-                    tag,
-                    confidence,
-                });
+            let (image_id, raw, confidence) = row?;
+            let Some(&image) = image_index.get(&image_id) else {
+                continue;
+            };
+            let tag = crate::text::clean(&raw).into_owned();
+            if tag.is_empty() {
+                continue;
             }
+            pairs.push(Pair {
+                image,
+                tag_key: tag.to_lowercase(),
+                tag,
+                confidence,
+            });
         }
     }
+    // Grouped by image, then by key, as the filters expect; a key met twice
+    // (only where cleaning made two stored keys one) keeps its best score.
+    pairs.sort_by(|a, b| (a.image, &a.tag_key).cmp(&(b.image, &b.tag_key)));
+    pairs.dedup_by(|later, kept| {
+        let same = later.image == kept.image && later.tag_key == kept.tag_key;
+        if same {
+            kept.confidence = match (kept.confidence, later.confidence) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        same
+    });
     let total_pairs = pairs.len();
     let kept = filter_pairs(pairs, settings);
     let filtered_edges = total_pairs - kept.len();
@@ -163,7 +179,8 @@ pub fn build_graph(project: &Project, settings: &GraphSettings) -> Result<(Graph
     }
     let mut keys: Vec<&str> = spellings.keys().copied().collect();
     keys.sort_unstable();
-    let image_ids: std::collections::HashSet<&str> = nodes.iter().map(|n| n.id.as_str()).collect();
+    // Every id taken so far: the image URLs, then each tag's as it is given.
+    let mut taken: HashSet<String> = nodes.iter().map(|n| n.id.clone()).collect();
     let mut tag_index = HashMap::new();
     let mut tag_nodes = Vec::with_capacity(keys.len());
     for key in keys {
@@ -172,12 +189,7 @@ pub fn build_graph(project: &Project, settings: &GraphSettings) -> Result<(Graph
             .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
             .map(|(s, _)| (*s).to_string())
             .unwrap_or_else(|| key.to_string());
-        // A tag spelled like an image URL would merge with it in Gephi.
-        let id = if image_ids.contains(shown.as_str()) {
-            format!("tag:{shown}")
-        } else {
-            shown.clone()
-        };
+        let id = tag_id(&shown, &mut taken);
         tag_index.insert(key.to_string(), n_images + tag_nodes.len());
         tag_nodes.push(Node {
             kind: NodeKind::Tag,
@@ -210,6 +222,29 @@ pub fn build_graph(project: &Project, settings: &GraphSettings) -> Result<(Graph
         filtered_edges,
     };
     Ok((graph, summary))
+}
+
+/// What marks a tag id that is not the tag as shown.
+const TAG_ID_PREFIX: &str = "tag:";
+
+/// The export id of a tag shown as `shown`, never one of `taken` (which it
+/// joins). It is the tag itself, as the recipe has it, unless that could be
+/// mistaken for another node: a tag spelled like an image URL would merge
+/// with the image in Gephi, so it becomes `tag:<tag>`; and a tag that itself
+/// starts with `tag:` always gets the prefix too, so a prefixed id never
+/// equals another tag's plain one. Distinct tags thus get distinct ids; the
+/// loop only matters for an image URL that starts with `tag:`.
+fn tag_id(shown: &str, taken: &mut HashSet<String>) -> String {
+    let mut id = if shown.starts_with(TAG_ID_PREFIX) || taken.contains(shown) {
+        format!("{TAG_ID_PREFIX}{shown}")
+    } else {
+        shown.to_string()
+    };
+    while taken.contains(&id) {
+        id.insert_str(0, TAG_ID_PREFIX);
+    }
+    taken.insert(id.clone());
+    id
 }
 
 /// Applies stop tags, minimum confidence, top-k and minimum tag degree, in that order.
@@ -263,9 +298,10 @@ fn filter_pairs(pairs: Vec<Pair>, settings: &GraphSettings) -> Vec<Pair> {
 }
 
 /// The file name at the end of a URL, percent-decoded, as the recipe labels
-/// images (`…/media/a%20b.jpg?x=1` → `a b.jpg`); the URL itself when it has none.
+/// images (`…/media/a%20b.jpg?x=1` → `a b.jpg`); the URL itself when it has
+/// none. Control characters a decoded name may hold are cleaned out.
 pub fn file_name_of(url: &str) -> String {
-    url::Url::parse(url)
+    let name = url::Url::parse(url)
         .ok()
         .and_then(|parsed| {
             let last = parsed.path_segments()?.next_back()?.to_string();
@@ -275,7 +311,11 @@ pub fn file_name_of(url: &str) -> String {
                     .into_owned()
             })
         })
-        .unwrap_or_else(|| url.to_string())
+        .unwrap_or_else(|| url.to_string());
+    match crate::text::clean(&name) {
+        clean if clean.is_empty() => url.to_string(),
+        clean => clean.into_owned(),
+    }
 }
 
 /// Size of the largest connected component (union–find over the edges).
@@ -362,14 +402,15 @@ mod tests {
             ("b", "Dog", None, "s"),
         ]);
         let (g, s) = build_graph(&p, &GraphSettings::default()).unwrap();
-        // "Cat" / "cat" are one tag; the stored text was not trimmed by this test's insert, so
-        // "cat " differs in key and stays a separate tag.
+        // "Cat", "cat " and "cat" are one tag: keys are the cleaned
+        // (trimmed) text lowercased, whatever the store's key says; a's two
+        // scores merge into the best.
         assert_eq!(s.images, 3);
         assert_eq!(s.isolated_images, 1);
-        assert_eq!(s.tags, 3);
-        assert_eq!(s.edges, 4);
-        // a, b, cat, dog and "cat " form one component of 5 nodes.
-        assert_eq!(s.largest_component, 5);
+        assert_eq!(s.tags, 2);
+        assert_eq!(s.edges, 3);
+        // a, b, cat and dog form one component of 4 nodes.
+        assert_eq!(s.largest_component, 4);
         let cat = g
             .nodes
             .iter()
@@ -377,8 +418,65 @@ mod tests {
             .unwrap();
         // Tag frequency sums the frequencies of images carrying it: a (3) + b (1).
         assert_eq!(cat.frequency, 4);
+        assert!(edge_set(&g).contains(&("a.jpg".into(), cat.label.clone(), 0.9)));
         // No score means full weight.
         assert!(edge_set(&g).contains(&("b.jpg".into(), "Dog".into(), 1.0)));
+    }
+
+    #[test]
+    fn tag_ids_are_unique_even_when_tags_look_like_urls_or_prefixed_ids() {
+        let (_d, p) = project_with(&[
+            ("a", "http://x/b.jpg", Some(0.9), "s"),
+            ("a", "tag:http://x/b.jpg", Some(0.9), "s"),
+            ("b", "tag:tag:http://x/b.jpg", Some(0.9), "s"),
+            ("b", "tag:cat", Some(0.9), "s"),
+            ("c", "cat", Some(0.9), "s"),
+        ]);
+        let (g, _) = build_graph(&p, &GraphSettings::default()).unwrap();
+        let id_of = |label: &str| {
+            g.nodes
+                .iter()
+                .find(|n| n.kind == NodeKind::Tag && n.label == label)
+                .unwrap()
+                .id
+                .clone()
+        };
+        assert_eq!(id_of("cat"), "cat", "plain tags keep their spelling");
+        assert_eq!(id_of("http://x/b.jpg"), "tag:http://x/b.jpg");
+        assert_eq!(id_of("tag:http://x/b.jpg"), "tag:tag:http://x/b.jpg");
+        assert_eq!(
+            id_of("tag:tag:http://x/b.jpg"),
+            "tag:tag:tag:http://x/b.jpg"
+        );
+        assert_eq!(id_of("tag:cat"), "tag:tag:cat");
+        let ids: HashSet<&str> = g.nodes.iter().map(|n| n.id.as_str()).collect();
+        assert_eq!(ids.len(), g.nodes.len());
+    }
+
+    #[test]
+    fn tag_ids_never_repeat_one_taken_by_an_odd_image_url() {
+        let mut taken: HashSet<String> = ["tag:x".to_string(), "x".to_string()].into();
+        assert_eq!(tag_id("x", &mut taken), "tag:tag:x");
+        assert_eq!(tag_id("y", &mut taken), "y");
+        assert_eq!(tag_id("y", &mut taken), "tag:y");
+        assert_eq!(taken.len(), 5);
+    }
+
+    #[test]
+    fn stored_control_characters_are_cleaned_and_merge_with_their_equals() {
+        let (_d, p) = project_with(&[
+            ("a", "two\nlines", Some(0.4), "s"),
+            ("a", "two lines", Some(0.7), "t"),
+            ("b", "bell\u{7}", Some(0.5), "s"),
+        ]);
+        let (g, s) = build_graph(&p, &GraphSettings::default()).unwrap();
+        assert_eq!((s.tags, s.edges), (2, 2));
+        let labels: HashSet<&str> = g.nodes[g.n_images..]
+            .iter()
+            .map(|n| n.id.as_str())
+            .collect();
+        assert_eq!(labels, HashSet::from(["two lines", "bell"]));
+        assert!(edge_set(&g).contains(&("a.jpg".into(), "two lines".into(), 0.7)));
     }
 
     #[test]
@@ -463,6 +561,9 @@ mod tests {
             file_name_of("file:///tmp/caf%C3%A9%20shot.png"),
             "café shot.png"
         );
+        // Decoded control characters would make the label differ by format.
+        assert_eq!(file_name_of("https://x.org/a%0Ab%07.jpg"), "a b .jpg");
+        assert_eq!(file_name_of("https://x.org/%07"), "https://x.org/%07");
     }
 
     #[test]

@@ -185,11 +185,13 @@ pub fn backfill_hashes(project: &mut Project) -> Result<u64> {
     }
     let dir = project.dir().to_path_buf();
     let level = crate::fetch::thumbnail::LEVELS[0];
+    let bar = crate::ui::progress(missing.len() as u64, "hashes");
     let hashes: Vec<(i64, Option<u64>)> = {
         use rayon::prelude::*;
         missing
             .par_iter()
             .map(|(id, hash, ext)| {
+                bar.inc(1);
                 let path = dir.join(crate::fetch::store::thumb_path(level, hash, ext));
                 let hashed = image::open(&path).ok().map(|img| phash::perceptual_hash(&img));
                 if hashed.is_none() {
@@ -202,6 +204,7 @@ pub fn backfill_hashes(project: &mut Project) -> Result<u64> {
             })
             .collect()
     };
+    bar.finish_and_clear();
     let tx = project.conn_mut().transaction()?;
     let mut done = 0;
     {

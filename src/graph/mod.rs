@@ -119,8 +119,30 @@ impl Graph {
             .zip(self.adjacency_weight[range].iter().copied())
     }
 
-    /// Stores the graph in the project, replacing the previous one.
+    /// Stores the graph in the project, replacing the previous one. Node ids
+    /// are the exports' ids, so they must be unique: a graph that breaks this
+    /// is refused with the id at fault before anything is replaced.
     pub fn save(&self, project: &mut Project) -> Result<()> {
+        let mut seen = std::collections::HashSet::with_capacity(self.nodes.len());
+        if let Some(dup) = self.nodes.iter().find(|n| !seen.insert(n.id.as_str())) {
+            bail!(
+                "two nodes of the graph have the id {:?}, which exports need unique; the previous graph of {} is kept: please report this, with the inputs that hold {:?}",
+                dup.id,
+                project.dir().display(),
+                dup.label
+            );
+        }
+        let dir = project.dir().to_path_buf();
+        self.save_rows(project).with_context(|| {
+            format!(
+                "cannot store the graph in project {}: check that the disk has room and the folder is writable, then run `tagscape graph {}` again",
+                dir.display(),
+                dir.display()
+            )
+        })
+    }
+
+    fn save_rows(&self, project: &mut Project) -> Result<()> {
         let tx = project.conn_mut().transaction()?;
         tx.execute("DELETE FROM graph_edges", [])?;
         tx.execute("DELETE FROM graph_nodes", [])?;
@@ -146,12 +168,44 @@ impl Graph {
                 insert_edge.execute((e.source, e.target, f64::from(e.weight)))?;
             }
         }
+        crate::project::stages::graph_saved(&tx)?;
         tx.commit()?;
         Ok(())
     }
 
     /// Loads the graph last built by `tagscape graph`.
     pub fn load(project: &Project) -> Result<Graph> {
+        let dir = project.dir();
+        let rows = Self::load_rows(project).with_context(|| {
+            format!(
+                "cannot read the graph of project {}: run `tagscape graph {}` again",
+                dir.display(),
+                dir.display()
+            )
+        })?;
+        let Some((nodes, n_images, edges)) = rows else {
+            bail!(
+                "project {} has no graph yet: run `tagscape graph {}` first",
+                dir.display(),
+                dir.display()
+            );
+        };
+        let n = nodes.len() as u32;
+        if let Some(bad) = edges.iter().find(|e| e.source >= n || e.target >= n) {
+            bail!(
+                "the stored graph of project {} is inconsistent (edge {} -> {} names a missing node): run `tagscape graph {}` again",
+                dir.display(),
+                bad.source,
+                bad.target,
+                dir.display()
+            );
+        }
+        Ok(Graph::new(nodes, n_images, edges))
+    }
+
+    /// The stored nodes, image count and edges; `None` when there is no graph.
+    #[allow(clippy::type_complexity)]
+    fn load_rows(project: &Project) -> Result<Option<(Vec<Node>, usize, Vec<Edge>)>> {
         let conn = project.conn();
         let mut stmt = conn.prepare(
             "SELECT idx, kind, node_id, label, image_id, frequency FROM graph_nodes ORDER BY idx",
@@ -171,9 +225,7 @@ impl Graph {
         for row in rows {
             let (idx, kind, id, label, image_id, frequency) = row?;
             if idx as usize != nodes.len() {
-                bail!(
-                    "the stored graph is inconsistent (node {idx} out of order): run `tagscape graph` again"
-                );
+                bail!("the stored graph is inconsistent (node {idx} out of order)");
             }
             let kind = match kind.as_str() {
                 "image" => {
@@ -191,11 +243,7 @@ impl Graph {
             });
         }
         if nodes.is_empty() {
-            bail!(
-                "project {} has no graph yet: run `tagscape graph {}` first",
-                project.dir().display(),
-                project.dir().display()
-            );
+            return Ok(None);
         }
         let mut stmt = conn.prepare("SELECT source, target, weight FROM graph_edges")?;
         let edges = stmt
@@ -206,17 +254,8 @@ impl Graph {
                     weight: r.get::<_, f64>(2)? as f32,
                 })
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .context("reading the stored graph")?;
-        let n = nodes.len() as u32;
-        if let Some(bad) = edges.iter().find(|e| e.source >= n || e.target >= n) {
-            bail!(
-                "the stored graph is inconsistent (edge {} -> {} names a missing node): run `tagscape graph` again",
-                bad.source,
-                bad.target
-            );
-        }
-        Ok(Graph::new(nodes, n_images, edges))
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(Some((nodes, n_images, edges)))
     }
 }
 
@@ -264,6 +303,23 @@ mod tests {
         assert_eq!(g.neighbors(0).collect::<Vec<_>>(), vec![(2, 0.9), (3, 0.7)]);
         assert_eq!(g.neighbors(2).collect::<Vec<_>>(), vec![(0, 0.9), (1, 0.5)]);
         assert_eq!(g.degree(3), 1);
+    }
+
+    #[test]
+    fn saving_duplicate_ids_is_refused_with_the_id_and_keeps_the_old_graph() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut project = Project::init(dir.path()).unwrap();
+        let good = Graph::new(vec![node(NodeKind::Tag, "cat")], 0, vec![]);
+        good.save(&mut project).unwrap();
+        let twice = Graph::new(
+            vec![node(NodeKind::Tag, "tag:x"), node(NodeKind::Tag, "tag:x")],
+            0,
+            vec![],
+        );
+        let err = format!("{:#}", twice.save(&mut project).unwrap_err());
+        assert!(err.contains(r#"the id "tag:x""#), "{err}");
+        assert!(!err.contains("UNIQUE"), "{err}");
+        assert_eq!(Graph::load(&project).unwrap().nodes, good.nodes);
     }
 
     #[test]

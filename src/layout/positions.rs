@@ -73,6 +73,7 @@ pub fn save_positions(
             upsert.execute((&node.id, f64::from(p.x), f64::from(p.y), f64::from(p.size)))?;
         }
     }
+    crate::project::stages::layout_saved(&tx)?;
     tx.commit()?;
     Ok(())
 }

@@ -69,6 +69,8 @@ pub struct MapSummary {
     pub untagged: usize,
     /// Overlapping pairs the overlap removal separated.
     pub overlaps_removed: usize,
+    /// Large regions whose images were snapped onto a grid instead.
+    pub snapped: usize,
 }
 
 impl fmt::Display for LayoutReport {
@@ -119,6 +121,13 @@ impl fmt::Display for LayoutReport {
                     m.regions - m.cluster_regions,
                     m.overlaps_removed
                 )?;
+                if m.snapped > 0 {
+                    write!(
+                        f,
+                        ", {} large regions snapped onto a grid of their images",
+                        m.snapped
+                    )?;
+                }
                 if m.untagged > 0 {
                     write!(
                         f,
@@ -303,6 +312,9 @@ pub fn lay_out_plain(
 /// Regions below this many nodes run on the CPU even with the GPU backend:
 /// setting up the GPU pipelines costs more than they take.
 const GPU_MIN_NODES: usize = 2000;
+/// Regions of fewer nodes get exact repulsion (n² pairs per iteration is
+/// cheap there); larger ones Barnes–Hut, as Gephi always does.
+const BARNES_HUT_MIN_NODES: usize = 300;
 
 /// The map: ForceAtlas2 inside each region, regions fitted and packed.
 /// `groups[i]` is image i's drawn cluster, numbered below `clusters`.
@@ -344,6 +356,7 @@ pub fn lay_out_map(
         map: None,
     };
     let mut overlaps_removed = 0;
+    let mut snapped = 0;
     for (r, members) in regions.members.iter().enumerate() {
         let sub = map::subgraph(graph, members);
         let n = sub.node_count();
@@ -354,7 +367,8 @@ pub fn lay_out_map(
             let mut fa2 = settings.fa2.clone();
             // The map removes overlaps at its own scale afterwards.
             fa2.adjust_sizes = false;
-            fa2.barnes_hut_optimize &= n >= 1000;
+            // Exact repulsion costs n² per iteration: only for small regions.
+            fa2.barnes_hut_optimize &= n >= BARNES_HUT_MIN_NODES;
             let input = layout_input(&sub, vec![1.0; n], &fa2);
             let sub_kind = if kind == BackendKind::Gpu && n >= GPU_MIN_NODES {
                 BackendKind::Gpu
@@ -382,6 +396,7 @@ pub fn lay_out_map(
         done_before += n as u64 * u64::from(settings.iterations);
         let fit = map::fit_region(&sub, &raw, &sub_half, map::IMAGE_GAP * image_half);
         overlaps_removed += fit.overlaps;
+        snapped += usize::from(fit.snapped);
         fitted.push(fit);
     }
     bar.finish_and_clear();
@@ -404,6 +419,7 @@ pub fn lay_out_map(
         stored_clusters: false,
         untagged: regions.untagged.len(),
         overlaps_removed,
+        snapped,
     });
     Ok((placements(positions, &sizes), report))
 }

@@ -201,6 +201,37 @@ const MIGRATIONS: &[&str] = &[
         size    REAL NOT NULL
     );
     "#,
+    // 8 -> 9: every occurrence of an image is kept as a post (a TCAT tweet,
+    // a 4CAT post, a spreadsheet row, a list line, a folder's file) with the
+    // row it came from, so exports and the viewer can tell who shared what,
+    // when, and how often; a post already stored is never counted again.
+    // The row's cells are one JSON array per post, aligned with its source's
+    // `columns` (the header is stored once per source, not per row). Older
+    // projects kept the first post's other columns in `images.metadata`:
+    // that becomes the image's one post (a JSON object of column -> value,
+    // no source), keyed by its `id` column where it has one.
+    r#"
+    ALTER TABLE sources ADD COLUMN columns TEXT; -- JSON array: a table's header (NULL: list or folder, see posts.cells)
+    CREATE TABLE posts (
+        id        INTEGER PRIMARY KEY,
+        image_id  INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        source_id INTEGER REFERENCES sources(id) ON DELETE CASCADE, -- NULL: migrated from images.metadata
+        line      INTEGER,           -- the line the row starts on in the source file (1-based)
+        post_key  TEXT NOT NULL,     -- identity: id:<the id column> | row:<blake3 of file name, cells, ordinal> | first:<image id>
+        times     INTEGER NOT NULL DEFAULT 1, -- occurrences this post stands for (a Media-frequency row's `frequency`)
+        cells     TEXT NOT NULL      -- JSON: array aligned with sources.columns, or object column -> value (migrated)
+    );
+    CREATE UNIQUE INDEX posts_image_key ON posts(image_id, post_key);
+    INSERT INTO posts(image_id, source_id, line, post_key, times, cells)
+        SELECT id, NULL, NULL,
+               CASE WHEN json_valid(metadata) AND json_type(metadata, '$.id') = 'text'
+                         AND trim(json_extract(metadata, '$.id')) <> ''
+                    THEN 'id:' || trim(json_extract(metadata, '$.id'))
+                    ELSE 'first:' || id END,
+               1, metadata
+        FROM images
+        WHERE metadata IS NOT NULL AND json_valid(metadata) AND json_type(metadata) = 'object';
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -222,4 +253,56 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
         tx.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_post_metadata_of_older_projects_becomes_posts() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..8] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 8).unwrap();
+        conn.execute_batch(
+            r#"INSERT INTO images(id, url, frequency, metadata) VALUES
+                (1, 'https://e.com/a.jpg', 3, '{"id":"1106","from_user_name":"ann"}'),
+                (2, 'https://e.com/b.jpg', 1, '{"caption":"x"}'),
+                (3, 'https://e.com/c.jpg', 1, NULL),
+                (4, 'https://e.com/d.jpg', 1, 'not json');"#,
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let mut stmt = conn
+            .prepare(
+                "SELECT image_id, source_id, post_key, times, cells FROM posts ORDER BY image_id",
+            )
+            .unwrap();
+        let posts: Vec<(i64, Option<i64>, String, i64, String)> = stmt
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            posts,
+            [
+                (
+                    1,
+                    None,
+                    "id:1106".into(),
+                    1,
+                    r#"{"id":"1106","from_user_name":"ann"}"#.into()
+                ),
+                (2, None, "first:2".into(), 1, r#"{"caption":"x"}"#.into()),
+            ]
+        );
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+    }
 }

@@ -94,13 +94,22 @@ impl Camera {
     /// Centres `bounds` and zooms so it fills the viewport less `margin`
     /// pixels on every side (aspect kept: the tighter axis decides).
     pub fn fit(&mut self, bounds: &Bounds, margin: f32) {
-        let avail = (self.viewport - Vec2::splat(2.0 * margin)).max(Vec2::ONE);
+        let m = Vec2::splat(margin);
+        self.fit_into(bounds, m, self.viewport - m);
+    }
+
+    /// Zooms so `bounds` fills the screen rectangle `[lo, hi]` (aspect
+    /// kept) and centres it there.
+    pub fn fit_into(&mut self, bounds: &Bounds, lo: Vec2, hi: Vec2) {
+        let avail = (hi - lo).max(Vec2::ONE);
         let size = bounds.size().max(Vec2::splat(f32::EPSILON));
-        self.center = bounds.center();
         self.zoom = (avail.x / size.x).min(avail.y / size.y);
         if !self.zoom.is_finite() || self.zoom <= 0.0 {
             self.zoom = 1.0;
         }
+        let at = (lo + hi) * 0.5;
+        let off = Vec2::new(at.x - self.viewport.x * 0.5, self.viewport.y * 0.5 - at.y);
+        self.center = bounds.center() - off / self.zoom;
     }
 
     /// The world rectangle the viewport shows.

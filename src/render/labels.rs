@@ -553,7 +553,8 @@ fn without_chars(text: &str, chars: &[char]) -> String {
     out.join(" ")
 }
 
-fn glyph_color(rgb: u32) -> Color {
+/// 0xRRGGBB as a glyphon colour.
+pub(crate) fn glyph_color(rgb: u32) -> Color {
     Color::rgb((rgb >> 16) as u8, (rgb >> 8) as u8, rgb as u8)
 }
 

@@ -25,6 +25,7 @@ pub mod labels;
 pub mod nodes;
 pub mod offscreen;
 pub mod overlay;
+pub mod poster_text;
 pub mod scene;
 pub mod sprites;
 
@@ -77,6 +78,8 @@ pub enum Layer {
 pub struct FrameOptions {
     /// Clear colour, 0xRRGGBB (white in the recipe's final picture).
     pub background: u32,
+    /// Its opacity (0: a transparent picture).
+    pub background_alpha: f32,
     pub show_images: bool,
     pub show_tags: bool,
     /// Names beside the tag dots (only drawn while `show_tags`).
@@ -98,6 +101,7 @@ impl Default for FrameOptions {
     fn default() -> Self {
         FrameOptions {
             background: 0xFFFFFF,
+            background_alpha: 1.0,
             show_images: true,
             show_tags: false,
             tag_labels: true,
@@ -405,7 +409,7 @@ impl Renderer {
         target: &wgpu::TextureView,
         opts: &FrameOptions,
     ) {
-        let bg = premultiplied(opts.background, 1.0);
+        let bg = premultiplied(opts.background, opts.background_alpha);
         let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
             label: Some("map"),
             color_attachments: &[Some(wgpu::RenderPassColorAttachment {
@@ -417,7 +421,7 @@ impl Renderer {
                         r: f64::from(bg[0]),
                         g: f64::from(bg[1]),
                         b: f64::from(bg[2]),
-                        a: 1.0,
+                        a: f64::from(bg[3]),
                     }),
                     store: wgpu::StoreOp::Store,
                 },

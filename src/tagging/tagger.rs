@@ -843,13 +843,14 @@ impl<'p> Recorder<'p> {
                            topicality = coalesce(topicality, excluded.topicality)",
                     )?;
                     for tag in &tags {
-                        let name = tag.name.trim();
+                        // As every tag is stored: control characters out, trimmed.
+                        let name = crate::text::clean(&tag.name);
                         if name.is_empty() {
                             continue;
                         }
                         insert.execute(params![
                             image_id,
-                            name,
+                            name.as_ref(),
                             name.to_lowercase(),
                             tag.confidence,
                             self.info.source(tag.kind),

@@ -19,6 +19,8 @@ pub struct MapData {
     pub tags_by_degree: Vec<u32>,
     /// Lower-case label of every tag, indexed by `node - n_images`.
     lower_labels: Vec<String>,
+    /// The posts' columns, read on the first hover.
+    post_columns: std::sync::OnceLock<crate::posts::PostColumns>,
 }
 
 /// One image's row, for the hover card and the detail panel.
@@ -36,7 +38,16 @@ pub struct ImageInfo {
     pub height: Option<i64>,
     /// The image's tags, strongest edge first: (label, weight).
     pub tags: Vec<(String, f32)>,
+    /// What its posts add up to (count, distinct users, first and last date).
+    pub posts: crate::posts::PostSummary,
+    /// Its posts' distinct users, in the order the posts were added (at most `MAX_LISTED`).
+    pub users: Vec<String>,
+    /// Links that open its posts (at most `MAX_LISTED`).
+    pub links: Vec<String>,
 }
+
+/// How many users and links of one image the detail panel lists.
+pub const MAX_LISTED: usize = 50;
 
 impl MapData {
     pub fn new(graph: Graph) -> MapData {
@@ -58,6 +69,7 @@ impl MapData {
             .map(|n| n.label.to_lowercase())
             .collect();
         MapData {
+            post_columns: std::sync::OnceLock::new(),
             graph,
             tags_by_degree,
             lower_labels,
@@ -127,6 +139,36 @@ impl MapData {
     }
 
     /// The project row of image node `image`.
+    /// The image's post figures, users and links.
+    fn read_posts(&self, project: &Project, id: i64, info: &mut ImageInfo) -> Result<()> {
+        let columns = match self.post_columns.get() {
+            Some(c) => c,
+            None => {
+                let loaded = crate::posts::PostColumns::load(project.conn())?;
+                self.post_columns.get_or_init(|| loaded)
+            }
+        };
+        let posts = crate::posts::posts_of(project.conn(), columns, id)?;
+        let mut summary = crate::posts::SummaryBuilder::default();
+        for post in &posts {
+            summary.add(columns, post);
+            if let Some(user) = columns.user(post)
+                && info.users.len() < MAX_LISTED
+                && !info.users.iter().any(|u| u == user)
+            {
+                info.users.push(user.to_string());
+            }
+            if let Some(link) = columns.link(post)
+                && info.links.len() < MAX_LISTED
+                && !info.links.contains(&link)
+            {
+                info.links.push(link);
+            }
+        }
+        info.posts = summary.finish();
+        Ok(())
+    }
+
     pub fn image_info(&self, project: &Project, image: u32) -> Result<ImageInfo> {
         let node = &self.graph.nodes[image as usize];
         let mut info = ImageInfo {
@@ -193,6 +235,7 @@ impl MapData {
             })
             .unwrap_or_default();
         info.original = file.map(|f| project.resolve(&f));
+        self.read_posts(project, id, &mut info)?;
         info.thumbnail = match (hash, ext) {
             (Some(h), Some(e)) => Some(project.dir().join(crate::fetch::store::thumb_path(
                 HOVER_LEVEL,

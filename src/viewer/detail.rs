@@ -287,6 +287,7 @@ impl ImageViews {
                     }
                     ui.hyperlink_to("Open the URL", &detail.info.url);
                     info_lines(ui, &detail.info, usize::MAX, usize::MAX);
+                    post_links(ui, &detail.info);
                 });
             });
         if !open {
@@ -304,6 +305,9 @@ fn info_lines(ui: &mut egui::Ui, info: &ImageInfo, max_tags: usize, max_meta: us
         line.push_str(&format!(" · {w}×{h} px"));
     }
     ui.label(line);
+    if let Some(posts) = posts_line(info) {
+        ui.label(posts);
+    }
     if !info.tags.is_empty() {
         let shown: Vec<&str> = info
             .tags
@@ -324,9 +328,80 @@ fn info_lines(ui: &mut egui::Ui, info: &ImageInfo, max_tags: usize, max_meta: us
     }
 }
 
+/// "3 posts · 2 users · 2019-03-14 to 2019-03-16", when the image has posts.
+pub fn posts_line(info: &ImageInfo) -> Option<String> {
+    let p = &info.posts;
+    if p.posts == 0 {
+        return None;
+    }
+    let mut line = crate::collect::plural(p.posts, "post", "posts");
+    if p.users > 0 {
+        line.push_str(&format!(
+            " · {}",
+            crate::collect::plural(p.users, "user", "users")
+        ));
+    }
+    let day = |d: &String| d.get(..10).unwrap_or(d).to_string();
+    match (&p.first_date, &p.last_date) {
+        (Some(a), Some(b)) if day(a) == day(b) => line.push_str(&format!(" · {}", day(a))),
+        (Some(a), Some(b)) => line.push_str(&format!(" · {} to {}", day(a), day(b))),
+        _ => {}
+    }
+    Some(line)
+}
+
+/// The detail panel's users and the links that open each post, each with a
+/// button that copies it (for machines without a browser).
+fn post_links(ui: &mut egui::Ui, info: &ImageInfo) {
+    if !info.users.is_empty() {
+        let more = info.posts.users.saturating_sub(info.users.len() as u64);
+        let mut text = format!("users: {}", info.users.join(", "));
+        if more > 0 {
+            text.push_str(&format!(" (+{more})"));
+        }
+        ui.label(RichText::new(text).small());
+    }
+    if info.links.is_empty() {
+        return;
+    }
+    ui.separator();
+    ui.label(RichText::new("Posts").strong());
+    for link in &info.links {
+        ui.horizontal(|ui| {
+            if ui.small_button("copy").clicked() {
+                ui.ctx().copy_text(link.clone());
+            }
+            ui.hyperlink_to(RichText::new(link).small(), link);
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn posts_line_gives_count_users_and_date_range() {
+        let mut info = ImageInfo::default();
+        assert_eq!(posts_line(&info), None);
+        info.posts = crate::posts::PostSummary {
+            posts: 3,
+            users: 2,
+            first_date: Some("2019-03-14 08:00:00".into()),
+            last_date: Some("2019-03-16 09:30:00".into()),
+        };
+        assert_eq!(
+            posts_line(&info).as_deref(),
+            Some("3 posts · 2 users · 2019-03-14 to 2019-03-16")
+        );
+        info.posts.posts = 1;
+        info.posts.users = 1;
+        info.posts.first_date = info.posts.last_date.clone();
+        assert_eq!(
+            posts_line(&info).as_deref(),
+            Some("1 post · 1 user · 2019-03-16")
+        );
+    }
 
     #[test]
     fn the_loader_decodes_on_its_thread_and_reports_failures() {

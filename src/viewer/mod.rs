@@ -96,6 +96,7 @@ pub fn open(project_dir: &Path) -> Result<Outcome> {
         Err(write_err) => Project::open(project_dir, Access::Read).map_err(|_| write_err)?,
     };
     let graph = Graph::load(&project)?;
+    crate::export::warn_if_stale(&project)?;
     if graph.n_images == 0 {
         bail!(
             "project {} has no network to show: build it with `tagscape graph {}`",
@@ -139,6 +140,48 @@ pub fn open(project_dir: &Path) -> Result<Outcome> {
 }
 
 /// The no-window path: the recipe's picture with the existing PNG export.
+/// The viewer's banner of results older than the network.
+fn stale_lines(project: &Project) -> Vec<String> {
+    crate::project::stages::stale_results(project.conn(), project.dir()).unwrap_or_else(|e| {
+        tracing::warn!("{e:#}");
+        Vec::new()
+    })
+}
+
+/// `App::export_selection`'s work: `exports/selection-N/` with the
+/// images, their posts and their originals. Returns the summary shown.
+fn export_selection(project: &Project, query: &crate::search::Query) -> Result<String> {
+    use crate::export::tables;
+    let exports = project.dir().join("exports");
+    let folder = (1..)
+        .map(|n| exports.join(format!("selection-{n}")))
+        .find(|f| !f.exists())
+        .expect("some selection-N is free");
+    std::fs::create_dir_all(&folder)
+        .with_context(|| format!("cannot create {}", folder.display()))?;
+    std::fs::write(folder.join("query.txt"), format!("{}\n", query.text))
+        .with_context(|| format!("cannot write in {}", folder.display()))?;
+    let opts = tables::TableOptions {
+        search: Some(query.clone()),
+        ..Default::default()
+    };
+    let images = tables::write_images(
+        project,
+        &folder.join("images.csv"),
+        &opts,
+        tables::Only::Selected,
+    )?;
+    let posts = tables::write_posts(project, &folder.join("posts.csv"), &opts)?;
+    let originals = tables::write_originals(project, &folder.join("originals"), &opts)?;
+    Ok(format!(
+        "wrote {}: {} images, {} posts, {} originals",
+        folder.display(),
+        images.rows,
+        posts.rows,
+        originals.rows
+    ))
+}
+
 fn headless(project: &Project, graph: &Graph, why: &str) -> Result<Outcome> {
     let dir = project.dir();
     if load_positions(project, graph)?.is_none() {
@@ -167,12 +210,17 @@ fn headless(project: &Project, graph: &Graph, why: &str) -> Result<Outcome> {
 #[derive(Clone, Copy, Debug)]
 struct Wake;
 
+/// Seconds of idle between frames that still count as back-to-back.
+const IDLE_GAP: f32 = 0.25;
+
 #[derive(Default)]
 struct FrameTimes {
     frames: u64,
     total: Duration,
     slowest: Duration,
     last_start: Option<Instant>,
+    /// How long the previous frame took to draw.
+    last_took: Duration,
     /// Smoothed seconds between frames and per frame.
     interval: f32,
     work: f32,
@@ -191,14 +239,29 @@ impl FrameTimes {
             }
         };
         // Frames drawn on demand (after an idle pause) say nothing about
-        // the frame rate: only back-to-back frames count.
+        // the frame rate: only back-to-back frames count, i.e. a gap no
+        // longer than the previous frame's drawing plus a short idle. A
+        // slow frame (466 ms) counts: it is the frame rate.
         if let Some(prev) = self.last_start.replace(start) {
             let gap = (start - prev).as_secs_f32();
-            if gap < 0.25 {
+            if gap < self.last_took.as_secs_f32() + IDLE_GAP {
                 self.interval = smooth(self.interval, gap);
             }
         }
+        self.last_took = took;
         self.work = smooth(self.work, took.as_secs_f32());
+    }
+
+    /// Frames per second, agreeing with the frame time shown next to it:
+    /// from the gaps between back-to-back frames, else (no two such frames
+    /// yet) from the drawing time alone.
+    fn fps(&self) -> f32 {
+        let seconds = if self.interval > 0.0 {
+            self.interval.max(self.work)
+        } else {
+            self.work
+        };
+        if seconds > 0.0 { 1.0 / seconds } else { 0.0 }
     }
 }
 
@@ -259,6 +322,8 @@ struct App {
     cluster_panel: ClusterPanel,
     /// "×N" on images that stand for a stack of near-duplicates.
     stack_badges: badges::StackBadges,
+    /// The last metadata search and the image nodes it found.
+    search: Option<(crate::search::Query, Vec<u32>)>,
     modifiers: ModifiersState,
     screenshot_requested: bool,
     /// Fit the map after each readback until the user moves the camera.
@@ -289,7 +354,8 @@ impl App {
                     ..Default::default()
                 });
         let per_frame = if n < 20_000 { 4 } else { 1 };
-        let panels = Panels::new(n, layout_settings.fa2.clone(), per_frame);
+        let mut panels = Panels::new(n, layout_settings.fa2.clone(), per_frame);
+        panels.stale = stale_lines(&project);
         if placements.is_none() {
             eprintln!(
                 "{} has no layout yet: press \"Lay out the map\" in the window (or run `tagscape layout {}`)",
@@ -321,6 +387,7 @@ impl App {
             views: None,
             cluster_panel,
             stack_badges,
+            search: None,
             modifiers: ModifiersState::empty(),
             screenshot_requested: false,
             auto_fit: false,
@@ -483,21 +550,31 @@ impl App {
         }
     }
 
+    /// Highlights the images of `tag`, or else those of the active search,
+    /// and dims the others; neither: every image as it is.
     fn apply_highlight(&mut self, tag: Option<u32>) {
+        if tag.is_some() {
+            self.search = None;
+            self.panels.searched = None;
+        }
         let Some(map) = &mut self.map else { return };
         let n = self.data.n_images();
         let mut carrying = vec![false; n];
-        if let Some(tag) = tag {
-            for i in self.data.images_of(tag) {
-                if let Some(c) = carrying.get_mut(i as usize) {
-                    *c = true;
-                }
+        let chosen: Vec<u32> = match (tag, &self.search) {
+            (Some(tag), _) => self.data.images_of(tag).collect(),
+            (None, Some((_, found))) => found.clone(),
+            (None, None) => Vec::new(),
+        };
+        let any = tag.is_some() || self.search.is_some();
+        for i in chosen {
+            if let Some(c) = carrying.get_mut(i as usize) {
+                *c = true;
             }
         }
         let dim = pack_rgba(0xFFFFFF, DIMMED);
         for (i, &carries) in carrying.iter().enumerate() {
             map.renderer.update_sprite(i, |s| {
-                if tag.is_none() {
+                if !any {
                     s.tint = TINT_NONE;
                     s.flags &= !FLAG_HIGHLIGHT;
                 } else if carries {
@@ -696,7 +773,14 @@ impl App {
 
     fn handle_action(&mut self, action: Action) -> Result<()> {
         match action {
-            Action::Highlight(tag) => self.apply_highlight(tag),
+            Action::Highlight(tag) => {
+                if tag.is_none() {
+                    self.search = None;
+                }
+                self.apply_highlight(tag)
+            }
+            Action::Search => self.run_search(),
+            Action::ExportSelection => self.export_selection(),
             Action::HiddenChanged => {
                 self.apply_hidden_tags();
                 if let Some(live) = self.map.as_mut().and_then(|m| m.live.as_mut()) {
@@ -724,7 +808,65 @@ impl App {
             Action::FitAll => self.fit_all(),
             Action::Screenshot => self.screenshot_requested = true,
         }
+        // A layout or clusters saved by the action may be current now.
+        self.panels.stale = stale_lines(&self.project);
         Ok(())
+    }
+
+    /// Runs the search box's query over tags and posts and highlights what
+    /// it finds; a bad query is shown under the box.
+    fn run_search(&mut self) {
+        let found = crate::search::Query::parse(&self.panels.search).and_then(|query| {
+            let matches = query.run(&self.project)?;
+            Ok((query, matches))
+        });
+        match found {
+            Ok((query, matches)) => {
+                let ids: std::collections::HashSet<i64> = matches.images.iter().copied().collect();
+                let nodes: Vec<u32> = self.data.graph.nodes[..self.data.n_images()]
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, n)| n.image_id.is_some_and(|id| ids.contains(&id)))
+                    .map(|(i, _)| i as u32)
+                    .collect();
+                // Images found but not in the network (untagged, or not
+                // fetched) cannot be highlighted; say so.
+                let off_map = matches.images.len() - nodes.len();
+                let mut result = matches.to_string();
+                if off_map > 0 {
+                    result.push_str(&format!(", {off_map} of them not on the map"));
+                }
+                self.panels.searched = Some(panels::SearchView {
+                    result: Ok(result),
+                    found: matches.images.len(),
+                    exported: None,
+                });
+                self.search = Some((query, nodes));
+            }
+            Err(e) => {
+                self.panels.searched = Some(panels::SearchView {
+                    result: Err(format!("{e:#}")),
+                    found: 0,
+                    exported: None,
+                });
+                self.search = None;
+            }
+        }
+        self.panels.highlighted = None;
+        self.apply_highlight(None);
+    }
+
+    /// Writes the searched images into a new folder of the project's
+    /// `exports/`: images.csv, posts.csv and their originals.
+    fn export_selection(&mut self) {
+        let Some((query, _)) = &self.search else {
+            return;
+        };
+        let note = export_selection(&self.project, query)
+            .unwrap_or_else(|e| format!("not exported: {e:#}"));
+        if let Some(view) = &mut self.panels.searched {
+            view.exported = Some(note);
+        }
     }
 
     /// The map's current placements (positions with their sizes).
@@ -862,6 +1004,12 @@ impl App {
                 tracing::warn!("{e:#}");
                 Default::default()
             });
+            // What the card shows, for logs and the viewer's tests.
+            tracing::debug!(
+                "hover card: {} · {}",
+                info.url,
+                detail::posts_line(&info).unwrap_or_else(|| "no posts".into())
+            );
             (i, info)
         });
         views.set_hover(info);
@@ -922,11 +1070,7 @@ impl App {
         }
 
         // The panels.
-        let fps = if self.times.interval > 0.0 {
-            1.0 / self.times.interval
-        } else {
-            0.0
-        };
+        let fps = self.times.fps();
         let status = Status {
             adapter: &self.adapter,
             fps,
@@ -1345,5 +1489,32 @@ fn load_quality_note(project: &Project) -> Option<String> {
             tracing::debug!("no map quality figures: {e:#}");
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slow_frames_give_a_frame_rate_that_agrees_with_their_time() {
+        let mut times = FrameTimes::default();
+        let start = Instant::now();
+        let took = Duration::from_millis(466);
+        for i in 0..10u32 {
+            times.record(start + took * i, took);
+        }
+        let fps = times.fps();
+        assert!(
+            (fps - 1.0 / 0.466).abs() < 0.05,
+            "{fps} fps for 466 ms frames"
+        );
+        // Fast frames after an idle pause: the pause is not a frame.
+        let mut times = FrameTimes::default();
+        let fast = Duration::from_millis(10);
+        times.record(start, fast);
+        times.record(start + Duration::from_secs(5), fast);
+        times.record(start + Duration::from_millis(5016), fast);
+        assert!((times.fps() - 1.0 / 0.016).abs() < 1.0, "{}", times.fps());
     }
 }

@@ -11,11 +11,27 @@ use crate::viewer::data::MapData;
 /// Tag suggestions shown under the search box.
 const COMPLETIONS: usize = 8;
 
+/// The search box's tooltip: the query language of `crate::search`.
+const SEARCH_HELP: &str = "Type a tag to highlight its images, or press Enter to search:\n\
+  tag:NAME   the image carries the tag\n\
+  user:NAME   a post by that user\n\
+  date:2020-03..2020-06   a post dated in the range (YYYY, YYYY-MM, YYYY-MM-DD)\n\
+  text:WORDS   a post containing the words\n\
+  COLUMN:VALUE   a post whose column contains the value (COLUMN=VALUE: the whole cell)\n\
+  cluster:ID|NAME   the cluster's images\n\
+  a bare word   in a tag or a post\n\
+Terms combine with AND; post terms hold on one and the same post.";
+
 /// What the user asked for this frame.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Action {
     /// Highlight the images of this tag and dim the rest (`None`: clear).
     Highlight(Option<u32>),
+    /// Run the query in the search box (`crate::search`) and highlight
+    /// what it finds.
+    Search,
+    /// Write the searched images, their posts and originals to a folder.
+    ExportSelection,
     /// The set of hidden tags changed.
     HiddenChanged,
     /// Start the live layout from random positions (no layout yet).
@@ -56,9 +72,23 @@ pub struct Status<'a> {
     pub cluster_labels: Option<(usize, usize)>,
 }
 
+/// What the last metadata search found, as the panel shows it.
+pub struct SearchView {
+    /// "12 images (15 matching posts)", or the query's error.
+    pub result: Result<String, String>,
+    /// Images found (0 disables the export).
+    pub found: usize,
+    /// Where the last export of the selection went, or why it failed.
+    pub exported: Option<String>,
+}
+
 pub struct Panels {
     pub search: String,
     pub highlighted: Option<u32>,
+    /// The metadata search shown under the box, while one is active.
+    pub searched: Option<SearchView>,
+    /// Results older than the network (`project::stages`), shown on top.
+    pub stale: Vec<String>,
     pub show_tags: bool,
     pub tag_labels: bool,
     pub show_edges: bool,
@@ -74,6 +104,8 @@ impl Panels {
         Panels {
             search: String::new(),
             highlighted: None,
+            searched: None,
+            stale: Vec::new(),
             show_tags: false,
             tag_labels: true,
             show_edges: false,
@@ -124,6 +156,13 @@ impl Panels {
                 }
             });
         });
+        if !self.stale.is_empty() {
+            egui::Panel::top("stale results").show(ui, |ui| {
+                for line in &self.stale {
+                    ui.colored_label(Color32::from_rgb(170, 90, 0), line);
+                }
+            });
+        }
         if !has_layout {
             egui::Panel::top("no layout").show(ui, |ui| {
                 ui.horizontal(|ui| {
@@ -157,18 +196,52 @@ impl Panels {
     }
 
     fn search_box(&mut self, ui: &mut egui::Ui, data: &MapData, actions: &mut Vec<Action>) {
-        ui.label("Search a tag");
+        ui.label("Search tags and posts").on_hover_text(SEARCH_HELP);
         let edit = ui.add(
             egui::TextEdit::singleline(&mut self.search)
-                .hint_text("tag…")
+                .hint_text("tag, or user:alice date:2020-03..")
                 .desired_width(f32::INFINITY),
         );
+        let entered = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
         if edit.changed() {
             let exact = data.tag_named(&self.search);
             if exact != self.highlighted {
                 self.highlighted = exact;
                 actions.push(Action::Highlight(exact));
             }
+        }
+        if entered && self.highlighted.is_none() && !self.search.trim().is_empty() {
+            actions.push(Action::Search);
+        }
+        if let Some(searched) = &self.searched {
+            match &searched.result {
+                Ok(found) => {
+                    ui.label(format!("{found} match"));
+                }
+                Err(e) => {
+                    ui.colored_label(Color32::from_rgb(180, 40, 40), e);
+                }
+            }
+            let mut clear = false;
+            ui.horizontal(|ui| {
+                if ui
+                    .add_enabled(searched.found > 0, egui::Button::new("Export selection"))
+                    .on_hover_text("Their images and posts as CSV, and their originals, in a folder of the project's exports/")
+                    .clicked()
+                {
+                    actions.push(Action::ExportSelection);
+                }
+                clear = ui.small_button("Clear").clicked();
+            });
+            if let Some(note) = &searched.exported {
+                ui.label(RichText::new(note).small());
+            }
+            if clear {
+                self.search.clear();
+                self.searched = None;
+                actions.push(Action::Highlight(None));
+            }
+            return;
         }
         if self.highlighted.is_none() {
             for tag in data.complete(&self.search, COMPLETIONS) {
@@ -178,6 +251,9 @@ impl Panels {
                     self.highlighted = Some(tag);
                     actions.push(Action::Highlight(Some(tag)));
                 }
+            }
+            if !self.search.trim().is_empty() {
+                ui.label(RichText::new("Enter searches tags and posts").small());
             }
         } else if let Some(tag) = self.highlighted {
             ui.horizontal(|ui| {

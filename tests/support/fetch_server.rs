@@ -51,6 +51,7 @@ pub struct Log {
 
 pub struct TestServer {
     pub port: u16,
+    pub ip: std::net::IpAddr,
     pub log: Arc<Mutex<Log>>,
 }
 
@@ -58,20 +59,28 @@ impl TestServer {
     /// Starts a server; `handler(path, n)` answers the `n`-th (0-based)
     /// request for `path` (the raw request target, as the client sent it).
     pub fn start(handler: impl Fn(&str, usize) -> Reply + Send + Sync + 'static) -> TestServer {
+        TestServer::start_on(std::net::IpAddr::from([127, 0, 0, 1]), handler)
+    }
+
+    /// `start` on another loopback address, e.g. 127.0.0.2.
+    pub fn start_on(
+        ip: std::net::IpAddr,
+        handler: impl Fn(&str, usize) -> Reply + Send + Sync + 'static,
+    ) -> TestServer {
         let handler: Arc<Handler> = Arc::new(handler);
         let log = Arc::new(Mutex::new(Log::default()));
         let server_log = log.clone();
-        let port = listener::spawn(move |stream| {
+        let port = listener::spawn_on(ip, move |stream| {
             let (handler, log) = (handler.clone(), server_log.clone());
             async move {
                 let _ = serve(stream, handler, log).await;
             }
         });
-        TestServer { port, log }
+        TestServer { port, ip, log }
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
+        format!("http://{}:{}{path}", self.ip, self.port)
     }
 
     pub fn requests(&self, path: &str) -> Vec<Instant> {

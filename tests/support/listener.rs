@@ -13,6 +13,15 @@ where
     F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    spawn_on(std::net::IpAddr::from([127, 0, 0, 1]), serve)
+}
+
+/// `spawn` on another local address (any of 127.0.0.0/8 on Linux).
+pub fn spawn_on<F, Fut>(ip: std::net::IpAddr, serve: F) -> u16
+where
+    F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let serve = Arc::new(serve);
     let (port_tx, port_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -22,7 +31,7 @@ where
             .build()
             .unwrap();
         runtime.block_on(async move {
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let listener = TcpListener::bind((ip, 0)).await.unwrap();
             port_tx.send(listener.local_addr().unwrap().port()).unwrap();
             loop {
                 let Ok((stream, _)) = listener.accept().await else {

@@ -11,7 +11,8 @@
 //! 2. ForceAtlas2 on each region's own subgraph ([`subgraph`]), so every
 //!    region is a ForceAtlas2 map of its part of the network;
 //! 3. [`fit_region`]: the region scaled so its images fill it, then its
-//!    overlaps removed ([`overlap`]);
+//!    overlaps removed ([`overlap`]), or, for a large region of same-size
+//!    images, each image snapped onto its own grid cell ([`snap`]);
 //! 4. [`arrange`]: the regions, as discs, packed around the largest one,
 //!    related ones side by side, none overlapping another;
 //! 5. [`compose`]: everything in map coordinates, with the untagged images
@@ -20,6 +21,7 @@
 pub mod arrange;
 pub mod overlap;
 pub mod regions;
+pub mod snap;
 
 use crate::graph::Graph;
 use overlap::{Shape, remove_overlaps};
@@ -77,6 +79,8 @@ pub struct FittedRegion {
     pub radius: f64,
     /// Overlapping pairs at map scale that the overlap removal separated.
     pub overlaps: usize,
+    /// Its images were snapped onto a grid ([`snap`]).
+    pub snapped: bool,
     /// The region's images as squares (offset from its centre, half-side).
     pub squares: arrange::Squares,
 }
@@ -98,6 +102,7 @@ pub fn fit_region(sub: &Graph, raw: &[[f32; 2]], half: &[f64], gap: f64) -> Fitt
         .collect();
     let image_half = &half[..images];
     let mut overlaps = 0;
+    let snapped = images >= snap::SNAP_MIN_IMAGES && image_half.iter().all(|&h| h == image_half[0]);
     if images > 0 {
         recentre(&mut p);
         let area: f64 = image_half
@@ -118,13 +123,19 @@ pub fn fit_region(sub: &Graph, raw: &[[f32; 2]], half: &[f64], gap: f64) -> Fitt
             q[1] *= scale;
         }
         pull_tail_in(&mut p);
-        overlaps = remove_overlaps(&mut p, image_half, gap, Shape::Square).overlaps_before;
-        for _ in 0..TIGHTEN_ROUNDS {
-            for q in &mut p {
-                q[0] *= SHRINK;
-                q[1] *= SHRINK;
+        if snapped {
+            // A hair over the spacing, so recentring's rounding never
+            // brings two cells under it.
+            snap::snap_to_grid(&mut p, (2.0 * image_half[0] + gap) * (1.0 + 1e-9));
+        } else {
+            overlaps = remove_overlaps(&mut p, image_half, gap, Shape::Square).overlaps_before;
+            for _ in 0..TIGHTEN_ROUNDS {
+                for q in &mut p {
+                    q[0] *= SHRINK;
+                    q[1] *= SHRINK;
+                }
+                remove_overlaps(&mut p, image_half, gap, Shape::Square);
             }
-            remove_overlaps(&mut p, image_half, gap, Shape::Square);
         }
         recentre(&mut p);
     }
@@ -156,6 +167,7 @@ pub fn fit_region(sub: &Graph, raw: &[[f32; 2]], half: &[f64], gap: f64) -> Fitt
         positions: p,
         radius,
         overlaps,
+        snapped,
         squares,
     }
 }
@@ -273,9 +285,32 @@ mod tests {
         assert_eq!(grid(1, 5.0, 1.0), vec![[0.0, 0.0]]);
     }
 
+    /// `images` images and `tags` tags; image `i` carries tag `i % tags`.
+    fn images_with_one_tag_each(images: usize, tags: usize) -> Graph {
+        use crate::graph::{Edge, Node, NodeKind};
+        let node = |kind, id: String| Node {
+            kind,
+            label: id.clone(),
+            id,
+            image_id: None,
+            frequency: 1,
+        };
+        let mut nodes: Vec<Node> = (0..images)
+            .map(|i| node(NodeKind::Image, format!("i{i}")))
+            .collect();
+        nodes.extend((0..tags).map(|t| node(NodeKind::Tag, format!("t{t}"))));
+        let edges = (0..images)
+            .map(|i| Edge {
+                source: i as u32,
+                target: (images + i % tags) as u32,
+                weight: 1.0,
+            })
+            .collect();
+        Graph::new(nodes, images, edges)
+    }
+
     #[test]
     fn a_fitted_region_has_no_overlaps_and_holds_its_images() {
-        use crate::graph::{Edge, Node, NodeKind};
         // 200 images in a sparse FA2-like spiral, one tag carried by all.
         let raw: Vec<[f32; 2]> = (0..201)
             .map(|k| {
@@ -284,25 +319,7 @@ mod tests {
                 [r * a.cos(), r * a.sin()]
             })
             .collect();
-        let node = |kind, id: String| Node {
-            kind,
-            label: id.clone(),
-            id,
-            image_id: None,
-            frequency: 1,
-        };
-        let mut nodes: Vec<Node> = (0..200)
-            .map(|i| node(NodeKind::Image, format!("i{i}")))
-            .collect();
-        nodes.push(node(NodeKind::Tag, "t".into()));
-        let edges = (0..200)
-            .map(|i| Edge {
-                source: i,
-                target: 200,
-                weight: 1.0,
-            })
-            .collect();
-        let sub = Graph::new(nodes, 200, edges);
+        let sub = images_with_one_tag_each(200, 1);
         let mut half = vec![10.0; 200];
         half.push(3.0);
         let fit = fit_region(&sub, &raw, &half, 1.0);
@@ -318,5 +335,52 @@ mod tests {
         // Tight, not sparse: the squares cover a good share of the disc.
         let covered = 200.0 * 400.0 / (std::f64::consts::PI * fit.radius * fit.radius);
         assert!(covered > 0.45, "squares cover {covered:.2} of the disc");
+    }
+
+    #[test]
+    fn a_large_region_of_one_size_is_snapped_to_a_full_grid() {
+        // 1500 images in rings around three heavy tags, with empty holes
+        // where the tags sit (what ForceAtlas2 gives): snapped, no overlap,
+        // and the holes are gone.
+        let n = 1500;
+        let mut raw: Vec<[f32; 2]> = (0..n)
+            .map(|k| {
+                let centre = [[-60.0, 0.0], [60.0, 0.0], [0.0, 90.0]][k % 3];
+                let a = k as f32 * 2.399;
+                let r = 25.0 + (k / 3) as f32 * 0.05;
+                [centre[0] + r * a.cos(), centre[1] + r * a.sin()]
+            })
+            .collect();
+        raw.extend([[-60.0, 0.0], [60.0, 0.0], [0.0, 90.0]]);
+        let sub = images_with_one_tag_each(n, 3);
+        let mut half = vec![10.0; n];
+        half.extend([3.0; 3]);
+        let fit = fit_region(&sub, &raw, &half, 1.0);
+        assert!(fit.snapped);
+        assert_eq!(
+            overlap::count_overlaps(&fit.positions[..n], &half[..n], 1.0, Shape::Square),
+            0
+        );
+        // A disc of 21-unit cells: the squares cover (20/21)² of it, less
+        // its ragged rim.
+        let covered = n as f64 * 400.0 / (std::f64::consts::PI * fit.radius * fit.radius);
+        assert!(covered > 0.75, "squares cover {covered:.2} of the disc");
+        // Each tag's images still sit together: on the side of their ring.
+        let mean_x = |t: usize| {
+            (0..n)
+                .filter(|i| i % 3 == t)
+                .map(|i| fit.positions[i][0])
+                .sum::<f64>()
+                / 500.0
+        };
+        assert!(
+            mean_x(0) < -100.0 && mean_x(1) > 100.0,
+            "{} {}",
+            mean_x(0),
+            mean_x(1)
+        );
+        // Images of different sizes keep the overlap removal.
+        half[0] = 14.0;
+        assert!(!fit_region(&sub, &raw, &half, 1.0).snapped);
     }
 }

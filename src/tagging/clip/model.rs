@@ -57,12 +57,8 @@ pub struct Architecture {
 impl Architecture {
     pub fn read(dir: &Path) -> Result<Architecture> {
         let path = dir.join(CONFIG_FILE);
-        let text = std::fs::read_to_string(&path).with_context(|| {
-            format!(
-                "cannot read {}: the weights folder needs the model's config.json (see `tagscape models`)",
-                path.display()
-            )
-        })?;
+        let text = crate::text_input::read_to_string(&path, crate::text_input::Caps::CONFIG)
+            .context("the weights folder needs the model's config.json (see `tagscape models`)")?;
         let config: HfConfig = serde_json::from_str(&text).with_context(|| {
             format!(
                 "{} is not a CLIP config (it needs text_config and vision_config): download config.json from {DEFAULT_REPO} or your model's page",

@@ -47,12 +47,8 @@ impl Vocabulary {
     /// A text file: one concept per line, `#` starts a comment, blank lines
     /// and repeats (case-insensitive) ignored.
     pub fn read(path: &Path) -> Result<Vocabulary> {
-        let text = std::fs::read_to_string(path).with_context(|| {
-            format!(
-                "cannot read the vocabulary {}: give a UTF-8 text file with one concept per line",
-                path.display()
-            )
-        })?;
+        let text = crate::text_input::read_to_string(path, crate::text_input::Caps::LIST)
+            .context("the vocabulary: give a UTF-8 text file with one concept per line")?;
         let vocabulary = Vocabulary::parse(&text, &path.display().to_string());
         if vocabulary.concepts.is_empty() {
             bail!(

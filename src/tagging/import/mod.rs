@@ -50,6 +50,8 @@ pub struct ImportOptions {
     /// The tag source name stored with each tag (default `import:FORMAT`;
     /// Memespector-GUI files get `NAME:GV`, `NAME:CL`, ... per API).
     pub source: Option<String>,
+    /// `Quotes::Ignore` reads `"` as an ordinary character (`--no-quotes`).
+    pub quotes: crate::collect::Quotes,
 }
 
 /// What an import did.
@@ -73,14 +75,33 @@ pub struct ImportReport {
     pub unmatched_images: u64,
     /// Up to five of those images, as the file names them.
     pub unmatched_examples: Vec<String>,
-    /// Where every unmatched row was written (`DIR/unmatched-tags.csv`).
+    /// Where every unmatched row was written (`DIR/unmatched-tags-NAME.csv`).
     pub unmatched_file: Option<PathBuf>,
     /// Memespector rows skipped because that API call had failed (`*_Success` False).
     pub failed_calls: u64,
 }
 
-/// The file every import writes its unmatched rows to (overwritten each time).
-pub const UNMATCHED_FILE: &str = "unmatched-tags.csv";
+/// The file an import of `tag_file` writes its unmatched rows to, in the
+/// project directory: `unmatched-tags-STEM.csv`, one per tag file, so a
+/// later import of another file never replaces or deletes it.
+pub fn unmatched_file_name(tag_file: &Path) -> String {
+    let stem = tag_file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let safe: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(100)
+        .collect();
+    format!("unmatched-tags-{safe}.csv")
+}
 
 enum Reader {
     Dmi(long::Columns),
@@ -136,8 +157,10 @@ pub fn import_tags(
     format: TagFormat,
     opts: &ImportOptions,
 ) -> Result<ImportReport> {
-    let mut table = Table::open(file, RaggedRows::Reject)?;
+    let mut table = Table::open_with(file, RaggedRows::Reject, opts.quotes)?;
     let reader = choose_reader(&table, format)?;
+    let reading = crate::ui::spinner("import");
+    reading.set_message(format!("reading {}", file.display()));
     let named = |default: &str| opts.source.clone().unwrap_or_else(|| default.to_string());
     let mut records = Vec::new();
     let mut failed_calls = 0;
@@ -166,6 +189,7 @@ pub fn import_tags(
             "memespector-python"
         }
     };
+    reading.finish_and_clear();
     let tag_dir = std::path::absolute(file)
         .ok()
         .and_then(|p| p.parent().map(Path::to_path_buf))
@@ -195,14 +219,21 @@ pub fn import_tags(
     let mut by_image: TagsByImage = HashMap::new();
     let mut unmatched = Vec::new();
     let mut sources = BTreeSet::new();
+    let bar = crate::ui::progress(records.len() as u64, "matching");
     for record in records {
+        bar.inc(1);
         sources.insert(record.source.clone());
         let Some(image_id) = matcher.find(&record.image) else {
             unmatched.push(record);
             continue;
         };
         let tags = by_image.entry((image_id, record.source)).or_default();
-        if let Some(tag) = record.tag {
+        // Control characters out and trimmed, as every tag is stored, so a
+        // node has one id in every export.
+        if let Some(tag) = record.tag.as_deref().map(crate::text::clean)
+            && !tag.is_empty()
+        {
+            let tag = tag.into_owned();
             let key = tag.to_lowercase();
             let slot = tags.entry(key).or_insert((tag, record.confidence));
             if record.confidence > slot.1 {
@@ -210,9 +241,10 @@ pub fn import_tags(
             }
         }
     }
+    bar.finish_and_clear();
     report.sources = sources.into_iter().collect();
     write_tags(project, &by_image, &mut report)?;
-    report_unmatched(project, &unmatched, &mut report)?;
+    report_unmatched(project, file, &unmatched, &mut report)?;
     Ok(report)
 }
 
@@ -249,14 +281,16 @@ fn write_tags(
     Ok(())
 }
 
-/// Writes every unmatched row to `DIR/unmatched-tags.csv` (removing a stale
-/// one when everything matched, so the file always describes the last import).
+/// Writes every unmatched row to `DIR/unmatched-tags-STEM.csv` (removing
+/// this tag file's own earlier one when everything matched now, so the file
+/// describes the last import of that tag file; other tag files' are kept).
 fn report_unmatched(
     project: &Project,
+    tag_file: &Path,
     unmatched: &[TagRecord],
     report: &mut ImportReport,
 ) -> Result<()> {
-    let path = project.dir().join(UNMATCHED_FILE);
+    let path = project.dir().join(unmatched_file_name(tag_file));
     if unmatched.is_empty() {
         if path.exists() {
             std::fs::remove_file(&path)
