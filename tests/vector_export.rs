@@ -11,6 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use tagscape::cluster::{ClusterSettings, annotations, load_clusters};
+use tagscape::export::png::PngStyle;
 use tagscape::export::svg::LAYERS;
 use tagscape::export::{ExportFormat, ExportOptions, export};
 use tagscape::graph::{Edge, Graph, Node, NodeKind};
@@ -113,15 +114,24 @@ fn two_cluster_project(dir: &Path) -> Project {
     project
 }
 
-fn export_to(project: &Project, format: ExportFormat, out: &Path, embed: bool) {
-    let opts = ExportOptions {
+/// Hulls and labels on; `framed` adds a title and the legend.
+fn options(embed: bool, framed: bool) -> ExportOptions {
+    ExportOptions {
         width: Some(WIDTH),
-        hulls: true,
-        labels: true,
+        png: PngStyle {
+            hulls: true,
+            labels: true,
+            legend: framed,
+            title: framed.then(|| "Harbours and forests".to_string()),
+            ..Default::default()
+        },
         embed,
         ..Default::default()
-    };
-    export(project, format, out, &opts).unwrap();
+    }
+}
+
+fn export_to(project: &Project, format: ExportFormat, out: &Path, embed: bool, framed: bool) {
+    export(project, format, out, &options(embed, framed)).unwrap();
 }
 
 /// The SVG rendered by resvg at its own size, images resolved beside it.
@@ -140,10 +150,13 @@ fn render_svg(path: &Path) -> image::RgbaImage {
     image::RgbaImage::from_raw(size.width(), size.height(), pixmap.take()).unwrap()
 }
 
-/// (tag name, attributes, text) of every element of an XML document.
-fn elements(xml: &str) -> Vec<(String, Vec<(String, String)>, String)> {
+/// An element: tag name, attributes and text.
+type Element = (String, Vec<(String, String)>, String);
+
+/// Every element of an XML document.
+fn elements(xml: &str) -> Vec<Element> {
     let mut reader = quick_xml::Reader::from_str(xml);
-    let mut out: Vec<(String, Vec<(String, String)>, String)> = Vec::new();
+    let mut out: Vec<Element> = Vec::new();
     let mut open: Vec<usize> = Vec::new();
     loop {
         match reader.read_event().unwrap() {
@@ -154,14 +167,16 @@ fn elements(xml: &str) -> Vec<(String, Vec<(String, String)>, String)> {
                     quick_xml::events::Event::Empty(e) => (e, false),
                     _ => unreachable!(),
                 };
-                let name = String::from_utf8(e.name().as_ref().to_vec()).unwrap();
+                let name = e.name().as_ref().to_string();
                 let attrs = e
                     .attributes()
                     .map(|a| {
                         let a = a.unwrap();
                         (
-                            String::from_utf8(a.key.as_ref().to_vec()).unwrap(),
-                            a.unescape_value().unwrap().into_owned(),
+                            a.key.as_ref().to_string(),
+                            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                                .unwrap()
+                                .into_owned(),
                         )
                     })
                     .collect();
@@ -172,12 +187,12 @@ fn elements(xml: &str) -> Vec<(String, Vec<(String, String)>, String)> {
             }
             quick_xml::events::Event::Text(t) => {
                 if let Some(&i) = open.last() {
-                    out[i].2.push_str(&t.decode().unwrap());
+                    out[i].2.push_str(&t.xml10_content());
                 }
             }
             quick_xml::events::Event::GeneralRef(r) => {
                 if let Some(&i) = open.last() {
-                    let name = r.decode().unwrap();
+                    let name = r.xml10_content();
                     out[i].2.push_str(match name.as_ref() {
                         "amp" => "&",
                         "lt" => "<",
@@ -204,12 +219,44 @@ fn attr<'a>(attrs: &'a [(String, String)], key: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
+/// The XML of layer `label` (up to the next layer) and whether it is shown.
+fn layer<'a>(xml: &'a str, label: &str) -> (&'a str, bool) {
+    let start = xml
+        .find(&format!("inkscape:label=\"{label}\""))
+        .unwrap_or_else(|| panic!("no layer {label}"));
+    let open = xml[..start].rfind("<g ").unwrap();
+    let end = xml[start..]
+        .find("inkscape:groupmode=\"layer\"")
+        .map_or_else(
+            || xml.rfind("</svg>").unwrap(),
+            |next| xml[..start + next].rfind("<g ").unwrap(),
+        );
+    let tag_end = start + xml[start..].find('>').unwrap();
+    let hidden = xml[open..tag_end].contains("display:none");
+    (&xml[open..end], !hidden)
+}
+
+/// The text of every `<text>` and `<tspan>` of `xml`.
+fn texts(xml: &str) -> Vec<String> {
+    elements(xml)
+        .into_iter()
+        .filter(|(n, _, t)| (n == "text" || n == "tspan") && !t.is_empty())
+        .map(|(_, _, t)| t)
+        .collect()
+}
+
 #[test]
 fn svg_has_named_layers_text_labels_and_linked_images() {
     let tmp = tempfile::tempdir().unwrap();
-    let project = two_cluster_project(&tmp.path().join("study"));
+    let mut project = two_cluster_project(&tmp.path().join("study"));
+    let harbour = load_clusters(&project)
+        .unwrap()
+        .into_iter()
+        .find(|c| c.name == "Harbour")
+        .unwrap();
+    annotations::set_caption(&mut project, harbour.id, Some("Boats <moored>")).unwrap();
     let out = tmp.path().join("page").join("map.svg");
-    export_to(&project, ExportFormat::Svg, &out, false);
+    export_to(&project, ExportFormat::Svg, &out, false, true);
     let xml = std::fs::read_to_string(&out).unwrap();
     let els = elements(&xml);
 
@@ -219,14 +266,41 @@ fn svg_has_named_layers_text_labels_and_linked_images() {
         .filter_map(|(_, a, _)| attr(a, "inkscape:label"))
         .collect();
     assert_eq!(layers, LAYERS);
+    for name in ["Images", "Hulls", "Labels", "Legend", "Title"] {
+        assert!(layer(&xml, name).1, "layer {name} hidden");
+    }
 
-    let texts: Vec<&str> = els
-        .iter()
-        .filter(|(n, _, _)| n == "text")
-        .map(|(_, _, t)| t.as_str())
-        .collect();
-    assert!(texts.contains(&"Harbour"), "{texts:?}");
-    assert!(texts.contains(&"Forest & Moss"), "{texts:?}");
+    let (labels, _) = layer(&xml, "Labels");
+    let mut names = texts(labels);
+    names.sort();
+    assert_eq!(names, ["Forest & Moss", "Harbour"]);
+    // The caption under its cluster's name, escaped.
+    let (captions, shown) = layer(&xml, "Captions");
+    assert!(shown);
+    assert_eq!(texts(captions), ["Boats <moored>"]);
+    let y = |xml: &str, id: &str| -> f32 {
+        let el = elements(xml)
+            .into_iter()
+            .find(|(n, a, _)| n == "text" && attr(a, "id") == Some(id))
+            .unwrap_or_else(|| panic!("no text {id}"));
+        attr(&el.1, "y").unwrap().parse().unwrap()
+    };
+    let name_y = y(labels, &format!("label-{}", harbour.id));
+    let caption_y = y(captions, &format!("caption-{}", harbour.id));
+    assert!(caption_y > name_y + 10.0, "{caption_y} vs {name_y}");
+    let legend = texts(layer(&xml, "Legend").0);
+    assert!(legend.contains(&"Harbour (12)".to_string()), "{legend:?}");
+    assert!(
+        legend.contains(&"Forest & Moss (12)".to_string()),
+        "{legend:?}"
+    );
+    assert_eq!(legend.first().map(String::as_str), Some("Clusters"));
+    let title = texts(layer(&xml, "Title").0);
+    assert_eq!(title[0], "Harbours and forests");
+    assert!(
+        title[1].starts_with("24 images · map: tagscape"),
+        "{title:?}"
+    );
 
     let hulls = els
         .iter()
@@ -247,69 +321,175 @@ fn svg_has_named_layers_text_labels_and_linked_images() {
     }
 }
 
-/// Share of pixels whose channels all lie within `tolerance` of the other
-/// picture's, and the mean absolute difference per channel.
+#[test]
+fn parts_not_asked_for_are_hidden_layers_and_take_no_room() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = two_cluster_project(&tmp.path().join("study"));
+    let plain = ExportOptions {
+        width: Some(WIDTH),
+        embed: true,
+        ..Default::default()
+    };
+    let out = tmp.path().join("plain.svg");
+    export(&project, ExportFormat::Svg, &out, &plain).unwrap();
+    let xml = std::fs::read_to_string(&out).unwrap();
+    for name in ["Hulls", "Labels", "Legend"] {
+        let (body, shown) = layer(&xml, name);
+        assert!(!shown, "layer {name} shown");
+        assert!(
+            body.contains("<path") || body.contains("<text"),
+            "{name} empty"
+        );
+    }
+    assert!(layer(&xml, "Images").1);
+    // The hidden legend keeps no room: the map fills the width, so the page
+    // is taller than one whose shown legend narrows the map.
+    let height = |xml: &str| -> u32 {
+        let svg = elements(xml)
+            .into_iter()
+            .find(|(n, _, _)| n == "svg")
+            .unwrap();
+        attr(&svg.1, "height").unwrap().parse().unwrap()
+    };
+    let mut with_legend = plain.clone();
+    with_legend.png.legend = true;
+    let beside = tmp.path().join("legend.svg");
+    export(&project, ExportFormat::Svg, &beside, &with_legend).unwrap();
+    let beside_xml = std::fs::read_to_string(&beside).unwrap();
+    assert!(layer(&beside_xml, "Legend").1);
+    assert!(
+        height(&xml) > height(&beside_xml),
+        "{} vs {}",
+        height(&xml),
+        height(&beside_xml)
+    );
+}
+
+#[test]
+fn bad_sizes_and_unwritable_destinations_are_refused_by_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = two_cluster_project(&tmp.path().join("study"));
+    let zero = ExportOptions {
+        width: Some(0),
+        ..Default::default()
+    };
+    for format in [ExportFormat::Svg, ExportFormat::Pdf] {
+        let err = export(&project, format, &tmp.path().join("x"), &zero).unwrap_err();
+        assert!(format!("{err:#}").contains("--width"), "{err:#}");
+    }
+    // A folder that cannot exist: its parent is a file.
+    let blocker = tmp.path().join("blocker");
+    std::fs::write(&blocker, b"").unwrap();
+    let out = blocker.join("map.svg");
+    for format in [ExportFormat::Svg, ExportFormat::Pdf] {
+        let err = export(&project, format, &out, &options(false, false)).unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(msg.contains(&blocker.display().to_string()), "{msg}");
+    }
+    assert!(!tmp.path().join("blocker_images").exists());
+}
+
+/// Share of pixels that differ by more than `tolerance` in some channel
+/// along with all their eight neighbours — areas that differ, not the thin
+/// lines where the two rasterisers antialias an edge or a glyph apart — and
+/// the mean absolute difference per channel.
 fn agreement(a: &image::RgbaImage, b: &image::RgbaImage, tolerance: u8) -> (f64, f64) {
     assert_eq!(a.dimensions(), b.dimensions());
-    let mut close = 0usize;
+    let (w, h) = a.dimensions();
+    let mut differs = vec![false; (w * h) as usize];
     let mut diff = 0u64;
-    for (p, q) in a.pixels().zip(b.pixels()) {
+    for (x, y, p) in a.enumerate_pixels() {
+        let q = b.get_pixel(x, y);
         let d: Vec<u8> = (0..3).map(|c| p.0[c].abs_diff(q.0[c])).collect();
         diff += d.iter().map(|&v| u64::from(v)).sum::<u64>();
-        if d.iter().all(|&v| v <= tolerance) {
-            close += 1;
+        differs[(y * w + x) as usize] = d.iter().any(|&v| v > tolerance);
+    }
+    let mut solid = 0usize;
+    for y in 1..h.saturating_sub(1) {
+        for x in 1..w.saturating_sub(1) {
+            let all =
+                (y - 1..=y + 1).all(|ny| (x - 1..=x + 1).all(|nx| differs[(ny * w + nx) as usize]));
+            solid += usize::from(all);
         }
     }
-    let n = (a.width() * a.height()) as f64;
-    (close as f64 / n, diff as f64 / (3.0 * n))
+    let n = f64::from(w * h);
+    (solid as f64 / n, diff as f64 / (3.0 * n))
 }
 
 #[test]
 fn svg_renders_close_to_the_png_export_linked_and_embedded() {
     let tmp = tempfile::tempdir().unwrap();
     let project = two_cluster_project(&tmp.path().join("study"));
-    let png = tmp.path().join("map.png");
-    export_to(&project, ExportFormat::Png, &png, false);
-    let png = image::open(&png).unwrap().to_rgba8();
-
-    let linked = tmp.path().join("linked.svg");
-    export_to(&project, ExportFormat::Svg, &linked, false);
-    let embedded = tmp.path().join("alone").join("embedded.svg");
-    export_to(&project, ExportFormat::Svg, &embedded, true);
-    assert!(!tmp.path().join("alone").join("embedded_images").exists());
-    assert!(
-        std::fs::read_to_string(&embedded)
-            .unwrap()
-            .contains("xlink:href=\"data:image/png;base64,")
-    );
-
-    for svg in [&linked, &embedded] {
-        let drawn = render_svg(svg);
-        assert_eq!(drawn.dimensions(), png.dimensions());
+    for framed in [false, true] {
+        let png = tmp.path().join(format!("map-{framed}.png"));
+        export_to(&project, ExportFormat::Png, &png, false, framed);
+        // Kept beside the SVGs' renderings, to look at when this fails.
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("vector-tests");
         std::fs::create_dir_all(&dir).unwrap();
-        let name: PathBuf = svg.with_extension("png").file_name().unwrap().into();
-        drawn.save(dir.join(name)).unwrap();
-        // Images, hulls and outlines match; text and antialiased edges differ
-        // between the two rasterisers.
-        let (share, mean) = agreement(&drawn, &png, 24);
+        std::fs::copy(&png, dir.join(png.file_name().unwrap())).unwrap();
+        let png = image::open(&png).unwrap().to_rgba8();
+
+        let linked = tmp.path().join(format!("linked-{framed}.svg"));
+        export_to(&project, ExportFormat::Svg, &linked, false, framed);
+        let embedded = tmp
+            .path()
+            .join("alone")
+            .join(format!("embedded-{framed}.svg"));
+        export_to(&project, ExportFormat::Svg, &embedded, true, framed);
         assert!(
-            share > 0.97 && mean < 4.0,
-            "{}: {share:.4} of pixels close, mean difference {mean:.2}",
-            svg.display()
+            !tmp.path()
+                .join("alone")
+                .join(format!("embedded-{framed}_images"))
+                .exists()
         );
-        // The red and the blue images are where the PNG has them.
-        let red = |img: &image::RgbaImage| {
-            img.pixels()
-                .filter(|p| p.0[0] > 180 && p.0[1] < 110 && p.0[2] < 100)
-                .count()
-        };
-        let (r_svg, r_png) = (red(&drawn), red(&png));
-        assert!(r_png > 2000, "{r_png} red pixels in the PNG");
         assert!(
-            r_svg.abs_diff(r_png) * 20 < r_png,
-            "{r_svg} red pixels in the SVG, {r_png} in the PNG"
+            std::fs::read_to_string(&embedded)
+                .unwrap()
+                .contains("xlink:href=\"data:image/png;base64,")
         );
+
+        for svg in [&linked, &embedded] {
+            let drawn = render_svg(svg);
+            assert_eq!(drawn.dimensions(), png.dimensions(), "{}", svg.display());
+            let name: PathBuf = svg.with_extension("png").file_name().unwrap().into();
+            drawn.save(dir.join(name)).unwrap();
+            // Images, hulls and outlines match; edges and glyphs are
+            // antialiased differently by the two rasterisers.
+            let (solid, mean) = agreement(&drawn, &png, 24);
+            assert!(
+                solid < 0.002 && mean < 4.0,
+                "{}: {solid:.4} of pixels in areas that differ, mean difference {mean:.2}",
+                svg.display()
+            );
+            // The red and the blue images are where the PNG has them.
+            let red = |img: &image::RgbaImage| {
+                img.pixels()
+                    .filter(|p| p.0[0] > 180 && p.0[1] < 110 && p.0[2] < 100)
+                    .count()
+            };
+            let (r_svg, r_png) = (red(&drawn), red(&png));
+            assert!(r_png > 2000, "{r_png} red pixels in the PNG");
+            assert!(
+                r_svg.abs_diff(r_png) * 20 < r_png,
+                "{r_svg} red pixels in the SVG, {r_png} in the PNG"
+            );
+            // Dark text pixels (labels, title, legend) in the same rows.
+            let dark_rows = |img: &image::RgbaImage| -> Vec<bool> {
+                (0..img.height())
+                    .map(|y| {
+                        (0..img.width()).any(|x| img.get_pixel(x, y).0[..3].iter().all(|&c| c < 60))
+                    })
+                    .collect()
+            };
+            let (a, b) = (dark_rows(&drawn), dark_rows(&png));
+            let same = a.iter().zip(&b).filter(|(x, y)| x == y).count();
+            assert!(
+                same * 100 >= a.len() * 95,
+                "{}: dark rows agree on {same} of {}",
+                svg.display(),
+                a.len()
+            );
+        }
     }
 }
 
@@ -318,7 +498,9 @@ fn pdf_opens_and_its_text_holds_the_cluster_names() {
     let tmp = tempfile::tempdir().unwrap();
     let project = two_cluster_project(&tmp.path().join("study"));
     let out = tmp.path().join("map.pdf");
-    export_to(&project, ExportFormat::Pdf, &out, false);
+    let mut opts = options(false, true);
+    opts.png.dpi = Some(100);
+    export(&project, ExportFormat::Pdf, &out, &opts).unwrap();
     let bytes = std::fs::read(&out).unwrap();
     assert!(bytes.starts_with(b"%PDF-"));
     let run = std::process::Command::new("pdftotext")
@@ -334,12 +516,25 @@ fn pdf_opens_and_its_text_holds_the_cluster_names() {
         String::from_utf8_lossy(&run.stderr)
     );
     let text = String::from_utf8_lossy(&run.stdout);
-    assert!(text.contains("Harbour"), "{text:?}");
-    assert!(text.contains("Forest & Moss"), "{text:?}");
+    for words in [
+        "Harbour",
+        "Forest & Moss",
+        "Harbours and forests",
+        "Clusters",
+    ] {
+        assert!(text.contains(words), "{words:?} not in {text:?}");
+    }
     let info = std::process::Command::new("pdfinfo")
         .arg(&out)
         .output()
         .unwrap();
     let info = String::from_utf8_lossy(&info.stdout);
     assert!(info.contains("Pages:           1"), "{info}");
+    // 800 px at 100 dpi: 8 inches, 576 pt wide.
+    let size = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Page size:"))
+        .unwrap_or_else(|| panic!("{info}"));
+    let width: f64 = size.split_whitespace().next().unwrap().parse().unwrap();
+    assert!((width - 576.0).abs() < 0.5, "{size}");
 }

@@ -15,8 +15,8 @@ use crate::gpu::GpuContext;
 use crate::project::Project;
 use crate::render::poster_text::{PosterText, Span};
 use crate::render::{
-    AtlasConfig, Camera, ClusterOverlay, FrameOptions, Layer, OFFSCREEN_FORMAT, OffscreenTarget,
-    Renderer, Scene,
+    AtlasConfig, Bounds, Camera, ClusterOverlay, FrameOptions, Layer, OFFSCREEN_FORMAT,
+    OffscreenTarget, Renderer, Scene,
     atlas::{LEVEL_CELLS, level_cell, level_for_pixels},
     overlay::LabelCount,
 };
@@ -24,7 +24,7 @@ use crate::render::{
 use super::AtomicFile;
 
 /// Margin around the map on every side, as a fraction of the picture's width.
-pub(super) const MARGIN: f32 = 0.03;
+const MARGIN: f32 = 0.03;
 /// Bytes of one offscreen band (the picture is drawn and read back in bands).
 const BAND_BYTES: u64 = 64 << 20;
 /// Largest side accepted (PNG allows 2³¹ − 1; viewers and printers give up
@@ -56,8 +56,16 @@ pub enum Background {
 }
 
 impl Background {
+    /// Colour of the title and legend text on this background.
+    pub(super) fn ink(self) -> u32 {
+        match self {
+            Background::Dark => 0xEEEEEE,
+            _ => 0x1A1A1A,
+        }
+    }
+
     /// Clear colour and opacity.
-    fn clear(self) -> (u32, f32) {
+    pub(super) fn clear(self) -> (u32, f32) {
         match self {
             Background::White => (0xFFFFFF, 1.0),
             Background::Transparent => (0xFFFFFF, 0.0),
@@ -107,6 +115,11 @@ struct Frame {
     height: u32,
 }
 
+/// The margin around the map of a picture `width` pixels wide.
+pub(super) fn margin(width: u32) -> f32 {
+    (MARGIN * width as f32).round()
+}
+
 /// The frame of a picture `width` pixels wide of a map of `bounds` size,
 /// with a title block and a legend block of the given sizes; the height,
 /// when not given, follows the map's aspect.
@@ -118,7 +131,7 @@ fn frame(
     legend: Option<Vec2>,
 ) -> Frame {
     let w = width as f32;
-    let margin = (MARGIN * w).round();
+    let margin = margin(width);
     let top = margin + title.map_or(0.0, |size| (size.y + margin * 0.5).ceil());
     let right = w - margin - legend.map_or(0.0, |size| (size.x + margin).ceil());
     let height = height.unwrap_or_else(|| {
@@ -132,6 +145,161 @@ fn frame(
         right,
         height,
     }
+}
+
+/// A block of text fixed to the picture (title, legend): its runs, its
+/// shaped form (whatever the drawing side made of them), its size in
+/// pixels and its top-left corner.
+pub(super) struct TextBlock<T> {
+    pub spans: Vec<Span>,
+    pub shaped: T,
+    pub size: Vec2,
+    pub at: Vec2,
+}
+
+/// The picture the PNG and the vector page both draw: its size, the map's
+/// camera, the overlay scale and ink, the title and the legend.
+pub(super) struct Page<T> {
+    pub width: u32,
+    pub height: u32,
+    pub camera: Camera,
+    pub scale: f32,
+    /// Colour of the title and legend text (0xRRGGBB).
+    pub ink: u32,
+    /// Where cluster labels may go: the picture less the title and legend.
+    pub label_area: [Vec2; 2],
+    pub title: Option<TextBlock<T>>,
+    pub legend: Option<TextBlock<T>>,
+}
+
+/// The clusters a picture in `style` draws: none unless hulls, labels or a
+/// legend are asked for, or `all`; a warning when asked for and there are none.
+pub(super) fn load_clusters(
+    project: &Project,
+    style: &PngStyle,
+    all: bool,
+) -> Result<Vec<crate::cluster::Cluster>> {
+    let asked = style.hulls || style.labels || style.legend;
+    if !(asked || all) {
+        return Ok(Vec::new());
+    }
+    let clusters = crate::cluster::load_clusters(project)?;
+    if asked && clusters.is_empty() {
+        tracing::warn!(
+            "--hulls/--labels/--legend: project {} has no clusters yet, so none are drawn: run `tagscape cluster {}` first",
+            project.dir().display(),
+            project.dir().display()
+        );
+    }
+    Ok(clusters)
+}
+
+/// Lays out a picture `width` pixels wide of a map of `bounds`: the title
+/// across the top, the legend at the right, the map in what is left (see
+/// [`frame`]). `shape` shapes a block of text and gives its size; `None`
+/// (no font) leaves that block out.
+pub(super) fn page<T>(
+    project: &Project,
+    bounds: &Bounds,
+    width: u32,
+    height: Option<u32>,
+    style: &PngStyle,
+    clusters: &[crate::cluster::Cluster],
+    mut shape: impl FnMut(&[Span]) -> Option<(T, Vec2)>,
+) -> Result<Page<T>> {
+    if width == 0 || height == Some(0) {
+        bail!("--width and --height must be at least 1 pixel");
+    }
+    if width > MAX_SIDE || height.is_some_and(|h| h > MAX_SIDE) {
+        bail!("--width and --height must be at most {MAX_SIDE} pixels");
+    }
+    if style.dpi.is_some_and(|d| !(1..=10_000).contains(&d)) {
+        bail!("--dpi must be between 1 and 10000 (print posters use 150 to 300)");
+    }
+    let scale = overlay_scale(width);
+    let ink = style.background.ink();
+    let mut block = |spans: Vec<Span>| {
+        shape(&spans).map(|(shaped, size)| TextBlock {
+            spans,
+            shaped,
+            size,
+            at: Vec2::ZERO,
+        })
+    };
+    let mut title = match &style.title {
+        Some(title) => block(title_spans(project, title, scale, ink)?),
+        None => None,
+    };
+    let mut legend = if style.legend && !clusters.is_empty() {
+        block(legend_spans(clusters, scale, ink))
+    } else {
+        None
+    };
+    let size_of = |b: &Option<TextBlock<T>>| b.as_ref().map(|b| b.size);
+    let Frame {
+        margin,
+        top,
+        right,
+        height,
+    } = frame(
+        bounds.size(),
+        width,
+        height,
+        size_of(&title),
+        size_of(&legend),
+    );
+    if right - margin < width as f32 * 0.25 {
+        bail!(
+            "the legend takes most of a {width} px wide picture: use a larger --width (e.g. --width {})",
+            width.saturating_mul(3)
+        );
+    }
+    if height > MAX_SIDE {
+        bail!(
+            "the map's shape makes a {width}×{height} px picture, over the {MAX_SIDE} px limit: give a smaller --width or a --height"
+        );
+    }
+    let mut camera = Camera::new(Vec2::new(width as f32, height as f32));
+    camera.fit_into(
+        bounds,
+        Vec2::new(margin, top),
+        Vec2::new(right, height as f32 - margin),
+    );
+    if let Some(t) = &mut title {
+        t.at = Vec2::splat(margin);
+    }
+    if let Some(l) = &mut legend {
+        l.at = Vec2::new(right + margin, top);
+    }
+    // Half way across the margins that part the map from the title and legend.
+    let label_area = [
+        Vec2::new(
+            0.0,
+            if title.is_some() {
+                top - 0.5 * margin
+            } else {
+                0.0
+            },
+        ),
+        Vec2::new(
+            if legend.is_some() {
+                right + 0.5 * margin
+            } else {
+                width as f32
+            },
+            height as f32,
+        ),
+    ];
+    Ok(Page {
+        width,
+        height,
+        camera,
+        scale,
+        ink,
+        label_area,
+        title,
+        legend,
+    })
 }
 
 /// The whole-pixel column ranges `[x0, x1)` of the tiles that cover a row
@@ -156,15 +324,6 @@ pub fn write(
             "--format png needs --width (pixels), e.g. --width 4000 (the height follows the map's shape)"
         );
     };
-    if width == 0 || height == Some(0) {
-        bail!("--width and --height must be at least 1 pixel");
-    }
-    if width > MAX_SIDE || height.is_some_and(|h| h > MAX_SIDE) {
-        bail!("--width and --height must be at most {MAX_SIDE} pixels");
-    }
-    if style.dpi.is_some_and(|d| !(1..=10_000).contains(&d)) {
-        bail!("--dpi must be between 1 and 10000 (print posters use 150 to 300)");
-    }
     let scene = Scene::from_project(project)?;
     let images = scene.sprites.len();
     let no_thumbnail = scene.thumbs.keys.iter().filter(|k| k.is_none()).count();
@@ -174,66 +333,23 @@ pub fn write(
             project.dir().display()
         );
     };
-    let needs_clusters = style.hulls || style.labels || style.legend;
-    let clusters = if needs_clusters {
-        crate::cluster::load_clusters(project)?
-    } else {
-        Vec::new()
-    };
-    if needs_clusters && clusters.is_empty() {
-        tracing::warn!(
-            "--hulls/--labels/--legend: project {} has no clusters yet, so none are drawn: run `tagscape cluster {}` first",
-            project.dir().display(),
-            project.dir().display()
-        );
-    }
+    let clusters = load_clusters(project, style, false)?;
 
     let ctx = GpuContext::new_headless()?;
-    let scale = overlay_scale(width);
-    let ink = match style.background {
-        Background::Dark => 0xEEEEEE,
-        _ => 0x1A1A1A,
-    };
     let mut text = (style.title.is_some() || (style.legend && !clusters.is_empty()))
         .then(|| PosterText::new(&ctx.device, &ctx.queue, OFFSCREEN_FORMAT))
         .flatten();
-    let title = match (&mut text, &style.title) {
-        (Some(text), Some(title)) => Some(text.add(&title_spans(project, title, scale, ink)?)),
-        _ => None,
-    };
-    let legend = match &mut text {
-        Some(text) if style.legend && !clusters.is_empty() => {
-            Some(text.add(&legend_spans(&clusters, scale, ink)))
-        }
-        _ => None,
-    };
-
-    // The title across the top, the legend at the right, the map in what
-    // is left.
-    let size_of = |block: Option<(usize, Vec2)>| block.map(|(_, size)| size);
-    let Frame {
-        margin,
-        top,
-        right,
+    let Page {
         height,
-    } = frame(
-        bounds.size(),
-        width,
-        height,
-        size_of(title),
-        size_of(legend),
-    );
-    if right - margin < width as f32 * 0.25 {
-        bail!(
-            "the legend takes most of a {width} px wide picture: use a larger --width (e.g. --width {})",
-            width.saturating_mul(3)
-        );
-    }
-    if height > MAX_SIDE {
-        bail!(
-            "the map's shape makes a {width}×{height} px picture, over the {MAX_SIDE} px limit: give a smaller --width or a --height"
-        );
-    }
+        camera,
+        scale,
+        label_area,
+        title,
+        legend,
+        ..
+    } = page(project, &bounds, width, height, style, &clusters, |spans| {
+        text.as_mut().map(|t| t.add(spans))
+    })?;
     let max = ctx.device.limits().max_texture_dimension_2d;
     let max = style.tile_limit.map_or(max, |t| t.clamp(1, max));
     let columns = tile_columns(width, max);
@@ -242,12 +358,6 @@ pub fn write(
         ctx.adapter_name()
     );
 
-    let mut camera = Camera::new(Vec2::new(width as f32, height as f32));
-    camera.fit_into(
-        &bounds,
-        Vec2::new(margin, top),
-        Vec2::new(right, height as f32 - margin),
-    );
     let scene_pixels: Vec<f32> = scene
         .sprites
         .iter()
@@ -271,16 +381,14 @@ pub fn write(
                 scale,
                 // Bands are parts of the picture: labels are placed once for all of it.
                 placement_view: Some(camera),
+                placement_area: Some(label_area),
             },
         );
     }
     if let Some(mut text) = text {
         text.set_picture(camera);
-        if let Some((i, _)) = title {
-            text.place(i, Vec2::splat(margin));
-        }
-        if let Some((i, _)) = legend {
-            text.place(i, Vec2::new(right + margin, top));
+        for block in title.iter().chain(&legend) {
+            text.place(block.shaped, block.at);
         }
         renderer.layers.push(Layer::Custom(Box::new(text)));
     }
@@ -414,7 +522,11 @@ const LEGEND_ROWS: usize = 40;
 
 /// The key of the drawn clusters, largest first: a swatch in each colour,
 /// then the name and size.
-fn legend_spans(clusters: &[crate::cluster::Cluster], scale: f32, ink: u32) -> Vec<Span> {
+pub(super) fn legend_spans(
+    clusters: &[crate::cluster::Cluster],
+    scale: f32,
+    ink: u32,
+) -> Vec<Span> {
     let mut drawn: Vec<&crate::cluster::Cluster> = clusters
         .iter()
         .filter(|c| !c.hidden && !c.is_other && !c.name.trim().is_empty())

@@ -2,34 +2,42 @@
 //! Inkscape, Illustrator and papers — the recipe's last step, annotating in
 //! a vector editor.
 //!
-//! The page has the PNG export's framing (same margins, same camera) and
-//! five named layers (`inkscape:groupmode="layer"`), bottom to top: images,
-//! hulls, labels, captions, legend. Hulls are paths; labels, captions and
-//! the legend are real `<text>`. Every layer is written even when not asked
-//! for: the parts left off (`--hulls`, `--labels`, `--legend`) are hidden
-//! layers, one click away in the editor's layer panel.
+//! The page is the PNG export's picture: the same frame, title, legend,
+//! background and camera ([`super::png::page`]), the cluster labels where
+//! the PNG's label placement puts them ([`LabelSet`]). It has six named
+//! layers (`inkscape:groupmode="layer"`), bottom to top: images, hulls,
+//! labels, captions, legend, title. Hulls are paths; labels, captions, the
+//! legend and the title are real `<text>`. Every layer is written even when
+//! not asked for: the parts left off (`--hulls`, `--labels`, `--legend`)
+//! are hidden layers, one click away in the editor's layer panel (a legend
+//! not asked for takes no room, so it lies over the map's top right).
 //!
 //! Images are linked (`xlink:href`, which Inkscape ≤ 1.2 and Illustrator
 //! need) to copies of the 256 px thumbnails in a folder beside the SVG, or
-//! embedded as data URLs (`--embed`). The PDF is the embedded page converted
-//! by svg2pdf, with text kept as text.
+//! embedded as data URLs (`--embed`, and always for stdout). The PDF is the
+//! embedded page converted by svg2pdf, text kept as text. With `--dpi` the
+//! page has a physical size (millimetres), so both print at that size.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use base64::Engine as _;
 use glam::Vec2;
+use glyphon::{Buffer, FontSystem, fontdb};
 
 use crate::cluster::{Cluster, color_hex};
 use crate::project::Project;
-use crate::render::hulls::{FILL_ALPHA, OUTLINE_ALPHA, OUTLINE_PX};
-use crate::render::labels::font_px;
+use crate::render::hulls::{FILL_ALPHA, MITER_LIMIT, OUTLINE_ALPHA, OUTLINE_PX};
+use crate::render::labels::{DrawnLabel, HALO_PX, HALO_RGB, LabelSet, TEXT_RGB, cluster_specs};
+use crate::render::overlay::LabelCount;
+use crate::render::poster_text;
 use crate::render::{Camera, Scene};
+use crate::safe_output::is_stdout;
 
 use super::AtomicFile;
-use super::png::{MARGIN, derived_height, overlay_scale};
+use super::png::{Background, PngStyle, TextBlock, load_clusters, page};
 use super::xml::escape as xml_escape;
 
 /// Page width when `--width` is not given: a screen's, where labels and
@@ -37,96 +45,105 @@ use super::xml::escape as xml_escape;
 pub const DEFAULT_WIDTH: u32 = 1600;
 /// The thumbnail level copied or embedded.
 const IMAGE_LEVEL: u32 = 256;
-/// Text colour and halo, as the renderer's labels.
-const TEXT_RGB: u32 = 0x1a1a1a;
-const HALO_RGB: u32 = 0xffffff;
-const HALO_PX: f32 = 1.5;
-/// Font families asked for, in order (the system's fallback does the rest).
-const FONT_FAMILY: &str = "DejaVu Sans, Noto Sans, Arial, Helvetica, sans-serif";
+/// What a viewer without the shaping font falls back to.
+const FALLBACK_FAMILY: &str = "sans-serif";
+/// CSS pixels per inch: the PDF page's unit (a 1600 px page is 1200 pt wide).
+const CSS_DPI: f32 = 96.0;
 /// Layer names, bottom to top (the editor's layer panel shows them).
-pub const LAYERS: [&str; 5] = ["Images", "Hulls", "Labels", "Captions", "Legend"];
-
-/// What the page shows.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct PageOptions {
-    pub width: Option<u32>,
-    pub height: Option<u32>,
-    /// Show the hull and label layers (both are written either way).
-    pub hulls: bool,
-    pub labels: bool,
-    /// Show the legend layer.
-    pub legend: bool,
-    /// Images as data URLs instead of files beside the SVG.
-    pub embed: bool,
-}
+pub const LAYERS: [&str; 6] = ["Images", "Hulls", "Labels", "Captions", "Legend", "Title"];
 
 /// What was written.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct VectorSummary {
     pub width: u32,
     pub height: u32,
+    /// The page's printed size in millimetres (`--dpi`).
+    pub millimetres: Option<(f32, f32)>,
     pub images: usize,
-    /// Images drawn as a grey rectangle (no thumbnail).
+    /// Images drawn as a flat rectangle (no thumbnail).
     pub placeholders: usize,
-    /// Cluster labels on the page (visible, named clusters).
-    pub labels: usize,
+    /// The cluster labels asked for (`--labels`) and how many found room.
+    pub labels: Option<LabelCount>,
     /// The folder of linked thumbnails, when images are linked.
     pub image_folder: Option<PathBuf>,
 }
 
 impl std::fmt::Display for VectorSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}×{} px page, layers {}",
-            self.width,
-            self.height,
-            LAYERS.join(", ")
-        )?;
+        write!(f, "{}×{} px page", self.width, self.height)?;
+        if let Some((w, h)) = self.millimetres {
+            write!(f, " ({w:.0} × {h:.0} mm)")?;
+        }
+        write!(f, ", layers {}", LAYERS.join(", "))?;
+        if let Some(name) = self.image_folder.as_ref().and_then(|p| p.file_name()) {
+            write!(
+                f,
+                "; ship {} with the page (or give --embed for one file)",
+                name.to_string_lossy()
+            )?;
+        }
         if self.placeholders > 0 {
             write!(
                 f,
-                "; {} of {} images as grey rectangles (no thumbnail yet: run `tagscape fetch`)",
+                "; {} of {} images as flat rectangles (no thumbnail yet: run `tagscape fetch`)",
                 self.placeholders, self.images
             )?;
         }
-        write!(f, "; {} cluster labels as text", self.labels)
+        Ok(())
     }
 }
 
+/// How a label's halo is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Halo {
+    /// A clone (`<use>`) of the text, stroked, under it: every editor and
+    /// renderer draws it, and editing the name edits the halo.
+    Clone,
+    /// One `<text>` stroked under its fill (`paint-order`, SVG 2): what the
+    /// PDF gets, so its text is there once (Illustrator and cairo ignore
+    /// `paint-order` and paint the stroke over the letters).
+    PaintOrder,
+}
+
 /// How the page refers to each image.
-enum ImageRefs<'a> {
-    /// Copy into this folder; href relative to the SVG.
+enum ImageRefs {
+    /// Copied into `folder`; hrefs are `href_prefix` + file name.
     Linked {
-        folder: &'a Path,
+        folder: PathBuf,
         href_prefix: String,
     },
     Embedded,
 }
 
-/// Writes the SVG page to `out`.
-pub fn write_svg(project: &Project, out: &Path, opts: &PageOptions) -> Result<VectorSummary> {
-    let (folder, href_prefix) = if opts.embed {
-        (None, String::new())
+/// Writes the SVG page to `out`; images embedded when `embed` (or when
+/// `out` is stdout, which has no folder beside it).
+pub fn write_svg(
+    project: &Project,
+    out: &Path,
+    width: Option<u32>,
+    height: Option<u32>,
+    style: &PngStyle,
+    embed: bool,
+) -> Result<VectorSummary> {
+    let refs = if embed || is_stdout(out) {
+        ImageRefs::Embedded
     } else {
         let stem = out
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "map".into());
         let name = format!("{stem}_images");
-        let folder = out.with_file_name(&name);
-        (Some(folder), format!("{name}/"))
+        ImageRefs::Linked {
+            folder: out.with_file_name(&name),
+            href_prefix: format!("{name}/"),
+        }
     };
-    let refs = match &folder {
-        Some(folder) => ImageRefs::Linked {
-            folder,
-            href_prefix,
-        },
-        None => ImageRefs::Embedded,
-    };
-    let (svg, mut summary) = page(project, opts, &refs)?;
-    summary.image_folder = folder;
+    // Opened first: an unwritable --out fails before any image is copied.
     let mut file = AtomicFile::create(out)?;
+    let (svg, mut summary) = page_svg(project, width, height, style, &refs, Halo::Clone)?;
+    if let ImageRefs::Linked { folder, .. } = refs {
+        summary.image_folder = Some(folder);
+    }
     file.write_all(svg.as_bytes())
         .with_context(|| format!("cannot write {}", out.display()))?;
     file.finish()?;
@@ -134,10 +151,23 @@ pub fn write_svg(project: &Project, out: &Path, opts: &PageOptions) -> Result<Ve
 }
 
 /// Writes the same page as a PDF (images embedded, text as text).
-pub fn write_pdf(project: &Project, out: &Path, opts: &PageOptions) -> Result<VectorSummary> {
-    let (svg, summary) = page(project, opts, &ImageRefs::Embedded)?;
-    let pdf = svg_to_pdf(&svg)?;
+pub fn write_pdf(
+    project: &Project,
+    out: &Path,
+    width: Option<u32>,
+    height: Option<u32>,
+    style: &PngStyle,
+) -> Result<VectorSummary> {
     let mut file = AtomicFile::create(out)?;
+    let (svg, summary) = page_svg(
+        project,
+        width,
+        height,
+        style,
+        &ImageRefs::Embedded,
+        Halo::PaintOrder,
+    )?;
+    let pdf = svg_to_pdf(&svg)?;
     file.write_all(&pdf)
         .with_context(|| format!("cannot write {}", out.display()))?;
     file.finish()?;
@@ -147,107 +177,162 @@ pub fn write_pdf(project: &Project, out: &Path, opts: &PageOptions) -> Result<Ve
 /// Converts an SVG page (self-contained: embedded images) to PDF bytes.
 pub fn svg_to_pdf(svg: &str) -> Result<Vec<u8>> {
     use svg2pdf::usvg;
-    let mut options = usvg::Options::default();
+    let mut options = usvg::Options {
+        dpi: CSS_DPI,
+        ..usvg::Options::default()
+    };
     options.fontdb_mut().load_system_fonts();
     if options.fontdb.is_empty() {
         tracing::warn!(
-            "no system font found: the PDF's labels are left out (install fonts-dejavu-core)"
+            "no system font found: the PDF's text is left out (install fonts-dejavu-core)"
         );
     }
     let tree = usvg::Tree::from_str(svg, &options).context("the SVG page does not parse")?;
     svg2pdf::to_pdf(
         &tree,
         svg2pdf::ConversionOptions::default(),
-        svg2pdf::PageOptions::default(),
+        svg2pdf::PageOptions { dpi: CSS_DPI },
     )
     .map_err(|e| anyhow::anyhow!("cannot convert the page to PDF: {e}"))
 }
 
 /// The SVG text of the page, and what it holds.
-fn page(
+fn page_svg(
     project: &Project,
-    opts: &PageOptions,
+    width: Option<u32>,
+    height: Option<u32>,
+    style: &PngStyle,
     refs: &ImageRefs,
+    halo: Halo,
 ) -> Result<(String, VectorSummary)> {
-    let width = opts.width.unwrap_or(DEFAULT_WIDTH);
-    if width == 0 || opts.height == Some(0) {
-        bail!("--width and --height must be at least 1 pixel");
-    }
+    let width = width.unwrap_or(DEFAULT_WIDTH);
     let scene = Scene::from_project(project)?;
     let Some(bounds) = scene.bounds(false) else {
-        bail!(
+        anyhow::bail!(
             "project {} has no images to draw: add some with `tagscape add` and run the pipeline",
             project.dir().display()
         );
     };
-    let height = opts
-        .height
-        .unwrap_or_else(|| derived_height(bounds.size(), width));
-    let mut camera = Camera::new(Vec2::new(width as f32, height as f32));
-    camera.fit(&bounds, (MARGIN * width as f32).round());
-    let scale = overlay_scale(width);
-    let clusters = crate::cluster::load_clusters(project)?;
-    if (opts.hulls || opts.labels || opts.legend) && clusters.is_empty() {
-        tracing::warn!(
-            "--hulls/--labels/--legend: project {} has no clusters yet, so none are drawn: run `tagscape cluster {}` first",
-            project.dir().display(),
-            project.dir().display()
-        );
-    }
+    // All of them: the parts not asked for are hidden layers.
+    let clusters = load_clusters(project, style, true)?;
+    // The title and legend are shaped as the PNG shapes them, on the CPU.
+    let mut fonts: Option<FontSystem> = None;
+    let page = page(project, &bounds, width, height, style, &clusters, |spans| {
+        let fonts = fonts.get_or_insert_with(FontSystem::new);
+        fonts.db().faces().next()?;
+        Some(poster_text::shape(fonts, spans))
+    })?;
+    let mut fonts = fonts.unwrap_or_else(FontSystem::new);
+    // A legend not asked for: shaped all the same, over the map's top right.
+    let legend = match &page.legend {
+        Some(_) => None,
+        None if clusters.is_empty() => None,
+        None if fonts.db().faces().next().is_none() => None,
+        None => {
+            let spans = super::png::legend_spans(&clusters, page.scale, page.ink);
+            let (shaped, size) = poster_text::shape(&mut fonts, &spans);
+            let margin = super::png::margin(page.width);
+            Some(TextBlock {
+                spans,
+                shaped,
+                size,
+                at: Vec2::new(page.width as f32 - margin - size.x, margin),
+            })
+        }
+    };
+    let labels = LabelSet::new(cluster_specs(&clusters), page.scale);
+    let (w, h) = (page.width, page.height);
+    let millimetres = style.dpi.map(|dpi| {
+        let mm = |px: u32| px as f32 * 25.4 / dpi as f32;
+        (mm(w), mm(h))
+    });
+    let (size_w, size_h) = match millimetres {
+        Some((mw, mh)) => (format!("{mw:.3}mm"), format!("{mh:.3}mm")),
+        None => (w.to_string(), h.to_string()),
+    };
 
     let mut svg = String::with_capacity(256 * scene.sprites.len() + 4096);
-    let _ = write!(
+    let _ = writeln!(
         svg,
         concat!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n",
             "<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" ",
             "xmlns:inkscape=\"http://www.inkscape.org/namespaces/inkscape\" ",
-            "width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\">\n",
-            "<rect id=\"background\" x=\"0\" y=\"0\" width=\"{w}\" height=\"{h}\" fill=\"#ffffff\"/>\n"
+            "width=\"{sw}\" height=\"{sh}\" viewBox=\"0 0 {w} {h}\">"
         ),
-        w = width,
-        h = height
+        sw = size_w,
+        sh = size_h,
+        w = w,
+        h = h
     );
-
-    let (images_layer, placeholders) = images_layer(&scene, &camera, refs)?;
-    layer(&mut svg, LAYERS[0], true, &images_layer);
+    if let Some(fill) = background_fill(style.background) {
+        let _ = writeln!(
+            svg,
+            "<rect id=\"background\" x=\"0\" y=\"0\" width=\"{w}\" height=\"{h}\" fill=\"{fill}\"/>"
+        );
+    }
+    let (images, placeholders) = images_layer(&scene, &page.camera, refs)?;
+    layer(&mut svg, LAYERS[0], true, &images);
     layer(
         &mut svg,
         LAYERS[1],
-        opts.hulls,
-        &hulls_layer(&clusters, &camera, scale),
+        style.hulls,
+        &hulls_layer(&clusters, &page.camera, page.scale),
     );
-    let shown = shown_clusters(&clusters);
+    let drawn = labels
+        .as_ref()
+        .map(|set| set.drawn(&page.camera, Some(page.label_area)))
+        .unwrap_or_default();
+    let label_fonts = labels.as_ref().map(LabelSet::font_system);
     layer(
         &mut svg,
         LAYERS[2],
-        opts.labels,
-        &labels_layer(&shown, &camera, scale),
+        style.labels,
+        &labels_layer(&drawn, &clusters, label_fonts, page.scale, halo),
     );
     layer(
         &mut svg,
         LAYERS[3],
-        opts.labels,
-        &captions_layer(&shown, &camera, scale),
+        style.labels,
+        &captions_layer(&drawn, &clusters, label_fonts, page.scale, halo),
     );
-    layer(
-        &mut svg,
-        LAYERS[4],
-        opts.legend,
-        &legend_layer(&shown, width, scale),
-    );
+    let mut legend_text = String::new();
+    if let Some(block) = page.legend.as_ref().or(legend.as_ref()) {
+        text_block(&mut legend_text, block, &fonts);
+    }
+    layer(&mut svg, LAYERS[4], style.legend, &legend_text);
+    let mut title_text = String::new();
+    if let Some(block) = &page.title {
+        text_block(&mut title_text, block, &fonts);
+    }
+    layer(&mut svg, LAYERS[5], page.title.is_some(), &title_text);
     svg.push_str("</svg>\n");
+
+    let label_count = match &labels {
+        Some(set) if style.labels => Some(LabelCount {
+            wanted: set.located(),
+            unplaced: set.unplaced(&page.camera, Some(page.label_area)),
+        }),
+        _ => None,
+    };
     Ok((
         svg,
         VectorSummary {
-            width,
-            height,
+            width: w,
+            height: h,
+            millimetres,
             images: scene.sprites.len(),
             placeholders,
-            labels: shown.len(),
+            labels: label_count,
             image_folder: None,
         },
     ))
+}
+
+/// The page's background colour; `None` for a transparent page.
+fn background_fill(background: Background) -> Option<String> {
+    let (rgb, alpha) = background.clear();
+    (alpha > 0.0).then(|| color_hex(rgb))
 }
 
 /// One named layer; a hidden one stays in the file for the editor.
@@ -266,8 +351,8 @@ fn layer(svg: &mut String, name: &str, visible: bool, body: &str) {
     svg.push_str("</g>\n");
 }
 
-/// Each image at its place with its drawn half-size (the thumbnail keeps
-/// its aspect inside the box, as the renderer draws it).
+/// Each image at its place with its drawn size (the box has the image's
+/// aspect, never under a pixel, as the sprite shader draws it).
 fn images_layer(scene: &Scene, camera: &Camera, refs: &ImageRefs) -> Result<(String, usize)> {
     let mut out = String::new();
     let mut placeholders = 0;
@@ -279,7 +364,7 @@ fn images_layer(scene: &Scene, camera: &Camera, refs: &ImageRefs) -> Result<(Str
         let Some(&center) = scene.positions.get(sprite.node as usize) else {
             continue;
         };
-        let half = sprite.half_extent() * camera.zoom;
+        let half = (sprite.half_extent() * camera.zoom).max(Vec2::splat(0.5));
         let c = camera.world_to_screen(center);
         let (x, y, w, h) = (c.x - half.x, c.y - half.y, 2.0 * half.x, 2.0 * half.y);
         let source = scene
@@ -324,17 +409,16 @@ fn images_layer(scene: &Scene, camera: &Camera, refs: &ImageRefs) -> Result<(Str
             Some(href) => {
                 let _ = writeln!(
                     out,
-                    "<image x=\"{x:.2}\" y=\"{y:.2}\" width=\"{w:.2}\" height=\"{h:.2}\" xlink:href=\"{}\"/>",
+                    "<image x=\"{x:.2}\" y=\"{y:.2}\" width=\"{w:.2}\" height=\"{h:.2}\" preserveAspectRatio=\"none\" xlink:href=\"{}\"/>",
                     xml_escape(&href)
                 );
             }
             None => {
                 placeholders += 1;
-                let rgb = unpack_rgb(sprite.color);
                 let _ = writeln!(
                     out,
                     "<rect x=\"{x:.2}\" y=\"{y:.2}\" width=\"{w:.2}\" height=\"{h:.2}\" fill=\"{}\"/>",
-                    color_hex(rgb)
+                    color_hex(unpack_rgb(sprite.color))
                 );
             }
         }
@@ -350,7 +434,8 @@ fn unpack_rgb(abgr: u32) -> u32 {
     r << 16 | g << 8 | b
 }
 
-/// Each visible cluster's hull as a filled, outlined path.
+/// Each visible cluster's hull as a filled path outlined as the renderer
+/// outlines it (centred on the edge, mitred).
 fn hulls_layer(clusters: &[Cluster], camera: &Camera, scale: f32) -> String {
     let mut out = String::new();
     for c in clusters.iter().filter(|c| !c.hidden && !c.is_other) {
@@ -373,7 +458,7 @@ fn hulls_layer(clusters: &[Cluster], camera: &Camera, scale: f32) -> String {
         let color = color_hex(c.color);
         let _ = writeln!(
             out,
-            "<path id=\"hull-{}\" d=\"{}\" fill=\"{color}\" fill-opacity=\"{FILL_ALPHA}\" fill-rule=\"evenodd\" stroke=\"{color}\" stroke-opacity=\"{OUTLINE_ALPHA}\" stroke-width=\"{:.2}\" stroke-linejoin=\"miter\"><title>{}</title></path>",
+            "<path id=\"hull-{}\" d=\"{}\" fill=\"{color}\" fill-opacity=\"{FILL_ALPHA}\" fill-rule=\"evenodd\" stroke=\"{color}\" stroke-opacity=\"{OUTLINE_ALPHA}\" stroke-width=\"{:.2}\" stroke-linejoin=\"miter\" stroke-miterlimit=\"{MITER_LIMIT}\"><title>{}</title></path>",
             c.id,
             d.trim_end(),
             OUTLINE_PX * scale,
@@ -383,63 +468,120 @@ fn hulls_layer(clusters: &[Cluster], camera: &Camera, scale: f32) -> String {
     out
 }
 
-/// The visible, named clusters with a label anchor, largest first (the
-/// renderer's labels).
-fn shown_clusters(clusters: &[Cluster]) -> Vec<&Cluster> {
-    let mut shown: Vec<&Cluster> = clusters
-        .iter()
-        .filter(|c| !c.hidden && !c.is_other && c.label_at.is_some())
-        .filter(|c| !c.name.trim().is_empty())
-        .collect();
-    shown.sort_by(|a, b| b.size.cmp(&a.size).then(a.id.cmp(&b.id)));
-    shown
+/// `'Family', sans-serif` for the font that shaped `glyph_font`.
+fn font_family(fonts: Option<&FontSystem>, glyph_font: Option<fontdb::ID>) -> String {
+    let name = fonts
+        .zip(glyph_font)
+        .and_then(|(f, id)| f.db().face(id))
+        .and_then(|face| face.families.first())
+        .map(|(name, _)| name.replace(['\'', '"'], ""));
+    match name {
+        Some(name) => xml_escape(&format!("'{name}', {FALLBACK_FAMILY}")).into_owned(),
+        None => FALLBACK_FAMILY.into(),
+    }
 }
 
-/// A `<text>` with a halo (a stroke painted under the fill).
-fn text(out: &mut String, id: &str, at: Vec2, px: f32, anchor: &str, body: &str, scale: f32) {
-    let _ = writeln!(
-        out,
-        "<text id=\"{id}\" x=\"{:.2}\" y=\"{:.2}\" font-family=\"{FONT_FAMILY}\" font-size=\"{px:.2}\" text-anchor=\"{anchor}\" dominant-baseline=\"central\" fill=\"{}\" stroke=\"{}\" stroke-width=\"{:.2}\" stroke-linejoin=\"round\" paint-order=\"stroke\">{}</text>",
-        at.x,
-        at.y,
-        color_hex(TEXT_RGB),
-        color_hex(HALO_RGB),
-        2.0 * HALO_PX * scale,
-        xml_escape(body)
-    );
+/// The first line's baseline below its top, and the font of its first glyph.
+fn first_line(buffer: &Buffer) -> (f32, Option<fontdb::ID>) {
+    buffer.layout_runs().next().map_or((0.0, None), |run| {
+        (run.line_y, run.glyphs.first().map(|g| g.font_id))
+    })
 }
 
-fn label_anchor(c: &Cluster, camera: &Camera) -> Option<Vec2> {
-    let [x, y] = c.label_at?;
-    Some(camera.world_to_screen(Vec2::new(x as f32, y as f32)))
+/// A centred text with a halo, as the renderer draws labels.
+struct HaloText<'a> {
+    id: &'a str,
+    center_x: f32,
+    baseline: f32,
+    px: f32,
+    family: &'a str,
+    body: &'a str,
 }
 
-/// Each cluster's name at its label anchor, sized by its image count.
-fn labels_layer(shown: &[&Cluster], camera: &Camera, scale: f32) -> String {
-    let mut out = String::new();
-    for c in shown {
-        let Some(at) = label_anchor(c, camera) else {
-            continue;
-        };
-        let px = font_px(c.size) * scale;
-        text(
-            &mut out,
-            &format!("label-{}", c.id),
-            at,
+impl HaloText<'_> {
+    fn write(&self, out: &mut String, scale: f32, halo: Halo) {
+        let Self {
+            id,
+            center_x,
+            baseline,
             px,
-            "middle",
-            c.name.trim(),
-            scale,
+            family,
+            body,
+        } = self;
+        let (ink, glow) = (color_hex(TEXT_RGB), color_hex(HALO_RGB));
+        let stroke = format!(
+            "stroke=\"{glow}\" stroke-width=\"{:.2}\" stroke-linejoin=\"round\"",
+            2.0 * HALO_PX * scale
         );
+        let text = |attrs: &str| {
+            format!(
+                "<text id=\"{id}\" x=\"{center_x:.2}\" y=\"{baseline:.2}\" font-family=\"{family}\" font-size=\"{px:.2}\" text-anchor=\"middle\"{attrs}>{}</text>",
+                xml_escape(body)
+            )
+        };
+        let _ = match halo {
+            Halo::PaintOrder => writeln!(
+                out,
+                "{}",
+                text(&format!(" fill=\"{ink}\" {stroke} paint-order=\"stroke\""))
+            ),
+            // The text takes its fill from the group, the clone its own.
+            Halo::Clone => writeln!(
+                out,
+                "<g fill=\"{ink}\"><use xlink:href=\"#{id}\" fill=\"{glow}\" {stroke}/>{}</g>",
+                text("")
+            ),
+        };
+    }
+}
+
+/// The text a label's buffer holds.
+fn buffer_text(buffer: &Buffer) -> String {
+    let lines: Vec<&str> = buffer.lines.iter().map(|l| l.text()).collect();
+    lines.join(" ")
+}
+
+/// Each placed cluster name where the PNG draws it.
+fn labels_layer(
+    drawn: &[DrawnLabel<'_>],
+    clusters: &[Cluster],
+    fonts: Option<&FontSystem>,
+    scale: f32,
+    halo: Halo,
+) -> String {
+    let mut out = String::new();
+    for label in drawn {
+        let (baseline, font) = first_line(label.buffer);
+        // A label's key is its cluster's index (`cluster_specs`).
+        let id = clusters.get(label.key).map_or(0, |c| c.id);
+        HaloText {
+            id: &format!("label-{id}"),
+            center_x: label.top_left.x + label.size.x * label.shrink * 0.5,
+            baseline: label.top_left.y + baseline * label.shrink,
+            px: label.px * label.shrink,
+            family: &font_family(fonts, font),
+            body: &buffer_text(label.buffer),
+        }
+        .write(&mut out, scale, halo);
     }
     out
 }
 
-/// Each cluster's caption (when it has one) under its name.
-fn captions_layer(shown: &[&Cluster], camera: &Camera, scale: f32) -> String {
+/// Each placed cluster's caption (when it has one) under its name.
+fn captions_layer(
+    drawn: &[DrawnLabel<'_>],
+    clusters: &[Cluster],
+    fonts: Option<&FontSystem>,
+    scale: f32,
+    halo: Halo,
+) -> String {
     let mut out = String::new();
-    for c in shown {
-        let Some(caption) = c
+    for label in drawn {
+        // A label's key is its cluster's index (`cluster_specs`).
+        let Some(cluster) = clusters.get(label.key) else {
+            continue;
+        };
+        let Some(caption) = cluster
             .caption
             .as_deref()
             .map(str::trim)
@@ -447,74 +589,161 @@ fn captions_layer(shown: &[&Cluster], camera: &Camera, scale: f32) -> String {
         else {
             continue;
         };
-        let Some(at) = label_anchor(c, camera) else {
-            continue;
-        };
-        let name_px = font_px(c.size) * scale;
-        let px = (name_px * 0.55).max(10.0 * scale);
-        let below = at + Vec2::new(0.0, 0.5 * name_px + 0.8 * px);
-        text(
-            &mut out,
-            &format!("caption-{}", c.id),
-            below,
+        let px = (label.px * label.shrink * 0.55).max(10.0 * scale);
+        let bottom = label.top_left.y + label.size.y * label.shrink;
+        HaloText {
+            id: &format!("caption-{}", cluster.id),
+            center_x: label.top_left.x + label.size.x * label.shrink * 0.5,
+            baseline: bottom + px,
             px,
-            "middle",
-            caption,
-            scale,
-        );
+            family: &font_family(fonts, first_line(label.buffer).1),
+            body: caption,
+        }
+        .write(&mut out, scale, halo);
     }
     out
 }
 
-/// A key of cluster colours and names in the top-left corner.
-fn legend_layer(shown: &[&Cluster], width: u32, scale: f32) -> String {
-    let mut out = String::new();
-    if shown.is_empty() {
-        return out;
+/// A block of poster text (title, legend) line by line as the PNG lays it
+/// out: one `<text>` per line, one `<tspan>` per run of one span.
+fn text_block(out: &mut String, block: &TextBlock<Buffer>, fonts: &FontSystem) {
+    for run in block.shaped.layout_runs() {
+        let glyphs = run.glyphs;
+        let family = font_family(Some(fonts), glyphs.first().map(|g| g.font_id));
+        let mut line = String::new();
+        let mut i = 0;
+        while i < glyphs.len() {
+            let span_index = glyphs[i].metadata;
+            let j = i + glyphs[i..]
+                .iter()
+                .take_while(|g| g.metadata == span_index)
+                .count();
+            let part = &glyphs[i..j];
+            i = j;
+            let start = part.iter().map(|g| g.start).min().unwrap_or(0);
+            let end = part.iter().map(|g| g.end).max().unwrap_or(0);
+            let text = run.text.get(start..end).unwrap_or("").trim_end();
+            let Some(span) = block.spans.get(span_index) else {
+                continue;
+            };
+            if text.trim().is_empty() {
+                continue;
+            }
+            let x = part.iter().map(|g| g.x).fold(f32::INFINITY, f32::min);
+            let _ = write!(
+                line,
+                "<tspan x=\"{:.2}\" font-size=\"{:.2}\"{} fill=\"{}\">{}</tspan>",
+                block.at.x + x,
+                span.px,
+                if span.bold {
+                    " font-weight=\"bold\""
+                } else {
+                    ""
+                },
+                color_hex(span.rgb),
+                xml_escape(text)
+            );
+        }
+        if !line.is_empty() {
+            let _ = writeln!(
+                out,
+                "<text y=\"{:.2}\" font-family=\"{family}\" xml:space=\"preserve\">{line}</text>",
+                block.at.y + run.line_y
+            );
+        }
     }
-    let px = 13.0 * scale;
-    let line = 1.5 * px;
-    let pad = (MARGIN * width as f32 * 0.5).max(8.0);
-    let longest = shown
-        .iter()
-        .map(|c| c.name.trim().chars().count())
-        .max()
-        .unwrap_or(0);
-    // A box wide enough for the longest name at an average glyph width.
-    let box_w = 2.0 * px + 0.6 * px * longest as f32 + px;
-    let box_h = line * shown.len() as f32 + px;
-    let _ = writeln!(
-        out,
-        "<rect x=\"{pad:.2}\" y=\"{pad:.2}\" width=\"{box_w:.2}\" height=\"{box_h:.2}\" fill=\"#ffffff\" fill-opacity=\"0.85\" stroke=\"#cccccc\" stroke-width=\"{:.2}\"/>",
-        scale
-    );
-    for (k, c) in shown.iter().enumerate() {
-        let y = pad + 0.5 * px + line * (k as f32 + 0.5);
-        let _ = writeln!(
-            out,
-            "<rect x=\"{:.2}\" y=\"{:.2}\" width=\"{px:.2}\" height=\"{px:.2}\" fill=\"{}\"/>",
-            pad + 0.5 * px,
-            y - 0.5 * px,
-            color_hex(c.color)
-        );
-        let _ = writeln!(
-            out,
-            "<text x=\"{:.2}\" y=\"{y:.2}\" font-family=\"{FONT_FAMILY}\" font-size=\"{px:.2}\" dominant-baseline=\"central\" fill=\"{}\">{}</text>",
-            pad + 2.0 * px,
-            color_hex(TEXT_RGB),
-            xml_escape(c.name.trim())
-        );
-    }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::poster_text::Span;
 
     #[test]
     fn sprite_colour_unpacks_to_rgb() {
         let packed = crate::render::scene::pack_rgba(0x123456, 255);
         assert_eq!(unpack_rgb(packed), 0x123456);
+    }
+
+    #[test]
+    fn a_transparent_page_has_no_background() {
+        assert_eq!(
+            background_fill(Background::White).as_deref(),
+            Some("#ffffff")
+        );
+        assert_eq!(
+            background_fill(Background::Dark).as_deref(),
+            Some("#1e1e1e")
+        );
+        assert_eq!(background_fill(Background::Transparent), None);
+    }
+
+    #[test]
+    fn poster_text_becomes_lines_of_spans_where_the_png_puts_them() {
+        let mut fonts = FontSystem::new();
+        if fonts.db().faces().next().is_none() {
+            panic!("this test needs a system font (fonts-dejavu-core)");
+        }
+        let spans = vec![
+            Span {
+                text: "Clusters\n".into(),
+                px: 15.0,
+                rgb: 0x1a1a1a,
+                bold: true,
+            },
+            Span {
+                text: "■ ".into(),
+                px: 15.0,
+                rgb: 0xff0000,
+                bold: false,
+            },
+            Span {
+                text: "Boats & <sea> (3)\n".into(),
+                px: 15.0,
+                rgb: 0x1a1a1a,
+                bold: false,
+            },
+        ];
+        let (shaped, size) = poster_text::shape(&mut fonts, &spans);
+        let block = TextBlock {
+            spans,
+            shaped,
+            size,
+            at: Vec2::new(100.0, 50.0),
+        };
+        let mut out = String::new();
+        text_block(&mut out, &block, &fonts);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 2, "{out}");
+        assert!(lines[0].contains("font-weight=\"bold\"") && lines[0].contains(">Clusters<"));
+        assert!(
+            lines[1].contains("fill=\"#ff0000\">■</tspan>"),
+            "{}",
+            lines[1]
+        );
+        assert!(lines[1].contains(">Boats &amp; &lt;sea&gt; (3)</tspan>"));
+        // The name's run starts right of the swatch, both from the block's left.
+        let xs: Vec<f32> = lines[1]
+            .split("x=\"")
+            .skip(1)
+            .map(|s| s[..s.find('"').unwrap()].parse().unwrap())
+            .collect();
+        assert_eq!(xs.len(), 2);
+        assert!(
+            (xs[0] - 100.0).abs() < 0.01 && xs[1] > xs[0] + 5.0,
+            "{xs:?}"
+        );
+        // The second line's baseline is lower than the first's, both inside the block.
+        let ys: Vec<f32> = lines
+            .iter()
+            .map(|l| {
+                let s = &l[l.find("y=\"").unwrap() + 3..];
+                s[..s.find('"').unwrap()].parse().unwrap()
+            })
+            .collect();
+        assert!(
+            ys[0] > 50.0 && ys[1] > ys[0] && ys[1] < 50.0 + size.y,
+            "{ys:?}"
+        );
     }
 }

@@ -22,7 +22,7 @@ pub const OUTLINE_ALPHA: f32 = 0.9;
 /// Outline width in pixels at scale 1.
 pub const OUTLINE_PX: f32 = 2.0;
 /// A mitre never reaches further than this many half-widths (sharp corners).
-const MITER_LIMIT: f32 = 3.0;
+pub const MITER_LIMIT: f32 = 3.0;
 
 /// Mirrors `Vertex` in hulls.wgsl (32 bytes).
 #[repr(C)]

@@ -32,10 +32,10 @@ pub const TAG_LABELS: &str = "tag labels";
 
 /// Text colour (dark grey) and its halo (white), readable over images,
 /// hull fills and both light and dark backgrounds.
-const TEXT_RGB: u32 = 0x1a1a1a;
-const HALO_RGB: u32 = 0xffffff;
+pub const TEXT_RGB: u32 = 0x1a1a1a;
+pub const HALO_RGB: u32 = 0xffffff;
 /// Halo radius in pixels at scale 1.
-const HALO_PX: f32 = 1.5;
+pub const HALO_PX: f32 = 1.5;
 /// Free space kept between two labels, in pixels at scale 1.
 const GAP_PX: f32 = 4.0;
 /// Space between a tag dot and its label, in pixels at scale 1.
@@ -213,19 +213,43 @@ struct Placed {
 static WARNED_NO_FONT: AtomicBool = AtomicBool::new(false);
 static WARNED_MISSING_GLYPHS: AtomicBool = AtomicBool::new(false);
 
+/// The labels of one layer, shaped and placed on the CPU: what the label
+/// layer draws, and what the vector export writes as text.
+pub struct LabelSet {
+    font_system: FontSystem,
+    /// Highest priority first.
+    labels: Vec<Label>,
+    scale: f32,
+}
+
+/// A label as drawn from one camera: its shaped text, where the text's
+/// top-left corner lies on screen and the scale its text is drawn at
+/// (below 1 when it shrank to find room).
+pub struct DrawnLabel<'a> {
+    /// The spec's [`LabelSpec::key`].
+    pub key: usize,
+    pub buffer: &'a Buffer,
+    /// Font size in pixels before `shrink` (the layer's scale included).
+    pub px: f32,
+    /// Text extent in pixels before `shrink`.
+    pub size: Vec2,
+    pub top_left: Vec2,
+    pub shrink: f32,
+}
+
 pub struct LabelLayer {
     device: wgpu::Device,
-    font_system: FontSystem,
     swash: SwashCache,
     atlas: TextAtlas,
     viewport: Viewport,
     text: TextRenderer,
-    /// Highest priority first.
-    labels: Vec<Label>,
-    scale: f32,
+    set: LabelSet,
     /// Where placement is decided, when not the frame's own camera: an
     /// export drawn in bands places labels once for the whole picture.
     placement_view: Option<Camera>,
+    /// The rectangle of `placement_view` labels keep inside (a poster's
+    /// map, clear of its title and legend); `None`: all of it.
+    placement_area: Option<[Vec2; 2]>,
     /// `CustomLayer::name`, and what warnings call these labels.
     name: &'static str,
     /// (shown, with a place) in the last frame prepared.
@@ -257,26 +281,11 @@ pub fn cluster_specs(clusters: &[Cluster]) -> Vec<LabelSpec> {
         .collect()
 }
 
-impl LabelLayer {
-    /// The labels of the visible clusters of `clusters` (see [`cluster_specs`]).
-    pub fn new(shared: &Shared, clusters: &[Cluster], scale: f32) -> Option<LabelLayer> {
-        Self::with_specs(
-            shared,
-            cluster_specs(clusters),
-            scale,
-            super::overlay::LABELS,
-        )
-    }
-
-    /// A layer drawing `specs` (highest priority first), sizes multiplied
-    /// by `scale` (exports larger than a screen use > 1); `None` (after one
+impl LabelSet {
+    /// `specs` (highest priority first) shaped with sizes multiplied by
+    /// `scale` (exports larger than a screen use > 1); `None` (after one
     /// warning) when the system has no font.
-    pub fn with_specs(
-        shared: &Shared,
-        specs: Vec<LabelSpec>,
-        scale: f32,
-        name: &'static str,
-    ) -> Option<LabelLayer> {
+    pub fn new(specs: Vec<LabelSpec>, scale: f32) -> Option<LabelSet> {
         let mut font_system = FontSystem::new();
         if font_system.db().faces().next().is_none() {
             if !WARNED_NO_FONT.swap(true, Ordering::Relaxed) {
@@ -307,37 +316,16 @@ impl LabelLayer {
                 })
             })
             .collect();
-        let device = shared.device.clone();
-        let cache = Cache::new(&device);
-        let viewport = Viewport::new(&device, &cache);
-        // The renderer's targets hold sRGB-encoded values in a non-sRGB format.
-        let mut atlas = TextAtlas::with_color_mode(
-            &device,
-            &shared.queue,
-            &cache,
-            shared.format,
-            ColorMode::Web,
-        );
-        let text = TextRenderer::new(&mut atlas, &device, wgpu::MultisampleState::default(), None);
-        Some(LabelLayer {
-            device,
+        Some(LabelSet {
             font_system,
-            swash: SwashCache::new(),
-            atlas,
-            viewport,
-            text,
             labels,
             scale,
-            placement_view: None,
-            name,
-            last_shown: (0, 0),
         })
     }
 
-    /// Decide placement in `camera` instead of each frame's camera (same
-    /// zoom; the frame cameras are parts of it, e.g. an export's bands).
-    pub fn set_placement_view(&mut self, camera: Option<Camera>) {
-        self.placement_view = camera;
+    /// The fonts the labels were shaped with (to name a glyph's family).
+    pub fn font_system(&self) -> &FontSystem {
+        &self.font_system
     }
 
     /// Moves every label to `anchor(key)`; `None` hides it (e.g. the
@@ -371,15 +359,10 @@ impl LabelLayer {
         self.labels.iter().filter(|l| l.anchor.is_some()).count()
     }
 
-    /// Screen box of `label` from `camera`, `None` when hidden.
-    fn screen_box(&self, label: &Label, camera: &Camera) -> Option<LabelBox> {
-        Some(label_box(
-            camera,
-            label.anchor?,
-            label.beside_dot,
-            label.size,
-            self.scale,
-        ))
+    /// The labels shown from `camera` inside `area` (default: the whole
+    /// view), in priority order, where the label layer draws them.
+    pub fn drawn(&self, camera: &Camera, area: Option<[Vec2; 2]>) -> Vec<DrawnLabel<'_>> {
+        drawn_from(&self.labels, self.scale, &self.placed(camera, area), camera)
     }
 
     /// The labels shown from `camera`, in priority order, each kept wholly
@@ -391,7 +374,7 @@ impl LabelLayer {
         let mut index = Vec::with_capacity(self.labels.len());
         let mut options: Vec<Vec<(LabelBox, Vec2, f32)>> = Vec::with_capacity(self.labels.len());
         for (i, label) in self.labels.iter().enumerate() {
-            let Some(natural) = self.screen_box(label, camera) else {
+            let Some(natural) = screen_box(label, camera, self.scale) else {
                 continue;
             };
             index.push(i);
@@ -421,6 +404,111 @@ impl LabelLayer {
                 })
             })
             .collect()
+    }
+}
+
+/// Screen box of `label` from `camera`, `None` when hidden.
+fn screen_box(label: &Label, camera: &Camera, scale: f32) -> Option<LabelBox> {
+    Some(label_box(
+        camera,
+        label.anchor?,
+        label.beside_dot,
+        label.size,
+        scale,
+    ))
+}
+
+/// `shown` (placed from some camera) as drawn in `camera`'s frame.
+fn drawn_from<'a>(
+    labels: &'a [Label],
+    scale: f32,
+    shown: &[Placed],
+    camera: &Camera,
+) -> Vec<DrawnLabel<'a>> {
+    shown
+        .iter()
+        .filter_map(|p| {
+            let label = &labels[p.index];
+            let b = screen_box(label, camera, scale)?;
+            Some(DrawnLabel {
+                key: label.key,
+                buffer: &label.buffer,
+                px: label.px,
+                size: label.size,
+                top_left: b.center + p.shift - label.size * p.shrink * 0.5,
+                shrink: p.shrink,
+            })
+        })
+        .collect()
+}
+
+impl LabelLayer {
+    /// The labels of the visible clusters of `clusters` (see [`cluster_specs`]).
+    pub fn new(shared: &Shared, clusters: &[Cluster], scale: f32) -> Option<LabelLayer> {
+        Self::with_specs(
+            shared,
+            cluster_specs(clusters),
+            scale,
+            super::overlay::LABELS,
+        )
+    }
+
+    /// A layer drawing `specs` (see [`LabelSet::new`]); `None` (after one
+    /// warning) when the system has no font.
+    pub fn with_specs(
+        shared: &Shared,
+        specs: Vec<LabelSpec>,
+        scale: f32,
+        name: &'static str,
+    ) -> Option<LabelLayer> {
+        let set = LabelSet::new(specs, scale)?;
+        let device = shared.device.clone();
+        let cache = Cache::new(&device);
+        let viewport = Viewport::new(&device, &cache);
+        // The renderer's targets hold sRGB-encoded values in a non-sRGB format.
+        let mut atlas = TextAtlas::with_color_mode(
+            &device,
+            &shared.queue,
+            &cache,
+            shared.format,
+            ColorMode::Web,
+        );
+        let text = TextRenderer::new(&mut atlas, &device, wgpu::MultisampleState::default(), None);
+        Some(LabelLayer {
+            device,
+            swash: SwashCache::new(),
+            atlas,
+            viewport,
+            text,
+            set,
+            placement_view: None,
+            placement_area: None,
+            name,
+            last_shown: (0, 0),
+        })
+    }
+
+    /// Decide placement in `camera` instead of each frame's camera (same
+    /// zoom; the frame cameras are parts of it, e.g. an export's bands),
+    /// labels inside `area` of it (`None`: anywhere in it).
+    pub fn set_placement_view(&mut self, camera: Option<Camera>, area: Option<[Vec2; 2]>) {
+        self.placement_view = camera;
+        self.placement_area = area;
+    }
+
+    /// See [`LabelSet::locate`].
+    pub fn locate(&mut self, anchor: impl Fn(usize) -> Option<Vec2>) {
+        self.set.locate(anchor);
+    }
+
+    /// See [`LabelSet::unplaced`].
+    pub fn unplaced(&self, camera: &Camera, area: Option<[Vec2; 2]>) -> Vec<String> {
+        self.set.unplaced(camera, area)
+    }
+
+    /// How many labels have a place (are not hidden).
+    pub fn located(&self) -> usize {
+        self.set.located()
     }
 }
 
@@ -560,9 +648,12 @@ pub(crate) fn glyph_color(rgb: u32) -> Color {
 
 impl CustomLayer for LabelLayer {
     fn prepare(&mut self, queue: &wgpu::Queue, camera: &Camera, opts: &FrameOptions) {
-        let place_in = self.placement_view.unwrap_or(*camera);
-        let shown = self.placed(&place_in, opts.label_area);
-        self.last_shown = (shown.len(), self.located());
+        let (place_in, area) = match self.placement_view {
+            Some(view) => (view, self.placement_area),
+            None => (*camera, opts.label_area),
+        };
+        let shown = self.set.placed(&place_in, area);
+        self.last_shown = (shown.len(), self.set.located());
         self.viewport.update(
             queue,
             Resolution {
@@ -570,7 +661,7 @@ impl CustomLayer for LabelLayer {
                 height: camera.viewport.y.max(1.0) as u32,
             },
         );
-        let halo = HALO_PX * self.scale;
+        let halo = HALO_PX * self.set.scale;
         let rings = [
             Vec2::new(-halo, 0.0),
             Vec2::new(halo, 0.0),
@@ -581,18 +672,10 @@ impl CustomLayer for LabelLayer {
             Vec2::new(-halo, halo) * 0.7,
             Vec2::new(halo, halo) * 0.7,
         ];
-        let mut areas: Vec<TextArea<'_>> = Vec::with_capacity(shown.len() * (rings.len() + 1));
-        for &Placed {
-            index,
-            shift,
-            shrink,
-        } in &shown
-        {
-            let label = &self.labels[index];
-            let Some(b) = self.screen_box(label, camera) else {
-                continue;
-            };
-            let top_left = b.center + shift - label.size * shrink * 0.5;
+        // Fields apart: the text borrows the labels, shaping borrows the fonts.
+        let drawn = drawn_from(&self.set.labels, self.set.scale, &shown, camera);
+        let mut areas: Vec<TextArea<'_>> = Vec::with_capacity(drawn.len() * (rings.len() + 1));
+        for label in &drawn {
             // The halo first, the text over it.
             for (offset, rgb) in rings
                 .iter()
@@ -600,10 +683,10 @@ impl CustomLayer for LabelLayer {
                 .chain(std::iter::once((Vec2::ZERO, TEXT_RGB)))
             {
                 areas.push(TextArea {
-                    buffer: &label.buffer,
-                    left: (top_left.x + offset.x).round(),
-                    top: (top_left.y + offset.y).round(),
-                    scale: shrink,
+                    buffer: label.buffer,
+                    left: (label.top_left.x + offset.x).round(),
+                    top: (label.top_left.y + offset.y).round(),
+                    scale: label.shrink,
                     bounds: TextBounds::default(),
                     default_color: glyph_color(rgb),
                     custom_glyphs: &[],
@@ -613,7 +696,7 @@ impl CustomLayer for LabelLayer {
         if let Err(e) = self.text.prepare(
             &self.device,
             queue,
-            &mut self.font_system,
+            &mut self.set.font_system,
             &mut self.atlas,
             &self.viewport,
             areas,

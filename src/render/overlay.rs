@@ -2,6 +2,8 @@
 //! order (hulls over the images, labels on top of everything), and replaced
 //! whole when the clusters change.
 
+use glam::Vec2;
+
 use crate::cluster::Cluster;
 use crate::render::hulls::{HullLayer, OUTLINE_PX};
 use crate::render::labels::LabelLayer;
@@ -23,6 +25,9 @@ pub struct ClusterOverlay {
     /// Decide label placement in this camera rather than each frame's (an
     /// export drawn in bands: the whole picture's camera).
     pub placement_view: Option<Camera>,
+    /// The rectangle of `placement_view` (pixels, min and max) labels keep
+    /// inside: a poster's map, clear of its title and legend. `None`: all of it.
+    pub placement_area: Option<[Vec2; 2]>,
 }
 
 impl Default for ClusterOverlay {
@@ -32,6 +37,7 @@ impl Default for ClusterOverlay {
             labels: true,
             scale: 1.0,
             placement_view: None,
+            placement_area: None,
         }
     }
 }
@@ -73,10 +79,10 @@ impl Renderer {
             return None;
         }
         let mut layer = LabelLayer::new(&self.shared, clusters, overlay.scale)?;
-        layer.set_placement_view(overlay.placement_view);
+        layer.set_placement_view(overlay.placement_view, overlay.placement_area);
         let count = overlay.placement_view.map(|view| LabelCount {
             wanted: layer.located(),
-            unplaced: layer.unplaced(&view, None),
+            unplaced: layer.unplaced(&view, overlay.placement_area),
         });
         self.layers.push(Layer::Custom(Box::new(layer)));
         count

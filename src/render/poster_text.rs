@@ -24,6 +24,47 @@ pub struct Span {
     pub bold: bool,
 }
 
+/// A block of `spans` shaped as the poster draws it, and its size in
+/// pixels. Needs no GPU: the vector export writes the same lines. Each
+/// glyph's `metadata` is the index of the span it comes from.
+pub fn shape(font_system: &mut FontSystem, spans: &[Span]) -> (Buffer, Vec2) {
+    let first = spans.first().map_or(14.0, |s| s.px);
+    let mut buffer = Buffer::new(font_system, Metrics::new(first, first * 1.25));
+    buffer.set_size(None, None);
+    let attrs: Vec<Attrs<'_>> = spans
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let attrs = Attrs::new()
+                .family(Family::SansSerif)
+                .color(glyph_color(s.rgb))
+                .metrics(Metrics::new(s.px, s.px * 1.25))
+                .metadata(i);
+            if s.bold {
+                attrs.weight(Weight::BOLD)
+            } else {
+                attrs
+            }
+        })
+        .collect();
+    buffer.set_rich_text(
+        spans
+            .iter()
+            .map(|s| s.text.as_str())
+            .zip(attrs.iter().cloned()),
+        &Attrs::new().family(Family::SansSerif),
+        Shaping::Advanced,
+        None,
+    );
+    buffer.shape_until_scroll(font_system, false);
+    let (mut w, mut h) = (0.0f32, 0.0f32);
+    for run in buffer.layout_runs() {
+        w = w.max(run.line_w);
+        h = h.max(run.line_top + run.line_height);
+    }
+    (buffer, Vec2::new(w, h))
+}
+
 struct Block {
     buffer: Buffer,
     /// Top-left corner in the picture's pixels.
@@ -77,39 +118,7 @@ impl PosterText {
     /// Shapes a block of `spans` and returns its index and size in pixels;
     /// it is drawn once [`PosterText::place`]d.
     pub fn add(&mut self, spans: &[Span]) -> (usize, Vec2) {
-        let first = spans.first().map_or(14.0, |s| s.px);
-        let mut buffer = Buffer::new(&mut self.font_system, Metrics::new(first, first * 1.25));
-        buffer.set_size(None, None);
-        let attrs: Vec<Attrs<'_>> = spans
-            .iter()
-            .map(|s| {
-                let attrs = Attrs::new()
-                    .family(Family::SansSerif)
-                    .color(glyph_color(s.rgb))
-                    .metrics(Metrics::new(s.px, s.px * 1.25));
-                if s.bold {
-                    attrs.weight(Weight::BOLD)
-                } else {
-                    attrs
-                }
-            })
-            .collect();
-        buffer.set_rich_text(
-            spans
-                .iter()
-                .map(|s| s.text.as_str())
-                .zip(attrs.iter().cloned()),
-            &Attrs::new().family(Family::SansSerif),
-            Shaping::Advanced,
-            None,
-        );
-        buffer.shape_until_scroll(&mut self.font_system, false);
-        let (mut w, mut h) = (0.0f32, 0.0f32);
-        for run in buffer.layout_runs() {
-            w = w.max(run.line_w);
-            h = h.max(run.line_top + run.line_height);
-        }
-        let size = Vec2::new(w, h);
+        let (buffer, size) = shape(&mut self.font_system, spans);
         self.blocks.push(Block {
             buffer,
             at: Vec2::splat(f32::NAN),
