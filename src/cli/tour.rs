@@ -1,5 +1,5 @@
 //! `tagscape tour`: list, show, add to and remove the project's tours
-//! (`PROJECT/tours/NAME.json`, also edited in the viewer's tour panel).
+//! (`PROJECT/tours/NAME.json`, also editable by hand).
 
 use std::path::PathBuf;
 
@@ -11,7 +11,8 @@ use crate::tour::{self, AUTO_NAME, Keyframe, Timeline, Tour};
 use crate::ui;
 
 /// Manage tours: named keyframes (a view, a caption, a cluster to
-/// highlight) that the viewer plays and the video export records.
+/// highlight) to present the map with; `show` gives when the camera
+/// reaches each. Playing them in the viewer and as video comes later.
 ///
 /// A project without a tour of its own has the automatic tour "auto": the
 /// whole map, each of the largest clusters with its name, the whole map.
@@ -86,7 +87,13 @@ fn parse_point(text: &str) -> Result<[f64; 2], String> {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let project = Project::open(&args.dir, Access::Read)?;
+    // Adding and removing rewrite a tour file: one writer at a time, so two
+    // `tour add` runs never lose each other's keyframe.
+    let access = match args.action {
+        Action::List | Action::Show { .. } => Access::Read,
+        Action::Add { .. } | Action::Remove { .. } => Access::Write,
+    };
+    let project = Project::open(&args.dir, access)?;
     let dir = project.dir().to_path_buf();
     match args.action {
         Action::List => {

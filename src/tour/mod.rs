@@ -1,6 +1,7 @@
 //! Tours: named sequences of keyframes (a camera view, an optional caption,
-//! an optional cluster to highlight) that the viewer plays and the video
-//! export records.
+//! an optional cluster to highlight) to present the map with. This is what
+//! a player needs (the viewer's and the video export's, still to come): the
+//! keyframes, kept in the project, and where the camera is at any moment.
 //!
 //! A tour is saved as human-readable JSON in the project, `tours/NAME.json`,
 //! so it can be read, diffed and edited by hand. Clusters are named, not
@@ -42,9 +43,15 @@ const MAX_TRAVEL_S: f64 = 6.0;
 /// Seconds a caption takes to fade in, and out.
 pub const CAPTION_FADE_S: f64 = 0.6;
 /// Room around a cluster's hull when the automatic tour frames it.
-const CLUSTER_MARGIN: f64 = 0.15;
+const CLUSTER_MARGIN: f32 = 0.15;
 /// Room around the whole map (as the PNG export's margin, on both sides).
-const MAP_MARGIN: f64 = 0.06;
+const MAP_MARGIN: f32 = 0.06;
+
+/// `x` as the shortest decimal that reads back as the same `f32` (the
+/// layout's precision), so tour files say 44.32407, not 44.324066162109375.
+fn widen(x: f32) -> f64 {
+    x.to_string().parse().unwrap_or(f64::from(x))
+}
 
 /// One stop of a tour.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -67,11 +74,10 @@ pub struct Keyframe {
 impl Keyframe {
     /// The keyframe showing what `camera` shows.
     pub fn from_camera(camera: &Camera) -> Keyframe {
-        let zoom = f64::from(camera.zoom);
         Keyframe {
-            center: [f64::from(camera.center.x), f64::from(camera.center.y)],
-            width: f64::from(camera.viewport.x) / zoom,
-            height: f64::from(camera.viewport.y) / zoom,
+            center: [widen(camera.center.x), widen(camera.center.y)],
+            width: widen(camera.viewport.x / camera.zoom),
+            height: widen(camera.viewport.y / camera.zoom),
             caption: None,
             cluster: None,
             hold_seconds: None,
@@ -79,13 +85,13 @@ impl Keyframe {
     }
 
     /// The keyframe framing `bounds` with `margin` (fraction of its size) around it.
-    pub fn framing(bounds: &Bounds, margin: f64) -> Keyframe {
-        let size = bounds.size();
+    pub fn framing(bounds: &Bounds, margin: f32) -> Keyframe {
+        let size = (bounds.size() * (1.0 + margin)).max(Vec2::splat(f32::EPSILON));
         let c = bounds.center();
         Keyframe {
-            center: [f64::from(c.x), f64::from(c.y)],
-            width: (f64::from(size.x) * (1.0 + margin)).max(f64::from(f32::EPSILON)),
-            height: (f64::from(size.y) * (1.0 + margin)).max(f64::from(f32::EPSILON)),
+            center: [widen(c.x), widen(c.y)],
+            width: widen(size.x),
+            height: widen(size.y),
             caption: None,
             cluster: None,
             hold_seconds: None,
@@ -207,7 +213,13 @@ pub fn list(project_dir: &Path) -> Result<Vec<Tour>> {
 fn read(path: &Path) -> Result<Tour> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Tour::from_json(&text, path)
+    let mut tour = Tour::from_json(&text, path)?;
+    // The file's name is the tour's: a name edited by hand inside the file
+    // cannot make `list` show a tour that `show` then cannot find.
+    if let Some(stem) = path.file_stem().and_then(|s| s.to_str()) {
+        tour.name = stem.to_string();
+    }
+    Ok(tour)
 }
 
 /// Tour `name` of the project, `None` when it has none of that name.
@@ -321,7 +333,7 @@ pub fn drop_missing_clusters(tour: &mut Tour, clusters: &[Cluster]) -> Vec<Strin
         let exists = clusters.iter().any(|c| c.name.trim() == name.trim());
         if !exists {
             warnings.push(format!(
-                "tour {:?}, keyframe {}: no cluster named {name:?} any more, so none is highlighted there (edit it with `tagscape tour DIR add {} --at {}` or in the viewer)",
+                "tour {:?}, keyframe {}: no cluster named {name:?} any more, so none is highlighted there (give it another with `tagscape tour DIR add {} --cluster NAME --at {} --replace`)",
                 tour.name,
                 i + 1,
                 tour.name,
@@ -533,6 +545,145 @@ mod tests {
         // Keyframes 3 and 4 share a centre: a pure zoom of finite length.
         let zoom_travel = timeline.arrival(3) - timeline.arrival(2) - t.keyframes[2].hold();
         assert!(zoom_travel.is_finite() && zoom_travel >= MIN_TRAVEL_S);
+    }
+
+    /// Views differ by less than `tol` (relative to the wider width).
+    fn close(a: View, b: View, tol: f64) -> bool {
+        let scale = a.width.max(b.width);
+        a.center.distance(b.center) <= tol * scale && (a.width - b.width).abs() <= tol * scale
+    }
+
+    #[test]
+    fn the_camera_arrives_at_each_keyframe_without_a_jump() {
+        let t = tour();
+        let aspect = 16.0 / 9.0;
+        let timeline = Timeline::new(&t, aspect);
+        for i in 1..t.keyframes.len() {
+            // Just before the arrival the travel is already (almost) there,
+            // and just after leaving the previous keyframe it has barely moved.
+            let arrive = timeline.arrival(i);
+            let before = timeline.at(arrive - 1e-6).unwrap();
+            assert!(before.caption.is_none(), "still travelling");
+            assert!(
+                close(before.view, t.keyframes[i].view(aspect), 1e-6),
+                "keyframe {i}: {:?}",
+                before.view
+            );
+            let leave = timeline.arrival(i - 1) + t.keyframes[i - 1].hold();
+            let after = timeline.at(leave + 1e-6).unwrap();
+            assert!(close(after.view, t.keyframes[i - 1].view(aspect), 1e-6));
+        }
+    }
+
+    #[test]
+    fn between_distant_keyframes_the_played_zoom_goes_out_then_in() {
+        let t = tour();
+        let aspect = 2.0;
+        let timeline = Timeline::new(&t, aspect);
+        // Keyframes 2 and 3: narrow views 550 units apart.
+        let (a, b) = (t.keyframes[1].view(aspect), t.keyframes[2].view(aspect));
+        let leave = timeline.arrival(1) + t.keyframes[1].hold();
+        let arrive = timeline.arrival(2);
+        let widths: Vec<f64> = (1..200)
+            .map(|k| {
+                let time = leave + (arrive - leave) * f64::from(k) / 200.0;
+                timeline.at(time).unwrap().view.width
+            })
+            .collect();
+        let peak = widths
+            .iter()
+            .enumerate()
+            .max_by(|x, y| x.1.total_cmp(y.1))
+            .map(|(i, _)| i)
+            .unwrap();
+        assert!(
+            widths[peak] > 3.0 * a.width.max(b.width),
+            "{}",
+            widths[peak]
+        );
+        assert!(peak > 10 && peak < widths.len() - 10, "peak at {peak}");
+        assert!(widths[..=peak].windows(2).all(|w| w[1] >= w[0]));
+        assert!(widths[peak..].windows(2).all(|w| w[1] <= w[0]));
+    }
+
+    #[test]
+    fn nearly_equal_centres_give_finite_durations_like_a_pure_zoom() {
+        let aspect = 1.0;
+        for gap in [0.0, 1e-12, 1e-7, 1e-3] {
+            let t = Tour {
+                name: "zoom".into(),
+                keyframes: vec![
+                    key(10.0, 10.0, 1000.0, None),
+                    key(10.0 + gap, 10.0, 2.0, None),
+                ],
+            };
+            let timeline = Timeline::new(&t, aspect);
+            let d = timeline.duration();
+            assert!(d.is_finite(), "gap {gap}: {d}");
+            let travel = d - 2.0 * DEFAULT_HOLD_S;
+            assert!(
+                (MIN_TRAVEL_S..=MAX_TRAVEL_S).contains(&travel),
+                "gap {gap}: {travel}"
+            );
+            // The path's length is the pure zoom's, |ln(w1 / w0)| / ρ.
+            let path = ZoomPath::new(
+                t.keyframes[0].view(aspect),
+                t.keyframes[1].view(aspect),
+                RHO,
+            );
+            let pure = (1000.0f64 / 2.0).ln() / RHO;
+            assert!(
+                (path.length() - pure).abs() < 1e-3 * pure,
+                "gap {gap}: {}",
+                path.length()
+            );
+            let mid = timeline
+                .at(timeline.arrival(1) - 0.5 * travel)
+                .unwrap()
+                .view;
+            assert!(mid.width.is_finite() && mid.width > 2.0 && mid.width < 1000.0);
+        }
+        // The same view twice: no travel at all.
+        let same = Tour {
+            name: "still".into(),
+            keyframes: vec![key(1.0, 1.0, 5.0, None), key(1.0, 1.0, 5.0, None)],
+        };
+        assert_eq!(
+            Timeline::new(&same, aspect).duration(),
+            2.0 * DEFAULT_HOLD_S
+        );
+    }
+
+    #[test]
+    fn a_tour_file_is_named_by_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        save(dir.path(), &tour()).unwrap();
+        let renamed = tour_path(dir.path(), "talk-copy");
+        std::fs::copy(tour_path(dir.path(), "talk"), &renamed).unwrap();
+        let names: Vec<String> = list(dir.path())
+            .unwrap()
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
+        assert_eq!(names, ["talk", "talk-copy"]);
+        assert_eq!(
+            load(dir.path(), "talk-copy").unwrap().unwrap().name,
+            "talk-copy"
+        );
+    }
+
+    #[test]
+    fn views_from_the_layout_are_written_at_its_precision() {
+        let camera = Camera {
+            center: Vec2::new(44.324066, -0.1),
+            zoom: 3.0,
+            viewport: Vec2::new(1000.0, 500.0),
+        };
+        let k = Keyframe::from_camera(&camera);
+        assert_eq!(k.center, [44.324066, -0.1]);
+        assert_eq!(k.width as f32, 1000.0f32 / 3.0);
+        let json = serde_json::to_string(&k).unwrap();
+        assert!(json.contains("[44.324066,-0.1]"), "{json}");
     }
 
     #[test]
