@@ -15,8 +15,9 @@ set -euo pipefail
 # fonts-droid-fallback: Chinese, Japanese and Korean names (1.8 MB).
 # fonts-noto-color-emoji: emoji in tag and cluster names on the map.
 # poppler-utils: pdftotext/pdfinfo check the PDF export in the tests.
+# ffmpeg: encodes recorded tours (export --format video); ffprobe checks them.
 packages=(libxml2-utils mesa-vulkan-drivers xvfb xauth xdotool libturbojpeg0-dev pkg-config
-          fonts-dejavu-core fonts-droid-fallback fonts-noto-color-emoji poppler-utils)
+          fonts-dejavu-core fonts-droid-fallback fonts-noto-color-emoji poppler-utils ffmpeg)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then

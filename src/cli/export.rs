@@ -10,7 +10,7 @@ use crate::safe_output::is_stdout;
 /// Write the network (and its layout) for Gephi and other tools.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  tagscape export study --format gephi-csv --out gephi/\n  tagscape export study --format gexf --out study.gexf\n  tagscape export study --format clusters --out clusters.csv --excel --formulas escape\n  tagscape export study --format png --out map.png --width 4000\n  tagscape export study --format png --out clusters.png --width 4000 --hulls --labels\n  tagscape export study --format png --out poster.png --width 30000 --dpi 300 --hulls --labels --legend --title \"Protest images, 2020\"\n  tagscape export study --format svg --out map.svg --hulls --labels --legend\n  tagscape export study --format pdf --out map.pdf --width 3000 --dpi 300 --hulls --labels --title \"Protest images, 2020\"\n  tagscape export study --format duplicates --out duplicates.csv\n  tagscape export study --format positions --out - | head\n  tagscape export study --format posts --out posts.csv\n  tagscape export study --format images --cluster 3 --out cluster-3.csv --excel\n  tagscape export study --format originals --cluster \"Protest signs\" --out signs/\n  tagscape export study --format posts --search \"user:alice date:2020-03..2020-06\" --out alice.csv\n  tagscape export study --format gephi-csv --attributes from_user_name,hashtags --out gephi/"
+    after_help = "Example:\n  tagscape export study --format gephi-csv --out gephi/\n  tagscape export study --format gexf --out study.gexf\n  tagscape export study --format clusters --out clusters.csv --excel --formulas escape\n  tagscape export study --format png --out map.png --width 4000\n  tagscape export study --format png --out clusters.png --width 4000 --hulls --labels\n  tagscape export study --format png --out poster.png --width 30000 --dpi 300 --hulls --labels --legend --title \"Protest images, 2020\"\n  tagscape export study --format svg --out map.svg --hulls --labels --legend\n  tagscape export study --format pdf --out map.pdf --width 3000 --dpi 300 --hulls --labels --title \"Protest images, 2020\"\n  tagscape export study --format video --out talk.mp4 --hulls --labels\n  tagscape export study --format frames --tour intro --out slides/\n  tagscape export study --format duplicates --out duplicates.csv\n  tagscape export study --format positions --out - | head\n  tagscape export study --format posts --out posts.csv\n  tagscape export study --format images --cluster 3 --out cluster-3.csv --excel\n  tagscape export study --format originals --cluster \"Protest signs\" --out signs/\n  tagscape export study --format posts --search \"user:alice date:2020-03..2020-06\" --out alice.csv\n  tagscape export study --format gephi-csv --attributes from_user_name,hashtags --out gephi/"
 )]
 pub struct Args {
     /// The project directory.
@@ -27,8 +27,8 @@ pub struct Args {
     /// downloaded originals into a folder.
     #[arg(long, value_enum)]
     pub format: ExportFormat,
-    /// Output file; a folder for gephi-csv (nodes.csv and edges.csv) and
-    /// originals. `-` (or a device such as /dev/stdout, or a FIFO) is written
+    /// Output file; a folder for gephi-csv (nodes.csv and edges.csv),
+    /// originals and frames. `-` (or a device such as /dev/stdout, or a FIFO) is written
     /// directly, the summary then goes to stderr; a regular file appears only
     /// when complete. Paths inside the project's store are refused.
     #[arg(long)]
@@ -104,14 +104,34 @@ pub struct Args {
     /// combine with AND; see the README's "Searching" section).
     #[arg(long, value_name = "QUERY")]
     pub search: Option<String>,
+    /// video and frames: the tour to play (see `tagscape tour DIR list`);
+    /// default: the project's `auto` tour, else the automatic one (the whole
+    /// map, the largest clusters with their names as captions, the map).
+    #[arg(long, value_name = "NAME")]
+    pub tour: Option<String>,
+    /// video: frames per second (default 30); the video has exactly
+    /// duration × fps frames, however long each takes to draw.
+    #[arg(long, value_parser = super::ranges::count::<u32>(super::ranges::FPS))]
+    pub fps: Option<u32>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     args.format.ensure_built()?;
     let picture = matches!(
         args.format,
-        ExportFormat::Png | ExportFormat::Svg | ExportFormat::Pdf
+        ExportFormat::Png
+            | ExportFormat::Svg
+            | ExportFormat::Pdf
+            | ExportFormat::Video
+            | ExportFormat::Frames
     );
+    let recording = matches!(args.format, ExportFormat::Video | ExportFormat::Frames);
+    if (args.tour.is_some() || args.fps.is_some()) && !recording {
+        tracing::warn!(
+            "--tour/--fps apply to --format video and frames only; ignored for --format {}",
+            args.format
+        );
+    }
     if args.format.is_built() && !picture && (args.width.is_some() || args.height.is_some()) {
         tracing::warn!(
             "--width/--height apply to png, svg, pdf, dzi and video only; ignored for --format {}",
@@ -126,7 +146,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     if (args.hulls || args.labels) && !picture {
         tracing::warn!(
-            "--hulls/--labels apply to --format png, svg and pdf only; ignored for --format {}",
+            "--hulls/--labels apply to --format png, svg, pdf, video and frames only; ignored for --format {}",
             args.format
         );
     }
@@ -196,6 +216,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .as_deref()
             .map(crate::search::Query::parse)
             .transpose()?,
+        tour: args.tour,
+        fps: args.fps,
     };
     let project = Project::open(&args.dir, Access::Read)?;
     check_destination(&project, args.format, &args.out, &opts)?;

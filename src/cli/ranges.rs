@@ -27,6 +27,8 @@ pub const ITERATIONS: (u64, u64) = (1, 10_000_000);
 /// Picture sides in pixels (posters are drawn in tiles: any size up to
 /// `export::png`'s limit).
 pub const PIXELS: (u64, u64) = (1, 200_000);
+/// Frames per second of a recorded tour.
+pub const FPS: (u64, u64) = (1, 240);
 /// Memory all image decodes at once may take, in MB.
 pub const DECODE_MEMORY_MB: (u64, u64) = (16, 1 << 30);
 

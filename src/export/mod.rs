@@ -18,6 +18,7 @@ mod post_attributes;
 pub mod spreadsheet;
 pub mod svg;
 pub mod tables;
+pub mod video;
 mod xml;
 
 use std::fmt;
@@ -56,7 +57,10 @@ pub enum ExportFormat {
     /// The same page as a PDF, text kept as text.
     Pdf,
     Dzi,
+    /// A tour recorded as an MP4 (H.264), through ffmpeg.
     Video,
+    /// One still per keyframe of a tour, for slides (a folder of PNGs).
+    Frames,
     /// Groups of near-identical images (CSV: group, url, frequency, distance).
     Duplicates,
     /// The clusters (CSV: id, name, caption, size, top tags with scores, hull as WKT).
@@ -81,6 +85,7 @@ impl ExportFormat {
             ExportFormat::Pdf => "pdf",
             ExportFormat::Dzi => "dzi",
             ExportFormat::Video => "video",
+            ExportFormat::Frames => "frames",
             ExportFormat::Duplicates => "duplicates",
             ExportFormat::Clusters => "clusters",
             ExportFormat::Posts => "posts",
@@ -100,6 +105,8 @@ impl ExportFormat {
                 | ExportFormat::Png
                 | ExportFormat::Svg
                 | ExportFormat::Pdf
+                | ExportFormat::Video
+                | ExportFormat::Frames
                 | ExportFormat::Duplicates
                 | ExportFormat::Clusters
                 | ExportFormat::Posts
@@ -191,6 +198,10 @@ pub struct ExportOptions {
     pub cluster: Option<String>,
     /// posts, images and originals: only the images this search finds.
     pub search: Option<crate::search::Query>,
+    /// video and frames: the tour to play (the automatic one when `None`)
+    /// and the frame rate.
+    pub tour: Option<String>,
+    pub fps: Option<u32>,
 }
 
 impl ExportOptions {
@@ -352,8 +363,29 @@ pub fn export(
             files.extend(drawn.image_folder);
             files
         }
+        ExportFormat::Video | ExportFormat::Frames => {
+            let options = video::VideoOptions {
+                tour: opts.tour.clone(),
+                width: opts.width.unwrap_or(1920),
+                height: opts.height.unwrap_or(1080),
+                fps: opts.fps.unwrap_or(30),
+                style: opts.png.clone(),
+            };
+            let summary = if format == ExportFormat::Video {
+                video::write_video(project, out, &options)?
+            } else {
+                video::write_stills(project, out, &options)?
+            };
+            let files = summary
+                .video
+                .iter()
+                .chain(&summary.frames_dir)
+                .cloned()
+                .collect();
+            note = Some(summary.to_string());
+            files
+        }
         ExportFormat::Dzi
-        | ExportFormat::Video
         | ExportFormat::Posts
         | ExportFormat::Images
         | ExportFormat::Originals => {
@@ -612,6 +644,11 @@ pub fn check_destination(
             safe_output::check(&out.join(name), &policy)?;
         }
         return Ok(());
+    }
+    if matches!(format, ExportFormat::Video | ExportFormat::Frames) && safe_output::is_stdout(out) {
+        bail!(
+            "--format {format} writes files: give --out a file (video) or a folder (frames), not stdout"
+        );
     }
     if format == ExportFormat::Originals {
         if safe_output::is_stdout(out) {

@@ -559,7 +559,7 @@ pub(super) fn legend_spans(
 /// (longest side): each level holds every image that needs it (at least a
 /// few MiB, for coarser stand-ins), within 1 GiB in all, so a small export
 /// takes little memory and a poster no more than a bound.
-fn atlas_for(pixels: impl Iterator<Item = f32>) -> AtlasConfig {
+pub(super) fn atlas_for(pixels: impl Iterator<Item = f32>) -> AtlasConfig {
     const FLOOR: u64 = 4 << 20;
     const TOTAL: u64 = 1 << 30;
     let mut need = [0u64; LEVEL_CELLS.len()];

@@ -126,6 +126,11 @@ impl PosterText {
         (self.blocks.len() - 1, size)
     }
 
+    /// Removes every block (a tour's caption changes from frame to frame).
+    pub fn clear(&mut self) {
+        self.blocks.clear();
+    }
+
     /// Puts block `index` with its top-left corner at picture pixel `at`.
     pub fn place(&mut self, index: usize, at: Vec2) {
         if let Some(block) = self.blocks.get_mut(index) {

@@ -107,7 +107,7 @@ impl Keyframe {
         }
     }
 
-    fn hold(&self) -> f64 {
+    pub fn hold(&self) -> f64 {
         self.hold_seconds
             .filter(|h| h.is_finite() && *h >= 0.0)
             .unwrap_or(DEFAULT_HOLD_S)
