@@ -657,3 +657,90 @@ fn the_hover_card_shows_every_post_of_an_image() {
     wait_for_line(&stdout, &stderr, "view: ", &mut seen);
     assert!(child.wait().unwrap().success());
 }
+
+/// Issue 11 part 4: P plays the tour given with `view --tour`: the camera
+/// leaves the whole map and zooms in on the keyframe's image.
+#[test]
+fn a_tour_plays_in_the_window_and_zooms_in_on_its_keyframe() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("study");
+    make_project(&dir, true);
+    // Keyframe 2 frames image 0 (red, at -60,-60, 40 units wide) closely:
+    // 50 units across the map between the panels.
+    std::fs::create_dir_all(dir.join("tours")).unwrap();
+    std::fs::write(
+        dir.join("tours").join("zoom.json"),
+        r#"{"name": "zoom", "keyframes": [
+            {"center": [0.0, 0.0], "width": 400.0, "height": 250.0, "hold_seconds": 0.2},
+            {"center": [-60.0, -60.0], "width": 50.0, "height": 32.0, "caption": "Red", "hold_seconds": 60.0}
+        ]}"#,
+    )
+    .unwrap();
+    let x = start_xvfb();
+    let runtime = tmp.path().join("xdg");
+    std::fs::create_dir_all(&runtime).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tagscape"))
+        .args(["view", dir.to_str().unwrap(), "--tour", "zoom"])
+        .env("DISPLAY", &x.display)
+        .env_remove("WAYLAND_DISPLAY")
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = lines_of(child.stdout.take().unwrap());
+    let stderr = lines_of(child.stderr.take().unwrap());
+    let mut seen = Vec::new();
+    let start = Instant::now();
+    let wid = loop {
+        let found = xdotool(
+            &x.display,
+            &["search", "--onlyvisible", "--name", "tagscape"],
+        );
+        if let Some(w) = found.lines().next() {
+            break w.to_string();
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the viewer exited with {status} before showing a window");
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "no viewer window"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    xdotool(&x.display, &["windowfocus", "--sync", &wid]);
+    std::thread::sleep(Duration::from_secs(2));
+    let shoot = |seen: &mut Vec<String>| {
+        xdotool(&x.display, &["key", "shift+s"]);
+        let path = wait_for_line(&stdout, &stderr, "screenshot saved to ", seen);
+        image::open(&path).unwrap().into_rgba8()
+    };
+    let before = shoot(&mut seen);
+    let red_before = blob(&before, COLORS[0])
+        .expect("the red image is on screen")
+        .2;
+    // The map over a pointer-free spot, then P: hold 0.2 s, fly (at most 6 s).
+    xdotool(&x.display, &["mousemove", "--window", &wid, "5", "795"]);
+    xdotool(&x.display, &["key", "p"]);
+    std::thread::sleep(Duration::from_secs(8));
+    let during = shoot(&mut seen);
+    let (cx, cy, red_during) = blob(&during, COLORS[0]).expect("the red image is still on screen");
+    assert!(
+        red_during > red_before * 4,
+        "the tour zoomed in on the red image: {red_before} px before, {red_during} px during"
+    );
+    // It is centred between the panels (about 260 px left, 280 right).
+    assert!(
+        (cx - 640.0).abs() < 60.0 && (cy - 400.0).abs() < 60.0,
+        "red image at ({cx:.0}, {cy:.0})"
+    );
+    xdotool(&x.display, &["key", "ctrl+q"]);
+    wait_for_line(&stdout, &stderr, "view: ", &mut seen);
+    assert!(child.wait().unwrap().success());
+}

@@ -24,6 +24,21 @@ pub use detect::{DetectSettings, Method, Network};
 pub use labels::TagScore;
 pub use store::{Cluster, NodeClusters, load_clusters, load_node_clusters};
 
+/// Per image node (the first `images` nodes of the graph): the name of its
+/// cluster, if any, for highlighting a tour's cluster.
+pub fn image_cluster_names(
+    project: &crate::project::Project,
+    images: usize,
+) -> anyhow::Result<Vec<Option<String>>> {
+    let graph = crate::graph::Graph::load(project)?;
+    let Some(clusters) = load_node_clusters(project, &graph)? else {
+        return Ok(vec![None; images]);
+    };
+    Ok((0..images)
+        .map(|i| clusters.cluster_of(i).map(|c| c.name.clone()))
+        .collect())
+}
+
 use crate::graph::Graph;
 use crate::layout::{Placement, load_positions};
 use crate::project::{Access, Project};

@@ -26,7 +26,7 @@ use crate::render::{
     Camera, ClusterOverlay, CustomLayer, FrameOptions, Layer, OFFSCREEN_FORMAT, OffscreenTarget,
     Renderer, Scene,
 };
-use crate::tour::{Timeline, camera_for, load_or_automatic};
+use crate::tour::{Timeline, camera_for, drop_missing_clusters, load_or_automatic};
 
 /// The ffmpeg to run; `TAGSCAPE_FFMPEG` names another (the tests point it
 /// at a missing file to take the no-ffmpeg path).
@@ -195,7 +195,10 @@ impl Recorder {
         }
         let scene = Scene::from_project(project)?;
         let clusters = load_clusters(project, &options.style, false)?;
-        let tour = load_or_automatic(project, options.tour.as_deref())?;
+        let mut tour = load_or_automatic(project, options.tour.as_deref())?;
+        for warning in drop_missing_clusters(&mut tour, &crate::cluster::load_clusters(project)?) {
+            tracing::warn!("{warning}");
+        }
         let size = Vec2::new(options.width as f32, options.height as f32);
         let timeline = Timeline::new(&tour, f64::from(options.width) / f64::from(options.height));
         if timeline.duration() <= 0.0 {
@@ -205,7 +208,7 @@ impl Recorder {
                 project.dir().display()
             );
         }
-        let cluster_of_image = image_clusters(project, scene.sprites.len())?;
+        let cluster_of_image = crate::cluster::image_cluster_names(project, scene.sprites.len())?;
 
         let ctx = GpuContext::new_headless()?;
         let max = ctx.device.limits().max_texture_dimension_2d;
@@ -302,27 +305,6 @@ impl Recorder {
             .render_offscreen(&self.target, &camera, &self.opts, Some(FRAME_WAIT));
         self.target.read_rgba(&self.ctx.device, &self.ctx.queue)
     }
-}
-
-/// Per image node: the name of its cluster, if any.
-fn image_clusters(project: &Project, images: usize) -> Result<Vec<Option<String>>> {
-    let names: std::collections::HashMap<i64, String> = crate::cluster::load_clusters(project)?
-        .into_iter()
-        .map(|c| (c.id, c.name))
-        .collect();
-    let mut out = vec![None; images];
-    let mut stmt = project.conn().prepare(
-        "SELECT g.idx, c.cluster_id FROM graph_nodes g JOIN node_clusters c ON c.node_id = g.node_id
-         WHERE g.kind = 'image'",
-    )?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
-    for row in rows {
-        let (idx, cluster) = row?;
-        if let Some(slot) = out.get_mut(idx as usize) {
-            *slot = names.get(&cluster).cloned();
-        }
-    }
-    Ok(out)
 }
 
 /// The ffmpeg binary, if one runs.

@@ -1,7 +1,7 @@
 //! Tours: named sequences of keyframes (a camera view, an optional caption,
-//! an optional cluster to highlight) to present the map with. This is what
-//! a player needs (the viewer's and the video export's, still to come): the
-//! keyframes, kept in the project, and where the camera is at any moment.
+//! an optional cluster to highlight) to present the map with: what the
+//! viewer's tour window and the video export play. The keyframes are kept in
+//! the project, and [`Timeline`] says where the camera is at any moment.
 //!
 //! A tour is saved as human-readable JSON in the project, `tours/NAME.json`,
 //! so it can be read, diffed and edited by hand. Clusters are named, not
@@ -139,6 +139,15 @@ pub struct Tour {
 }
 
 impl Tour {
+    /// Moves keyframe `from` to place `to` (the others keep their order);
+    /// out-of-range indices change nothing.
+    pub fn move_keyframe(&mut self, from: usize, to: usize) {
+        if from < self.keyframes.len() && to < self.keyframes.len() {
+            let k = self.keyframes.remove(from);
+            self.keyframes.insert(to, k);
+        }
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a tour always serialises") + "\n"
     }
@@ -457,6 +466,34 @@ pub fn camera_for(view: &View, viewport: Vec2) -> Camera {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keyframes_move_and_keep_the_others_order() {
+        let k = |c: &str| Keyframe {
+            center: [0.0, 0.0],
+            width: 1.0,
+            height: 1.0,
+            caption: Some(c.into()),
+            cluster: None,
+            hold_seconds: None,
+        };
+        let mut tour = Tour {
+            name: "t".into(),
+            keyframes: vec![k("a"), k("b"), k("c")],
+        };
+        let order = |t: &Tour| -> Vec<String> {
+            t.keyframes
+                .iter()
+                .map(|k| k.caption.clone().unwrap())
+                .collect()
+        };
+        tour.move_keyframe(2, 0);
+        assert_eq!(order(&tour), ["c", "a", "b"]);
+        tour.move_keyframe(0, 1);
+        assert_eq!(order(&tour), ["a", "c", "b"]);
+        tour.move_keyframe(1, 7);
+        assert_eq!(order(&tour), ["a", "c", "b"]);
+    }
 
     fn key(x: f64, y: f64, w: f64, caption: Option<&str>) -> Keyframe {
         Keyframe {

@@ -34,6 +34,8 @@ pub enum KeyCommand {
     Zoom(f32),
     FitAll,
     Screenshot,
+    /// Play the tour window's tour, or stop it (P).
+    PlayTour,
 }
 
 /// The command of a key press, or `None` for keys the map does not use.
@@ -56,6 +58,7 @@ pub fn key_command(key: &Key) -> Option<KeyCommand> {
             "+" | "=" => Some(KeyCommand::Zoom(KEY_ZOOM)),
             "-" | "_" => Some(KeyCommand::Zoom(1.0 / KEY_ZOOM)),
             "f" => Some(KeyCommand::FitAll),
+            "p" => Some(KeyCommand::PlayTour),
             _ => None,
         },
         _ => None,
@@ -194,7 +197,8 @@ impl Navigator {
         self.camera.zoom_about(anchor, factor);
     }
 
-    /// Applies a key command (except screenshots, which the caller takes).
+    /// Applies a key command (except screenshots and tours, which the
+    /// caller takes).
     pub fn apply(&mut self, command: KeyCommand, all: Option<Bounds>, now: Instant) {
         match command {
             KeyCommand::Pan(fraction) => {
@@ -211,7 +215,7 @@ impl Navigator {
                     self.fly_to_fit(&bounds, now);
                 }
             }
-            KeyCommand::Screenshot => {}
+            KeyCommand::Screenshot | KeyCommand::PlayTour => {}
         }
     }
 

@@ -21,6 +21,7 @@ pub mod live_layout;
 pub mod panels;
 pub mod picking;
 pub mod screenshot;
+pub mod tours;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -89,6 +90,11 @@ pub fn display_available() -> bool {
 /// without a display, writes the map as `map.png` in the project instead
 /// and returns [`Outcome::Headless`].
 pub fn open(project_dir: &Path) -> Result<Outcome> {
+    open_with_tour(project_dir, None)
+}
+
+/// [`open`], with tour `tour` in the tour window (P plays it).
+pub fn open_with_tour(project_dir: &Path, tour: Option<&str>) -> Result<Outcome> {
     // Write access so Pause can save the live layout; read-only when
     // another tagscape process (e.g. an export) has the project open.
     let project = match Project::open(project_dir, Access::Write) {
@@ -123,7 +129,19 @@ pub fn open(project_dir: &Path) -> Result<Outcome> {
         }
     };
     let placements = load_positions(&project, &graph)?;
+    // A tour asked for by name must exist (checked before the window opens).
+    let tour = match tour {
+        Some(name) => Some(crate::tour::load_or_automatic(&project, Some(name))?),
+        None => None,
+    };
     let mut app = App::new(project, graph, placements, event_loop.create_proxy())?;
+    if let Some(tour) = tour {
+        app.tour_panel = tours::TourPanel::new(
+            app.tour_panel.names.clone(),
+            tour,
+            app.tour_panel.cluster_names.clone(),
+        );
+    }
     event_loop
         .run_app(&mut app)
         .map_err(|e| anyhow!("the viewer's event loop failed: {e}"))?;
@@ -140,6 +158,27 @@ pub fn open(project_dir: &Path) -> Result<Outcome> {
 }
 
 /// The no-window path: the recipe's picture with the existing PNG export.
+/// The tour window on the project's tours, showing the automatic tour (or
+/// none, before there is a layout to tour).
+fn new_tour_panel(project: &Project, clusters: &[crate::cluster::Cluster]) -> tours::TourPanel {
+    let names = crate::tour::list(project.dir())
+        .map(|tours| tours.into_iter().map(|t| t.name).collect())
+        .unwrap_or_else(|e| {
+            tracing::warn!("the project's tours could not be read: {e:#}");
+            Vec::new()
+        });
+    let tour =
+        crate::tour::load_or_automatic(project, None).unwrap_or_else(|_| crate::tour::Tour {
+            name: crate::tour::AUTO_NAME.into(),
+            keyframes: Vec::new(),
+        });
+    tours::TourPanel::new(
+        names,
+        tour,
+        clusters.iter().map(|c| c.name.clone()).collect(),
+    )
+}
+
 /// The viewer's banner of results older than the network.
 fn stale_lines(project: &Project) -> Vec<String> {
     crate::project::stages::stale_results(project.conn(), project.dir()).unwrap_or_else(|e| {
@@ -324,6 +363,12 @@ struct App {
     stack_badges: badges::StackBadges,
     /// The last metadata search and the image nodes it found.
     search: Option<(crate::search::Query, Vec<u32>)>,
+    /// The tour window, and what a playing tour shows now.
+    tour_panel: tours::TourPanel,
+    tour_caption: Option<(String, f32)>,
+    tour_highlight: Option<String>,
+    /// Per image: its cluster's name (read when a tour first highlights).
+    cluster_of_image: Option<Vec<Option<String>>>,
     modifiers: ModifiersState,
     screenshot_requested: bool,
     /// Fit the map after each readback until the user moves the camera.
@@ -373,6 +418,7 @@ impl App {
             Default::default()
         });
         let quality_note = load_quality_note(&project);
+        let tour_panel = new_tour_panel(&project, &cluster_panel.clusters);
         Ok(App {
             project,
             data: MapData::new(graph),
@@ -388,6 +434,10 @@ impl App {
             cluster_panel,
             stack_badges,
             search: None,
+            tour_panel,
+            tour_caption: None,
+            tour_highlight: None,
+            cluster_of_image: None,
             modifiers: ModifiersState::empty(),
             screenshot_requested: false,
             auto_fit: false,
@@ -869,6 +919,131 @@ impl App {
         }
     }
 
+    /// A playing tour moves the camera, shows its caption and highlights
+    /// its cluster; at its end the map stays on the last keyframe.
+    fn advance_tour(&mut self, now: Instant) {
+        let Some(playback) = &self.tour_panel.playing else {
+            return;
+        };
+        match playback.moment(now) {
+            Some(moment) => {
+                // The view fills the map's part of the window, between the panels.
+                let (lo, hi) = self.tour_area();
+                let width = moment.view.width as f32;
+                let half = Vec2::new(width, width * (hi.y - lo.y) / (hi.x - lo.x).max(1.0)) * 0.5;
+                let centre = moment.view.center.as_vec2();
+                let view = crate::render::Bounds {
+                    min: centre - half,
+                    max: centre + half,
+                };
+                self.nav.camera.fit_into(&view, lo, hi);
+                self.tour_caption = moment.caption.filter(|(_, a)| *a > 0.0);
+                if moment.cluster != self.tour_highlight {
+                    self.highlight_tour_cluster(moment.cluster);
+                }
+                self.next_redraw = Some(now);
+            }
+            None => self.stop_tour(),
+        }
+    }
+
+    /// Where a playing tour shows the map: the window less its panels.
+    fn tour_area(&self) -> (Vec2, Vec2) {
+        self.nav
+            .fit_area
+            .unwrap_or((Vec2::ZERO, self.nav.camera.viewport))
+    }
+
+    fn stop_tour(&mut self) {
+        self.tour_panel.playing = None;
+        self.tour_caption = None;
+        self.highlight_tour_cluster(None);
+    }
+
+    /// Dims the images outside `cluster` (by name); `None` puts the search
+    /// or tag highlight back.
+    fn highlight_tour_cluster(&mut self, cluster: Option<String>) {
+        self.tour_highlight = cluster.clone();
+        let Some(name) = cluster else {
+            self.apply_highlight(self.panels.highlighted);
+            return;
+        };
+        if self.cluster_of_image.is_none() {
+            let n = self.data.n_images();
+            self.cluster_of_image = Some(
+                crate::cluster::image_cluster_names(&self.project, n).unwrap_or_else(|e| {
+                    tracing::warn!("{e:#}");
+                    vec![None; n]
+                }),
+            );
+        }
+        let (Some(map), Some(of_image)) = (&mut self.map, &self.cluster_of_image) else {
+            return;
+        };
+        let dim = pack_rgba(0xFFFFFF, DIMMED);
+        for (i, c) in of_image.iter().enumerate() {
+            let lit = c.as_deref() == Some(name.as_str());
+            map.renderer.update_sprite(i, |s| {
+                s.tint = if lit { TINT_NONE } else { dim };
+                s.flags &= !FLAG_HIGHLIGHT;
+            });
+        }
+    }
+
+    fn handle_tour_action(&mut self, action: tours::TourAction) {
+        use tours::TourAction;
+        let area = self.tour_area();
+        let panel = &mut self.tour_panel;
+        match action {
+            TourAction::AddView => {
+                let keyframe =
+                    panel.keyframe_here(crate::tour::Keyframe::from_camera(&self.nav.camera));
+                panel.tour.keyframes.push(keyframe);
+                panel.caption.clear();
+                panel.dirty = true;
+            }
+            TourAction::Load(name) => {
+                match crate::tour::load_or_automatic(&self.project, Some(&name)) {
+                    Ok(tour) => {
+                        *panel = tours::TourPanel::new(
+                            panel.names.clone(),
+                            tour,
+                            panel.cluster_names.clone(),
+                        );
+                    }
+                    Err(e) => panel.note = Some(format!("{e:#}")),
+                }
+            }
+            TourAction::Save => {
+                let name = panel.save_as.trim().to_string();
+                let saved = crate::tour::check_name(&name).and_then(|()| {
+                    let mut tour = panel.tour.clone();
+                    tour.name = name.clone();
+                    crate::tour::save(self.project.dir(), &tour)
+                });
+                match saved {
+                    Ok(path) => {
+                        panel.tour.name = name.clone();
+                        if !panel.names.contains(&name) {
+                            panel.names.push(name);
+                        }
+                        panel.dirty = false;
+                        panel.note = Some(format!("saved in {}", path.display()));
+                    }
+                    Err(e) => panel.note = Some(format!("not saved: {e:#}")),
+                }
+            }
+            TourAction::Play => {
+                let (lo, hi) = area;
+                let aspect = f64::from(hi.x - lo.x) / f64::from((hi.y - lo.y).max(1.0));
+                panel.playing = Some(tours::Playback::new(&panel.tour, aspect, Instant::now()));
+                self.auto_fit = false;
+                self.next_redraw = Some(Instant::now());
+            }
+            TourAction::Stop => self.stop_tour(),
+        }
+    }
+
     /// The map's current placements (positions with their sizes).
     fn current_placements(&self) -> Option<Vec<Placement>> {
         let map = self.map.as_ref()?;
@@ -1059,6 +1234,7 @@ impl App {
         if self.nav.animate(start) {
             self.next_redraw = Some(start);
         }
+        self.advance_tour(start);
         self.advance_map(start)?;
         self.update_hover();
         let Some(gfx) = &mut self.gfx else {
@@ -1115,6 +1291,8 @@ impl App {
         let mut free_area = None;
         let (panels, data, views) = (&mut self.panels, &self.data, &mut self.views);
         let cluster_panel = &mut self.cluster_panel;
+        let (tour_panel, tour_caption) = (&mut self.tour_panel, &self.tour_caption);
+        let mut tour_actions = Vec::new();
         let (stack_badges, camera) = (&self.stack_badges, self.nav.camera);
         let badge_map = self
             .map
@@ -1131,6 +1309,10 @@ impl App {
                 }
             }
             free_area = Some(ui.available_rect_before_wrap());
+            tour_actions = tour_panel.show(ui.ctx());
+            if let Some((caption, alpha)) = tour_caption {
+                tours::paint_caption(ui.ctx(), ui.available_rect_before_wrap(), caption, *alpha);
+            }
             if let Some((positions, sprites)) = badge_map {
                 let painter = ui.painter_at(ui.available_rect_before_wrap());
                 stack_badges.paint(&painter, &camera, positions, sprites, pixels_per_point);
@@ -1149,6 +1331,9 @@ impl App {
         }
         for action in cluster_actions {
             self.handle_cluster_action(action);
+        }
+        for action in tour_actions {
+            self.handle_tour_action(action);
         }
         // The map and egui in one pass.
         let opts = self.frame_options();
@@ -1393,6 +1578,13 @@ impl App {
                     key => match key_command(key) {
                         Some(KeyCommand::Screenshot) => self.screenshot_requested = true,
                         Some(KeyCommand::FitAll) => self.fit_all(),
+                        Some(KeyCommand::PlayTour) => {
+                            if self.tour_panel.playing.is_some() {
+                                self.stop_tour();
+                            } else if !self.tour_panel.tour.keyframes.is_empty() {
+                                self.handle_tour_action(tours::TourAction::Play);
+                            }
+                        }
                         Some(cmd) => {
                             self.auto_fit = false;
                             self.nav.apply(cmd, None, Instant::now());
