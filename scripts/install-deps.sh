@@ -16,8 +16,10 @@ set -euo pipefail
 # fonts-noto-color-emoji: emoji in tag and cluster names on the map.
 # poppler-utils: pdftotext/pdfinfo check the PDF export in the tests.
 # ffmpeg: encodes recorded tours (export --format video); ffprobe checks them.
+# chromium: the tests load the deep-zoom web map in headless Chromium.
 packages=(libxml2-utils mesa-vulkan-drivers xvfb xauth xdotool libturbojpeg0-dev pkg-config
-          fonts-dejavu-core fonts-droid-fallback fonts-noto-color-emoji poppler-utils ffmpeg)
+          fonts-dejavu-core fonts-droid-fallback fonts-noto-color-emoji poppler-utils ffmpeg
+          chromium)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then

@@ -793,7 +793,7 @@ fn positions_need_a_layout_then_list_every_node() {
 }
 
 #[test]
-fn cli_writes_the_summary_and_refuses_formats_not_built() {
+fn cli_writes_the_summary_and_refuses_pictures_without_a_layout() {
     let (fx, project) = fixture();
     drop(project); // the command opens the project itself
     let dir = fx.dir.to_str().unwrap();
@@ -817,7 +817,8 @@ fn cli_writes_the_summary_and_refuses_formats_not_built() {
     assert!(stdout.contains("Image Preview folder: "), "{stdout}");
     assert_valid_gexf(&file);
 
-    for format in ["dzi", "video"] {
+    // The fixture has no layout: the pictures say how to make one, in one line.
+    for format in ["png", "dzi", "video"] {
         let out = tagscape(&[
             "export",
             dir,
@@ -825,12 +826,13 @@ fn cli_writes_the_summary_and_refuses_formats_not_built() {
             format,
             "--out",
             fx.out.join("x").to_str().unwrap(),
+            "--width",
+            "600",
         ]);
         assert_eq!(out.status.code(), Some(1), "--format {format}");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
-            stderr.contains("not built yet in this version")
-                && stderr.contains("use --format gexf and Gephi's Preview"),
+            stderr.contains(&format!("run `tagscape layout {dir}` first")),
             "{stderr}"
         );
         assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");

@@ -18,8 +18,9 @@ pub struct Args {
     /// gexf and gephi-csv open in Gephi; graphml for other tools; positions
     /// is the layout as CSV; png is the map as a picture; svg is the map as
     /// an editable vector page (Inkscape/Illustrator layers: images, hulls,
-    /// labels, captions, legend, title) and pdf the same page as a PDF (dzi
-    /// and video come later); duplicates lists the groups of near-identical
+    /// labels, captions, legend, title) and pdf the same page as a PDF; dzi
+    /// is a deep-zoom web page (a folder); video records a tour (MP4) and
+    /// frames writes one still per keyframe; duplicates lists the groups of near-identical
     /// images; clusters lists the clusters with their tags and hulls; posts
     /// lists every occurrence of every image (source file, row, the row's
     /// columns); images lists every image with its fetch status, failure
@@ -122,6 +123,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         ExportFormat::Png
             | ExportFormat::Svg
             | ExportFormat::Pdf
+            | ExportFormat::Dzi
             | ExportFormat::Video
             | ExportFormat::Frames
     );

@@ -9,6 +9,7 @@
 
 pub mod clusters;
 pub mod duplicates;
+pub mod dzi;
 mod gephi_csv;
 mod gexf;
 mod graphml;
@@ -56,6 +57,7 @@ pub enum ExportFormat {
     Svg,
     /// The same page as a PDF, text kept as text.
     Pdf,
+    /// The map as a deep-zoom web page (a folder: index.html, map.dzi, tiles).
     Dzi,
     /// A tour recorded as an MP4 (H.264), through ffmpeg.
     Video,
@@ -105,6 +107,7 @@ impl ExportFormat {
                 | ExportFormat::Png
                 | ExportFormat::Svg
                 | ExportFormat::Pdf
+                | ExportFormat::Dzi
                 | ExportFormat::Video
                 | ExportFormat::Frames
                 | ExportFormat::Duplicates
@@ -385,10 +388,12 @@ pub fn export(
             note = Some(summary.to_string());
             files
         }
-        ExportFormat::Dzi
-        | ExportFormat::Posts
-        | ExportFormat::Images
-        | ExportFormat::Originals => {
+        ExportFormat::Dzi => {
+            let summary = dzi::write(project, out, opts.width, opts.height, &opts.png)?;
+            note = Some(summary.to_string());
+            vec![out.to_path_buf()]
+        }
+        ExportFormat::Posts | ExportFormat::Images | ExportFormat::Originals => {
             format.ensure_built()?;
             bail!("--format {format} has no writer")
         }
@@ -645,9 +650,13 @@ pub fn check_destination(
         }
         return Ok(());
     }
-    if matches!(format, ExportFormat::Video | ExportFormat::Frames) && safe_output::is_stdout(out) {
+    if matches!(
+        format,
+        ExportFormat::Video | ExportFormat::Frames | ExportFormat::Dzi
+    ) && safe_output::is_stdout(out)
+    {
         bail!(
-            "--format {format} writes files: give --out a file (video) or a folder (frames), not stdout"
+            "--format {format} writes files: give --out a file (video) or a folder (frames, dzi), not stdout"
         );
     }
     if format == ExportFormat::Originals {
