@@ -13,7 +13,9 @@ use crate::ui;
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Example:\n  tagscape demo --out demo-out --headless\n\n\
 Writes the sample to OUT/sample, the project to OUT/project, the Gephi files to\n\
-OUT/project/exports and the map to OUT/map.png; opens the viewer when a display exists.")]
+OUT/project/exports, the map to OUT/map.png, a poster with legend to OUT/poster.png,\n\
+the editable OUT/map.svg, the web map OUT/site/index.html and the automatic tour as\n\
+OUT/tour.mp4 (PNG frames without ffmpeg); opens the viewer when a display exists.")]
 pub struct Args {
     /// Where to put the sample, the project and the outputs.
     #[arg(long, default_value = "tagscape-demo")]
@@ -23,8 +25,11 @@ pub struct Args {
     pub headless: bool,
 }
 
-/// The demo picture's width in pixels.
+/// The demo picture's width in pixels (the README's picture), the poster's
+/// (20 inches at 300 dpi) and the web map's.
 const MAP_WIDTH: u32 = 2400;
+const POSTER_WIDTH: u32 = 6000;
+const SITE_WIDTH: u32 = 8192;
 
 pub fn run(args: Args) -> Result<()> {
     let sample = crate::demo::extract_sample(&args.out.join("sample"))?;
@@ -45,25 +50,64 @@ pub fn run(args: Args) -> Result<()> {
     let map = args.out.join("map.png");
     {
         let project = Project::open(&project, Access::Read)?;
-        let opts = ExportOptions {
-            width: Some(MAP_WIDTH),
-            png: crate::export::png::PngStyle {
-                hulls: true,
-                labels: true,
-                ..Default::default()
-            },
+        let clusters = crate::export::png::PngStyle {
+            hulls: true,
+            labels: true,
             ..Default::default()
         };
-        ui::summary(crate::export::export(
-            &project,
-            ExportFormat::Png,
-            &map,
-            &opts,
-        )?);
+        let with_legend = crate::export::png::PngStyle {
+            legend: true,
+            title: Some("tagscape demo: 293 OpenMoji images by their tags".into()),
+            dpi: Some(300),
+            ..clusters.clone()
+        };
+        // The outputs of the tutorial, each as a user would ask for it.
+        let outputs = [
+            (
+                ExportFormat::Png,
+                map.clone(),
+                Some(MAP_WIDTH),
+                clusters.clone(),
+            ),
+            (
+                ExportFormat::Png,
+                args.out.join("poster.png"),
+                Some(POSTER_WIDTH),
+                with_legend.clone(),
+            ),
+            (
+                ExportFormat::Svg,
+                args.out.join("map.svg"),
+                Some(MAP_WIDTH),
+                with_legend,
+            ),
+            (
+                ExportFormat::Dzi,
+                args.out.join("site"),
+                Some(SITE_WIDTH),
+                clusters.clone(),
+            ),
+            (
+                ExportFormat::Video,
+                args.out.join("tour.mp4"),
+                Some(1280),
+                clusters,
+            ),
+        ];
+        for (format, out, width, png) in outputs {
+            let opts = ExportOptions {
+                width,
+                height: (format == ExportFormat::Video).then_some(720),
+                fps: (format == ExportFormat::Video).then_some(25),
+                png,
+                ..Default::default()
+            };
+            ui::summary(crate::export::export(&project, format, &out, &opts)?);
+        }
     }
     if args.headless || !crate::viewer::display_available() {
         ui::summary(format_args!(
-            "demo done: the map is {} (open the project live with `tagscape view {}`)",
+            "demo done: the map is {}, with a poster, an SVG, a web map (site/index.html) and a tour video beside it (open the project live with `tagscape view {}`)",
             map.display(),
             project.display()
         ));

@@ -425,6 +425,14 @@ pub fn write_video(project: &Project, out: &Path, options: &VideoOptions) -> Res
             out.display()
         );
     }
+    // A finished video is readable by all, like the other exports (the
+    // temporary file was private).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(partial.path(), std::fs::Permissions::from_mode(0o644))
+            .with_context(|| format!("cannot write {}", out.display()))?;
+    }
     partial
         .persist(out)
         .map_err(|e| e.error)
