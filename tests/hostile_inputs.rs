@@ -3,6 +3,9 @@
 //! walks over symlinks, special files and tagscape projects. Every test runs
 //! the real binary against servers on loopback and files in temp dirs.
 
+#[path = "support/measure.rs"]
+mod measure;
+use measure::run_measured;
 #[path = "support/cli.rs"]
 mod cli;
 use cli::tagscape_ok;
@@ -296,24 +299,6 @@ fn a_list_cannot_climb_out_of_its_folder_and_outside_files_are_counted() {
 }
 
 // ---------- item 8: decode memory
-
-/// Peak resident memory of a finished child, from the kernel (`wait4`).
-// The child is reaped by wait4 itself, which std's `Child::wait` cannot do
-// while also returning the rusage.
-#[allow(clippy::zombie_processes)]
-fn run_measured(cmd: &mut Command) -> (std::process::ExitStatus, u64) {
-    use std::os::unix::process::ExitStatusExt;
-    let child = cmd.spawn().unwrap();
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
-    assert_eq!(pid, child.id() as i32);
-    // ru_maxrss is in KiB on Linux.
-    (
-        std::process::ExitStatus::from_raw(status),
-        usage.ru_maxrss as u64 * 1024,
-    )
-}
 
 #[cfg(target_os = "linux")]
 #[test]
