@@ -117,7 +117,6 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    args.format.ensure_built()?;
     let picture = matches!(
         args.format,
         ExportFormat::Png
@@ -134,7 +133,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             args.format
         );
     }
-    if args.format.is_built() && !picture && (args.width.is_some() || args.height.is_some()) {
+    if !picture && (args.width.is_some() || args.height.is_some()) {
         tracing::warn!(
             "--width/--height apply to png, svg, pdf, dzi and video only; ignored for --format {}",
             args.format

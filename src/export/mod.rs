@@ -43,9 +43,7 @@ const PREVIEW_LEVEL: u32 = 256;
 const TAG_COLOR: [u8; 3] = [150, 150, 150];
 const UNKNOWN_IMAGE_COLOR: [u8; 3] = [200, 200, 200];
 
-/// The `--format` values of the command-line contract. The raster, deep-zoom
-/// and video outputs belong to the renderer of a later issue; they are listed
-/// here so the contract is visible and answer "not built yet" until then.
+/// The `--format` values of the command-line contract.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExportFormat {
     Gexf,
@@ -96,28 +94,6 @@ impl ExportFormat {
         }
     }
 
-    /// Whether this version can write the format.
-    pub fn is_built(self) -> bool {
-        matches!(
-            self,
-            ExportFormat::Gexf
-                | ExportFormat::GephiCsv
-                | ExportFormat::Graphml
-                | ExportFormat::Positions
-                | ExportFormat::Png
-                | ExportFormat::Svg
-                | ExportFormat::Pdf
-                | ExportFormat::Dzi
-                | ExportFormat::Video
-                | ExportFormat::Frames
-                | ExportFormat::Duplicates
-                | ExportFormat::Clusters
-                | ExportFormat::Posts
-                | ExportFormat::Images
-                | ExportFormat::Originals
-        )
-    }
-
     /// The research-data tables (and the originals folder): not the network,
     /// they read the images and their posts and need no graph.
     pub fn is_table(self) -> bool {
@@ -152,16 +128,6 @@ impl ExportFormat {
             ExportFormat::Posts | ExportFormat::Images => Formulas::Escape,
             _ => Formulas::Keep,
         }
-    }
-
-    /// The "not built yet" answer for the formats of later issues.
-    pub fn ensure_built(self) -> Result<()> {
-        if !self.is_built() {
-            bail!(
-                "`--format {self}` is not built yet in this version: use --format gexf and Gephi's Preview"
-            );
-        }
-        Ok(())
     }
 }
 
@@ -295,7 +261,6 @@ pub fn export(
     out: &Path,
     opts: &ExportOptions,
 ) -> Result<ExportReport> {
-    format.ensure_built()?;
     check_destination(project, format, out, opts)?;
     if format.is_table() {
         bail!("--format {format} is a table of images and posts: use export::tables");
@@ -394,8 +359,7 @@ pub fn export(
             vec![out.to_path_buf()]
         }
         ExportFormat::Posts | ExportFormat::Images | ExportFormat::Originals => {
-            format.ensure_built()?;
-            bail!("--format {format} has no writer")
+            unreachable!("tables are refused above")
         }
     };
     let carries_image = matches!(format, ExportFormat::GephiCsv | ExportFormat::Gexf);
