@@ -6,11 +6,15 @@
 #[path = "support/cli.rs"]
 mod cli;
 use cli::tagscape_ok;
+#[path = "support/fetch_server.rs"]
+mod fetch_server;
 
+use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
-const A: &str = "https://pbs.twimg.com/media/AAAA.jpg";
+use fetch_server::{Reply, TestServer};
 
+const A: &str = "https://pbs.twimg.com/media/AAAA.jpg";
 const B: &str = "https://pbs.twimg.com/media/BBBB.jpg";
 
 fn write(path: &Path, text: &str) -> PathBuf {
@@ -210,5 +214,160 @@ fn a_file_name_two_images_share_is_ambiguous_not_missing() {
             "dog",
             "import:long:coded.csv"
         )]
+    );
+}
+
+fn png(seed: u8) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(16, 12, |x, y| {
+        image::Rgb([x as u8 * 15, y as u8 * 20, seed])
+    });
+    let mut out = Vec::new();
+    img.write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
+        .unwrap();
+    out
+}
+
+/// A CSV file's header and rows.
+fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header = reader.headers().unwrap().iter().map(String::from).collect();
+    let rows = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
+#[test]
+fn the_same_bytes_under_two_urls_are_one_image() {
+    // One picture behind two signed CDN links, and a different picture.
+    let server = TestServer::start(|path, _| match path {
+        "/v1/sig=aa/pic.png" | "/v2/sig=bb/pic-copy.png" => Reply::Ok {
+            content_type: "image/png",
+            body: png(1),
+        },
+        _ => Reply::Ok {
+            content_type: "image/png",
+            body: png(2),
+        },
+    });
+    let (first, second, other) = (
+        server.url("/v1/sig=aa/pic.png"),
+        server.url("/v2/sig=bb/pic-copy.png"),
+        server.url("/other.png"),
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("study");
+    // Three posts: two with the first link, one with the second (and the other picture).
+    let posts = write(
+        &tmp.path().join("posts.csv"),
+        &format!("id,user,image_url\n1,ann,{first}\n2,bob,{first}\n3,cy,\"{second}; {other}\"\n"),
+    );
+    tagscape_ok(&["init", s(&dir)]);
+    tagscape_ok(&["add", s(&dir), s(&posts)]);
+    let tag_file = write(
+        &tmp.path().join("tags.csv"),
+        &format!(
+            "image,tag,confidence\n{first},people,0.9\n{second},people,0.95\n{second},flag,0.8\n{other},dog,0.7\n"
+        ),
+    );
+    tagscape_ok(&["import-tags", s(&dir), s(&tag_file)]);
+    let out = tagscape_ok(&["fetch", s(&dir)]);
+    assert!(
+        out.contains("fetched 3 of 3 images")
+            && out.contains("1 image had the same bytes as another image under another URL and was merged into it"),
+        "{out}"
+    );
+
+    // One image node (the first URL), frequency 3, the tags of both URLs
+    // (people at the higher confidence).
+    let mut expected = vec![e(&first, "flag"), e(&first, "people"), e(&other, "dog")];
+    expected.sort();
+    assert_eq!(edges(tmp.path(), &dir), expected);
+    let (header, rows) = read_csv(&tmp.path().join("gephi/nodes.csv"));
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let images: Vec<(String, String, String)> = rows
+        .iter()
+        .filter(|r| r[col("Type")] == "image")
+        .map(|r| {
+            (
+                r[col("Id")].clone(),
+                r[col("frequency")].clone(),
+                r[col("posts")].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        images,
+        [
+            (first.clone(), "3".to_string(), "3".to_string()),
+            (other.clone(), "1".to_string(), "1".to_string())
+        ]
+    );
+    let (_, weights) = read_csv(&tmp.path().join("gephi/edges.csv"));
+    let people = weights.iter().find(|r| r[1] == "people").unwrap();
+    assert_eq!(people[2], "0.95");
+
+    // Every post kept, all three under the one image.
+    let posts_csv = tmp.path().join("posts-export.csv");
+    tagscape_ok(&[
+        "export",
+        s(&dir),
+        "--format",
+        "posts",
+        "--out",
+        s(&posts_csv),
+    ]);
+    let (header, rows) = read_csv(&posts_csv);
+    let users: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r[0].clone(),
+                r[header.iter().position(|h| h == "user").unwrap()].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        users,
+        [
+            (first.clone(), "ann".to_string()),
+            (first.clone(), "bob".to_string()),
+            (first.clone(), "cy".to_string()),
+            (other.clone(), "cy".to_string())
+        ]
+    );
+
+    // The second URL is still known: a later post and a later tag file
+    // naming it reach the one image.
+    let more = write(
+        &tmp.path().join("more.csv"),
+        &format!("id,user,image_url\n4,dan,{second}\n"),
+    );
+    let out = tagscape_ok(&["add", s(&dir), s(&more)]);
+    assert!(out.contains("0 new"), "{out}");
+    let late = write(
+        &tmp.path().join("late.csv"),
+        &format!("image,tag\n{second},crowd\n"),
+    );
+    let out = tagscape_ok(&["import-tags", s(&dir), s(&late)]);
+    assert!(out.contains("imported 1 tag for 1 image"), "{out}");
+    let conn = db(&dir);
+    let (n, frequency): (i64, i64) = conn
+        .query_row(
+            "SELECT count(*), sum(frequency) FROM images WHERE url = ?1",
+            [&first],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((n, frequency), (1, 4));
+    let images: i64 = conn
+        .query_row("SELECT count(*) FROM images", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(images, 2);
+    assert!(
+        tags(&dir).contains(&t(&first, "crowd", "import:long:late.csv")),
+        "{:?}",
+        tags(&dir)
     );
 }

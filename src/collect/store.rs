@@ -185,9 +185,13 @@ impl<'t> Sink<'t> {
         kind: impl FnOnce(&str) -> MediaKind,
         metadata: impl FnOnce() -> Option<serde_json::Value>,
     ) -> Result<Seen> {
+        // An alias: a URL whose bytes turned out to be another image's.
         let existed: Option<i64> = self
             .tx
-            .prepare_cached("SELECT id FROM images WHERE url = ?1")?
+            .prepare_cached(
+                "SELECT id FROM images WHERE url = ?1
+                 UNION ALL SELECT image_id FROM image_aliases WHERE url = ?1 LIMIT 1",
+            )?
             .query_row([url], |r| r.get(0))
             .optional()?;
         self.counts.distinct += 1;

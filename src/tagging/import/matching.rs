@@ -77,19 +77,37 @@ impl Matcher {
                 matcher.by_file.insert(file, id);
             }
             for name in names.into_iter().flatten() {
-                matcher
-                    .by_name
-                    .entry(name)
-                    .and_modify(|e| {
-                        if *e != Some(id) {
-                            *e = None
-                        }
-                    })
-                    .or_insert(Some(id));
+                matcher.add_name(name, id);
+            }
+            matcher.by_url.insert(url, id);
+        }
+        drop(rows);
+        // The other URLs of images merged for having the same bytes.
+        let mut stmt = project
+            .conn()
+            .prepare("SELECT image_id, url FROM image_aliases")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let id: i64 = row.get(0)?;
+            let url: String = row.get(1)?;
+            if let Some(name) = file_name(&url) {
+                matcher.add_name(name, id);
             }
             matcher.by_url.insert(url, id);
         }
         Ok(matcher)
+    }
+
+    /// Records that image `id` is known by file name `name`.
+    fn add_name(&mut self, name: String, id: i64) {
+        self.by_name
+            .entry(name)
+            .and_modify(|e| {
+                if *e != Some(id) {
+                    *e = None
+                }
+            })
+            .or_insert(Some(id));
     }
 
     pub fn is_empty(&self) -> bool {
