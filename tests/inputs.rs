@@ -36,9 +36,129 @@ fn s(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
+/// (URL, frequency, posts) of every image, by URL.
+fn images(dir: &Path) -> Vec<(String, i64, i64)> {
+    let conn = db(dir);
+    let mut stmt = conn
+        .prepare(
+            "SELECT url, frequency, (SELECT count(*) FROM posts p WHERE p.image_id = i.id)
+             FROM images i ORDER BY url",
+        )
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn img(url: &str, frequency: i64, posts: i64) -> (String, i64, i64) {
+    (url.to_string(), frequency, posts)
+}
+
+const AVATAR: &str = "https://pbs.twimg.com/profile_images/1/ann_normal.jpg";
+
+const AVATAR2: &str = "https://pbs.twimg.com/profile_images/2/bob_normal.jpg";
+
 const M1: &str = "https://pbs.twimg.com/media/M1.jpg";
 
 const M2: &str = "https://pbs.twimg.com/media/M2.jpg";
+
+/// A TCAT full export with both image columns.
+const TWEETS: &str = "id,from_user_name,from_user_profile_image_url,media_urls\n\
+    1,ann,https://pbs.twimg.com/profile_images/1/ann_normal.jpg,https://pbs.twimg.com/media/M1.jpg\n\
+    2,bob,https://pbs.twimg.com/profile_images/2/bob_normal.jpg,\"https://pbs.twimg.com/media/M1.jpg; https://pbs.twimg.com/media/M2.jpg\"\n\
+    3,ann,https://pbs.twimg.com/profile_images/1/ann_normal.jpg,\n";
+
+#[test]
+fn a_corrected_column_adds_from_it_and_remove_takes_the_wrong_reading_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("study");
+    let tweets = write(&tmp.path().join("tweets.csv"), TWEETS);
+    tagscape_ok(&["init", s(&dir)]);
+    // The avatars, by mistake.
+    tagscape_ok(&[
+        "add",
+        s(&dir),
+        s(&tweets),
+        "--column",
+        "from_user_profile_image_url",
+    ]);
+    assert_eq!(images(&dir), [img(AVATAR, 2, 2), img(AVATAR2, 1, 1)]);
+    // The same column again (any case) is the same reading: nothing changes.
+    let out = tagscape_ok(&[
+        "add",
+        s(&dir),
+        s(&tweets),
+        "--column",
+        "FROM_USER_PROFILE_IMAGE_URL",
+    ]);
+    assert!(out.contains("already added"), "{out}");
+    // The corrected column is read.
+    let out = tagscape_ok(&["add", s(&dir), s(&tweets), "--column", "media_urls"]);
+    assert!(!out.contains("already added"), "{out}");
+    assert_eq!(
+        images(&dir),
+        [
+            img(M1, 2, 2),
+            img(M2, 1, 1),
+            img(AVATAR, 2, 2),
+            img(AVATAR2, 1, 1)
+        ]
+    );
+    // The wrong reading taken out again.
+    let out = tagscape_ok(&[
+        "remove",
+        s(&dir),
+        s(&tweets),
+        "--column",
+        "from_user_profile_image_url",
+    ]);
+    assert!(
+        out.contains("3 posts, 2 images no longer in any post, 0 images kept with a lower frequency; project has 2 images"),
+        "{out}"
+    );
+    assert_eq!(images(&dir), [img(M1, 2, 2), img(M2, 1, 1)]);
+}
+
+#[test]
+fn remove_lowers_shared_images_and_refuses_what_was_never_added() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("study");
+    let first = write(&tmp.path().join("first.txt"), &format!("{M1}\n{M2}\n"));
+    let second = write(&tmp.path().join("second.txt"), &format!("{M1}\n{M1}\n"));
+    tagscape_ok(&["init", s(&dir)]);
+    tagscape_ok(&["add", s(&dir), s(&first), s(&second)]);
+    assert_eq!(images(&dir), [img(M1, 3, 3), img(M2, 1, 1)]);
+    let out = tagscape_ok(&["remove", s(&dir), s(&second)]);
+    assert!(
+        out.contains("2 posts, 0 images no longer in any post, 1 image kept"),
+        "{out}"
+    );
+    assert_eq!(images(&dir), [img(M1, 1, 1), img(M2, 1, 1)]);
+    // Removed once, the file is unknown; so is a file never added.
+    for file in [
+        &second,
+        &write(&tmp.path().join("never.txt"), "https://x.example/a.jpg\n"),
+    ] {
+        let out = tagscape(&["remove", s(&dir), s(file)]);
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("was never added to"), "{stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    }
+    // A reading from another column names the column it was added from.
+    let tweets = write(&tmp.path().join("tweets.csv"), TWEETS);
+    tagscape_ok(&["add", s(&dir), s(&tweets)]);
+    let out = tagscape(&["remove", s(&dir), s(&tweets), "--column", "id"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("was added from column `media_urls`, not `id`"),
+        "{stderr}"
+    );
+    // And the second list can be added again after its removal.
+    let out = tagscape_ok(&["add", s(&dir), s(&second)]);
+    assert!(!out.contains("already added"), "{out}");
+}
 
 #[test]
 fn hashtags_of_an_export_serve_as_tags_and_missing_columns_are_listed() {

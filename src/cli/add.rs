@@ -12,7 +12,9 @@ use crate::project::{Access, Project};
 /// an image's frequency is its number of posts. A post already in the project
 /// is not counted again: it is known by its `id` column (TCAT, 4CAT) or else
 /// by the file's name and the row's content, so re-adding a grown export adds
-/// only its new posts. Adding the same file again changes nothing.
+/// only its new posts. Adding the same file again changes nothing, unless
+/// --column names another column: then that column is read too (take the
+/// wrong reading out with `tagscape remove DIR FILE --column OLD`).
 ///
 /// A file whose quoting went wrong (a stray `"` that turns the rest of the
 /// file into one value) is refused, naming the line where the quote opened;

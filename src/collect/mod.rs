@@ -16,6 +16,7 @@ mod folder;
 pub mod local;
 pub mod normalize;
 mod read;
+pub mod remove;
 mod store;
 pub mod table;
 pub mod tcat;
@@ -149,7 +150,7 @@ fn is_plain_list(path: &Path) -> Result<bool> {
     Ok(!first.contains([',', '\t']) && normalize::normalize_url(first).is_some())
 }
 
-fn file_hash(path: &Path) -> Result<String> {
+pub(crate) fn file_hash(path: &Path) -> Result<String> {
     let mut hasher = blake3::Hasher::new();
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     hasher
@@ -197,10 +198,18 @@ fn add_one(project: &mut Project, input: &Path, options: &AddOptions) -> Result<
         }
     };
     let tx = project.conn_mut().transaction()?;
+    // The same content read the same way adds nothing; a table read from
+    // another column (`--column` corrected) is a new input.
+    let other_column = match (&kind, &options.column) {
+        (InputKind::Table { .. }, Some(column)) => column.trim().to_string(),
+        _ => String::new(),
+    };
     let before: Option<(String, String)> = tx
         .query_row(
-            "SELECT path, added_at FROM sources WHERE content_hash = ?1 ORDER BY id LIMIT 1",
-            [&hash],
+            "SELECT path, added_at FROM sources WHERE content_hash = ?1
+             AND (?2 = '' OR lower(trim(coalesce(url_column, ''))) = lower(?2))
+             ORDER BY id LIMIT 1",
+            (&hash, &other_column),
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
@@ -280,7 +289,12 @@ impl fmt::Display for SourceReport {
             Outcome::AlreadyAdded { path, added_at } => {
                 return write!(
                     f,
-                    "skipped {name}: the same content was already added (as {path}, {added_at}); nothing changed"
+                    "skipped {name}: the same content was already added (as {path}, {added_at}); nothing changed{}",
+                    if matches!(self.kind, InputKind::Table { .. }) {
+                        " (to read it from another column, pass --column NAME)"
+                    } else {
+                        ""
+                    }
                 );
             }
             Outcome::Added(counts) => counts,
