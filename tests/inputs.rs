@@ -8,9 +8,13 @@
 #[path = "support/cli.rs"]
 mod cli;
 use cli::{tagscape, tagscape_ok};
+#[path = "support/fetch_server.rs"]
+mod fetch_server;
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
+
+use fetch_server::{Reply, TestServer};
 
 fn png(seed: u8) -> Vec<u8> {
     let img = image::RgbImage::from_fn(16, 12, |x, y| {
@@ -247,6 +251,63 @@ fn hashtags_of_an_export_serve_as_tags_and_missing_columns_are_listed() {
         assert!(stderr.contains(flag) && stderr.contains(seen), "{stderr}");
         assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     }
+}
+
+#[test]
+fn instagram_from_4cat_fetches_the_still_of_a_video_post_not_its_mp4() {
+    let server = TestServer::start(|path, _| match path {
+        "/v/video.mp4" => Reply::Ok {
+            content_type: "video/mp4",
+            body: b"\0\0\0\x18ftypmp42 not an image".to_vec(),
+        },
+        "/s/video_still.jpg" => Reply::Ok {
+            content_type: "image/png",
+            body: png(1),
+        },
+        _ => Reply::Ok {
+            content_type: "image/png",
+            body: png(2),
+        },
+    });
+    let (photo, still, mp4) = (
+        server.url("/s/photo.jpg"),
+        server.url("/s/video_still.jpg"),
+        server.url("/v/video.mp4"),
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("study");
+    // 4CAT's Instagram columns: `media_url` is the photo itself or the
+    // video file, `image_url` always a still; `type` says which.
+    let export = write(
+        &tmp.path().join("instagram-4cat.csv"),
+        &format!(
+            "id,thread_id,timestamp,author,body,type,url,image_url,media_url,hashtags\n\
+             C1,C1,2024-01-01 10:00:00,ann,a photo,photo,https://www.instagram.com/p/C1/,{photo},{photo},cats\n\
+             C2,C2,2024-01-02 11:00:00,bob,a reel,video,https://www.instagram.com/p/C2/,{still},{mp4},dogs\n"
+        ),
+    );
+    tagscape_ok(&["init", s(&dir)]);
+    let out = tagscape_ok(&["add", s(&dir), s(&export)]);
+    assert!(out.contains("image_url"), "{out}");
+    let conn = db(&dir);
+    let mut stmt = conn
+        .prepare("SELECT url, media_kind FROM images ORDER BY id")
+        .unwrap();
+    let kinds: Vec<(String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (photo.clone(), "photo".to_string()),
+            (still.clone(), "video_thumb".to_string())
+        ]
+    );
+    let out = tagscape_ok(&["fetch", s(&dir)]);
+    assert!(out.contains("fetched 2 of 2 images"), "{out}");
+    assert!(server.requests("/v/video.mp4").is_empty());
 }
 
 #[test]

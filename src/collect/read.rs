@@ -49,6 +49,12 @@ pub fn read_table(
         .starts_with("media")
         .then(|| table.column("media_type"))
         .flatten();
+    // 4CAT's Instagram export says per post what it is (`type`: photo,
+    // video, mixed); its `image_url` of a video post is the video's still.
+    let post_type_col = type_col
+        .is_none()
+        .then(|| table.column("type").filter(|&i| i != url_col))
+        .flatten();
     let frequency_col = table.column("frequency").filter(|&i| i != url_col);
     // TCAT and 4CAT exports carry the post's own id: the surest identity.
     let id_col = table.column("id").filter(|&i| i != url_col);
@@ -74,7 +80,10 @@ pub fn read_table(
                 raw,
                 times,
                 &post,
-                |url| tcat::media_kind(types.as_deref(), index, url),
+                |url| match post_type_col.map(|i| row.get(i)) {
+                    Some(kind) => tcat::post_media_kind(kind, url),
+                    None => tcat::media_kind(types.as_deref(), index, url),
+                },
                 || Some(row_metadata(&headers, row, url_col)),
             )?;
         }
