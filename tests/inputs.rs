@@ -60,11 +60,8 @@ fn img(url: &str, frequency: i64, posts: i64) -> (String, i64, i64) {
 }
 
 const AVATAR: &str = "https://pbs.twimg.com/profile_images/1/ann_normal.jpg";
-
 const AVATAR2: &str = "https://pbs.twimg.com/profile_images/2/bob_normal.jpg";
-
 const M1: &str = "https://pbs.twimg.com/media/M1.jpg";
-
 const M2: &str = "https://pbs.twimg.com/media/M2.jpg";
 
 /// A TCAT full export with both image columns.
@@ -362,4 +359,110 @@ fn windows_paths_of_a_memespector_sheet_match_by_file_name_with_a_note() {
             (url("cat.png"), "Cat".to_string()),
         ]
     );
+}
+
+/// `file://` URL of `path`, as the project stores local images.
+fn file_url(path: &Path) -> String {
+    url::Url::from_file_path(std::path::absolute(path).unwrap())
+        .unwrap()
+        .to_string()
+}
+
+/// (URL, number of posts) of every image, by URL.
+fn posts_per_image(dir: &Path) -> Vec<(String, i64)> {
+    images(dir).into_iter().map(|(u, _, p)| (u, p)).collect()
+}
+
+#[test]
+fn telegram_files_resolve_in_the_images_folder_with_4cat_metadata() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("study");
+    // The CSV in one place, the extracted image zip in another.
+    let photos = tmp.path().join("downloads/tg-photos");
+    std::fs::create_dir_all(&photos).unwrap();
+    for (name, seed) in [("chan-1.jpeg", 1), ("chan-2.jpeg", 2), ("chan-3.jpeg", 3)] {
+        std::fs::write(photos.join(name), png(seed)).unwrap();
+    }
+    // The Telegram downloader's metadata: keyed by file, bare message ids.
+    write(
+        &photos.join(".metadata.json"),
+        r#"{"chan-1.jpeg": {"filename": "chan-1.jpeg", "success": true, "from_dataset": "k", "post_ids": [1]},
+            "chan-3.jpeg": {"filename": "chan-3.jpeg", "success": true, "from_dataset": "k", "post_ids": [3]},
+            "chan-index-4": {"filename": "chan-index-4", "success": false, "from_dataset": "k", "post_ids": ["4"]}}"#,
+    );
+    let csv = write(
+        &tmp.path().join("exports/telegram-4cat.csv"),
+        "id,chat,author,body,attachment_type,attachment_filename,url\n\
+         chan-1,chan,ann,first,photo,chan-1.jpeg,https://t.me/chan/1\n\
+         chan-2,chan,bob,second,photo,chan-2.jpeg,https://t.me/chan/2\n\
+         chan-3,chan,ann,no file name in the export,photo,,https://t.me/chan/3\n\
+         chan-4,chan,cy,text only,,,https://t.me/chan/4\n",
+    );
+    tagscape_ok(&["init", s(&dir)]);
+    let out = tagscape_ok(&["add", s(&dir), s(&csv), "--images", s(&photos)]);
+    assert!(
+        out.contains("column attachment_filename")
+            && out.contains(&format!(
+                "3 files found in {}",
+                std::path::absolute(&photos).unwrap().display()
+            )),
+        "{out}"
+    );
+    assert!(!out.contains("not found"), "{out}");
+    assert_eq!(
+        posts_per_image(&dir),
+        [
+            (file_url(&photos.join("chan-1.jpeg")), 1),
+            (file_url(&photos.join("chan-2.jpeg")), 1),
+            (file_url(&photos.join("chan-3.jpeg")), 1),
+        ]
+    );
+    let out = tagscape_ok(&["fetch", s(&dir)]);
+    assert!(out.contains("fetched 3 of 3 images"), "{out}");
+}
+
+#[test]
+fn a_pixplot_csv_finds_its_images_folder_and_4cat_source_urls() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("study");
+    let images_dir = tmp.path().join("images");
+    std::fs::create_dir_all(&images_dir).unwrap();
+    std::fs::write(images_dir.join("a.jpg"), png(1)).unwrap();
+    std::fs::write(images_dir.join("b.jpg"), png(2)).unwrap();
+    // 4CAT's general image downloader: keyed by the source URL.
+    write(
+        &images_dir.join(".metadata.json"),
+        r#"{"https://cdn.example/pics/a.jpg?sig=1": {"filename": "a.jpg", "success": true, "from_dataset": "k", "post_ids": ["p1"]}}"#,
+    );
+    let csv = write(
+        &tmp.path().join("pixplot.csv"),
+        "filename,category,description\na.jpg,cats,one\nb.jpg,dogs,two\nc.jpg,dogs,missing\n",
+    );
+    tagscape_ok(&["init", s(&dir)]);
+    let out = tagscape_ok(&["add", s(&dir), s(&csv)]);
+    assert!(
+        out.contains(&format!("2 files found in {}", images_dir.display()))
+            && out.contains(&format!(
+                "1 file not found beside the list or in {} (fetch will fail them): name their folder with --images FOLDER",
+                images_dir.display()
+            ))
+            && out.contains("1 file also known by its source URL (4CAT .metadata.json)"),
+        "{out}"
+    );
+    assert_eq!(
+        posts_per_image(&dir),
+        [
+            (file_url(&tmp.path().join("c.jpg")), 1),
+            (file_url(&images_dir.join("a.jpg")), 1),
+            (file_url(&images_dir.join("b.jpg")), 1),
+        ]
+    );
+    // A tag file naming the source URL finds the downloaded file.
+    let tags = write(
+        &tmp.path().join("tags.csv"),
+        "image,tag\nhttps://cdn.example/pics/a.jpg?sig=1,cat\n",
+    );
+    let out = tagscape_ok(&["import-tags", s(&dir), s(&tags)]);
+    assert!(out.contains("imported 1 tag for 1 image"), "{out}");
+    assert!(!out.contains("not in the project"), "{out}");
 }

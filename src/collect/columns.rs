@@ -34,6 +34,8 @@ pub const URL_COLUMN_NAMES: &[&str] = &[
     "thumbnail_url",
     "from_user_profile_image_url",
     "profile_image_url",
+    // 4CAT Telegram: the attachment's file (its `url` is the message's link).
+    "attachment_filename",
     "url",
     "image",
     "img",

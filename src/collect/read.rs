@@ -31,6 +31,7 @@ pub fn read_table(
     base_dir: &Path,
     column: Option<&str>,
     quotes: Quotes,
+    metadata: Option<&super::fourcat::Metadata>,
     progress: &indicatif::ProgressBar,
 ) -> Result<TableInfo> {
     let mut table = Table::open_with(path, RaggedRows::Pad, quotes)?;
@@ -67,7 +68,16 @@ pub fn read_table(
                 row.line
             )
         })?;
-        let urls = tcat::split_cell(row.get(url_col));
+        let mut urls = tcat::split_cell(row.get(url_col));
+        // A post whose cell names no file may be listed in 4CAT's metadata.
+        if let (true, Some(metadata), Some(id)) =
+            (urls == [""], metadata, id_col.map(|i| row.get(i)))
+        {
+            let files = metadata.files_of(id);
+            if !files.is_empty() {
+                urls = files;
+            }
+        }
         let types = type_col.and_then(|i| tcat::aligned(tcat::split_cell(row.get(i)), urls.len()));
         let cells = serde_json::to_string(&row.fields.iter().collect::<Vec<_>>())?;
         let post = PostRow {
