@@ -44,7 +44,7 @@ pub fn run_pipeline(opts: &PipelineOptions) -> Result<PipelineOutcome> {
         &opts.inputs,
         opts.column.as_deref(),
     )?);
-    let fetched = crate::fetch::fetch_images(&mut project, &opts.fetch)?;
+    let fetched = crate::fetch::fetch_and_merge(&mut project, &opts.fetch)?;
     ui::summary(&fetched);
     if let Some(path) = crate::export::tables::write_failures(&project)? {
         ui::summary(format_args!(

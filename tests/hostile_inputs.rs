@@ -60,10 +60,16 @@ fn ok(out: Output) -> String {
 /// url → (status, failure, failure_detail, width).
 type State = (String, Option<String>, Option<String>, Option<u32>);
 
+/// The state of every URL's image; a URL whose bytes another image had is
+/// that image's alias (`fetch` merges them), with its state.
 fn images(dir: &Path) -> HashMap<String, State> {
     let conn = Connection::open(dir.join("tagscape.db")).unwrap();
     let mut stmt = conn
-        .prepare("SELECT url, status, failure, failure_detail, width FROM images")
+        .prepare(
+            "SELECT url, status, failure, failure_detail, width FROM images
+             UNION ALL SELECT a.url, i.status, i.failure, i.failure_detail, i.width
+             FROM image_aliases a JOIN images i ON i.id = a.image_id",
+        )
         .unwrap();
     stmt.query_map([], |r| {
         Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))

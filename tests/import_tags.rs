@@ -108,10 +108,30 @@ fn dmi_tool_output_with_quoted_commas_and_no_elements_row() {
         https://elsewhere.example/not-added.jpg,cat,0.4\n";
     let report = import(&mut f, "urls_concepts_general.csv", csv, TagFormat::Auto);
     let expected = vec![
-        row(A, "people", Some(0.9912), "import:dmi"),
-        row(A, "protest, march", Some(0.9734), "import:dmi"),
-        row(A, "Street", Some(0.9511), "import:dmi"),
-        row(SPACE, "sky", Some(0.5), "import:dmi"),
+        row(
+            A,
+            "people",
+            Some(0.9912),
+            "import:dmi:urls_concepts_general.csv",
+        ),
+        row(
+            A,
+            "protest, march",
+            Some(0.9734),
+            "import:dmi:urls_concepts_general.csv",
+        ),
+        row(
+            A,
+            "Street",
+            Some(0.9511),
+            "import:dmi:urls_concepts_general.csv",
+        ),
+        row(
+            SPACE,
+            "sky",
+            Some(0.5),
+            "import:dmi:urls_concepts_general.csv",
+        ),
     ];
     let mut expected = expected;
     expected.sort_by(|a, b| (&a.0, &a.4, &a.2).cmp(&(&b.0, &b.4, &b.2)));
@@ -136,7 +156,7 @@ fn dmi_tool_output_with_quoted_commas_and_no_elements_row() {
     let unmatched = std::fs::read_to_string(report.unmatched_file.as_ref().unwrap()).unwrap();
     assert_eq!(
         unmatched,
-        "line,image,tag,confidence,source\n7,https://elsewhere.example/not-added.jpg,cat,0.4,import:dmi\n"
+        "line,image,tag,confidence,source,reason\n7,https://elsewhere.example/not-added.jpg,cat,0.4,import:dmi:urls_concepts_general.csv,not in the project\n"
     );
     assert_eq!(
         report.unmatched_file.unwrap(),
@@ -162,13 +182,44 @@ fn memespector_gui_lists_become_one_source_per_api() {
     );
     let report = import(&mut f, "cv-apis-20240101_120000.csv", &csv, TagFormat::Auto);
     assert_eq!(report.format, "memespector");
-    assert_eq!(report.sources, ["memespector:CL", "memespector:GV"]);
+    assert_eq!(
+        report.sources,
+        [
+            "memespector:CL:cv-apis-20240101_120000.csv",
+            "memespector:GV:cv-apis-20240101_120000.csv"
+        ]
+    );
     let mut expected = vec![
-        row(A, "Crowd", Some(0.93), "memespector:GV"),
-        row(A, "Protest", Some(0.88), "memespector:GV"),
-        row(A, "Street", Some(0.80), "memespector:GV"),
-        row(A, "people", Some(0.991), "memespector:CL"),
-        row(A, "protest", Some(0.973), "memespector:CL"),
+        row(
+            A,
+            "Crowd",
+            Some(0.93),
+            "memespector:GV:cv-apis-20240101_120000.csv",
+        ),
+        row(
+            A,
+            "Protest",
+            Some(0.88),
+            "memespector:GV:cv-apis-20240101_120000.csv",
+        ),
+        row(
+            A,
+            "Street",
+            Some(0.80),
+            "memespector:GV:cv-apis-20240101_120000.csv",
+        ),
+        row(
+            A,
+            "people",
+            Some(0.991),
+            "memespector:CL:cv-apis-20240101_120000.csv",
+        ),
+        row(
+            A,
+            "protest",
+            Some(0.973),
+            "memespector:CL:cv-apis-20240101_120000.csv",
+        ),
     ];
     expected.sort_by(|a, b| (&a.0, &a.4, &a.2).cmp(&(&b.0, &b.4, &b.2)));
     assert_eq!(tags(&f.project), expected);
@@ -192,8 +243,18 @@ fn memespector_python_gv_labels_with_scores() {
     assert_eq!(
         tags(&f.project),
         vec![
-            row(A, "Crowd", Some(0.93), "memespector:gv_labels"),
-            row(A, "Protest", Some(0.88), "memespector:gv_labels"),
+            row(
+                A,
+                "Crowd",
+                Some(0.93),
+                "memespector:gv_labels:annotated_urls.csv"
+            ),
+            row(
+                A,
+                "Protest",
+                Some(0.88),
+                "memespector:gv_labels:annotated_urls.csv"
+            ),
         ]
     );
     assert_eq!(report.images_without_tags, 1);
@@ -216,9 +277,9 @@ fn gephi_edges_import_as_a_long_table_matched_by_file_name() {
         .to_string();
     let mut expected = vec![
         // Same tag twice for one image (case-insensitively): the higher confidence stays.
-        row(A, "protest", Some(0.9734), "import:long"),
-        row(SPACE, "sky", None, "import:long"),
-        row(&local_url, "cat", Some(1.0), "import:long"),
+        row(A, "protest", Some(0.9734), "import:long:edges.csv"),
+        row(SPACE, "sky", None, "import:long:edges.csv"),
+        row(&local_url, "cat", Some(1.0), "import:long:edges.csv"),
     ];
     expected.sort_by(|a, b| (&a.0, &a.4, &a.2).cmp(&(&b.0, &b.4, &b.2)));
     assert_eq!(tags(&f.project), expected);
@@ -234,9 +295,9 @@ fn wide_tables_detect_or_take_the_separator() {
     assert_eq!(
         tags(&f.project),
         vec![
-            row(A, "crowd", None, "import:wide"),
-            row(A, "flag", None, "import:wide"),
-            row(A, "sign", None, "import:wide"),
+            row(A, "crowd", None, "import:wide:wide.csv"),
+            row(A, "flag", None, "import:wide:wide.csv"),
+            row(A, "sign", None, "import:wide:wide.csv"),
         ]
     );
     assert_eq!(report.images_without_tags, 1);
@@ -293,8 +354,8 @@ fn ambiguous_file_names_are_not_guessed() {
         TagFormat::Long,
     );
     assert_eq!(report.tags, 1);
-    assert_eq!(report.unmatched_rows, 1);
-    assert_eq!(report.unmatched_examples, ["same.jpg"]);
+    assert_eq!((report.unmatched_rows, report.ambiguous_rows), (0, 1));
+    assert_eq!(report.ambiguous_examples, ["same.jpg"]);
 }
 
 #[test]

@@ -12,14 +12,16 @@ use crate::project::{Access, Project};
 /// an image's frequency is its number of posts. A post already in the project
 /// is not counted again: it is known by its `id` column (TCAT, 4CAT) or else
 /// by the file's name and the row's content, so re-adding a grown export adds
-/// only its new posts. Adding the same file again changes nothing.
+/// only its new posts. Adding the same file again changes nothing, unless
+/// --column names another column: then that column is read too (take the
+/// wrong reading out with `tagscape remove DIR FILE --column OLD`).
 ///
 /// A file whose quoting went wrong (a stray `"` that turns the rest of the
 /// file into one value) is refused, naming the line where the quote opened;
 /// fix that line, or read the file with --no-quotes.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  tagscape add study tweets.csv\n  tagscape add study more-urls.txt photos/\n  tagscape add study posts.csv --column picture\n  tagscape add study broken-quotes.csv --no-quotes"
+    after_help = "Example:\n  tagscape add study tweets.csv\n  tagscape add study more-urls.txt photos/\n  tagscape add study posts.csv --column picture\n  tagscape add study broken-quotes.csv --no-quotes\n  tagscape add study telegram-4cat.csv --images telegram-images/"
 )]
 pub struct Args {
     /// The project directory (created by `tagscape init`).
@@ -36,6 +38,14 @@ pub struct Args {
     /// paths may never climb out of it (../).
     #[arg(long)]
     pub no_local: bool,
+    /// The folder holding the images that a list names by bare file name
+    /// (4CAT Telegram `attachment_filename`, PixPlot `filename`). Without it,
+    /// a folder beside the list is used when the list's own folder lacks a
+    /// file: images/, NAME_files/, NAME-images/, NAME_images/ or NAME/ (NAME:
+    /// the list's name without extension). A 4CAT `.metadata.json` there
+    /// gives the files' source URLs and the posts that showed them.
+    #[arg(long, value_name = "FOLDER")]
+    pub images: Option<PathBuf>,
     /// Read tables with `"` as an ordinary character (no quoted fields): for
     /// files with stray quotes and no delimiters or line breaks inside values.
     #[arg(long)]
@@ -56,6 +66,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         } else {
             collect::LocalFiles::Allowed
         },
+        images: args.images,
     };
     let report = collect::add_inputs_with(&mut project, &args.inputs, &options)?;
     crate::ui::summary(report);

@@ -74,7 +74,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         allow_hosts: args.allow_host,
         ..defaults
     };
-    let report = fetch::fetch_images(&mut project, &options)?;
+    let report = fetch::fetch_and_merge(&mut project, &options)?;
     let outcome = Outcome::from_counts(report.fetched, report.failed_total());
     crate::ui::summary(&report);
     // Every failed image, with its reason, for the researcher's report.

@@ -8,10 +8,10 @@ use crate::tagging::{ImportOptions, TagFormat, import_tags};
 /// Images are matched by URL, path or file name; rows for images not in the
 /// project are listed in DIR/unmatched-tags-NAME.csv (NAME: the tag file's;
 /// other imports never replace it). Importing the same file
-/// again replaces the tags it gave before.
+/// again replaces the tags it gave before; another file adds its own.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Example:\n  tagscape import-tags study tweets_concepts_general.csv\n  tagscape import-tags study labels.csv --format wide --separator '|' --source my-coding"
+    after_help = "Example:\n  tagscape import-tags study tweets_concepts_general.csv\n  tagscape import-tags study labels.csv --format wide --separator '|' --source my-coding\n  tagscape import-tags study tweets.csv --format wide --image-column media_urls --tags-column hashtags"
 )]
 pub struct Args {
     /// The project directory.
@@ -24,9 +24,17 @@ pub struct Args {
     /// The separator between tags in a wide table's cell (default: `;`, `|` or `,`, detected).
     #[arg(long, value_name = "SEP")]
     pub separator: Option<String>,
-    /// The source name stored with the tags (default: import:FORMAT, memespector:API).
+    /// The source name stored with the tags (default: import:FORMAT:FILE, memespector:API:FILE);
+    /// files imported under one name replace each other's tags.
     #[arg(long, value_name = "NAME")]
     pub source: Option<String>,
+    /// The wide table's image column, e.g. a TCAT export's `media_urls` (a
+    /// cell may hold several URLs; posts without one are skipped).
+    #[arg(long, value_name = "NAME")]
+    pub image_column: Option<String>,
+    /// The wide table's tags column, e.g. `hashtags` of a TCAT or 4CAT export.
+    #[arg(long, value_name = "NAME")]
+    pub tags_column: Option<String>,
     /// Read the table with `"` as an ordinary character (no quoted fields):
     /// for files with stray quotes and no delimiters or line breaks inside values.
     #[arg(long)]
@@ -38,6 +46,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let opts = ImportOptions {
         separator: args.separator,
         source: args.source,
+        image_column: args.image_column,
+        tags_column: args.tags_column,
         quotes: if args.no_quotes {
             crate::collect::Quotes::Ignore
         } else {

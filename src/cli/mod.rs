@@ -16,6 +16,7 @@ mod init;
 mod layout;
 mod models;
 pub mod ranges;
+mod remove;
 mod run;
 mod tag;
 mod tour;
@@ -58,6 +59,7 @@ pub enum Command {
     Run(run::Args),
     Init(init::Args),
     Add(add::Args),
+    Remove(remove::Args),
     Fetch(fetch::Args),
     Tag(tag::TagArgs),
     ImportTags(import_tags::Args),
@@ -110,6 +112,7 @@ impl Command {
             Command::Run(_) => "run",
             Command::Init(_) => "init",
             Command::Add(_) => "add",
+            Command::Remove(_) => "remove",
             Command::Fetch(_) => "fetch",
             Command::Tag(_) => "tag",
             Command::ImportTags(_) => "import-tags",
@@ -130,6 +133,7 @@ impl Command {
             Command::Run(a) => a.project.as_path(),
             Command::Init(a) => a.dir.as_path(),
             Command::Add(a) => a.dir.as_path(),
+            Command::Remove(a) => a.dir.as_path(),
             Command::Fetch(a) => a.dir.as_path(),
             Command::Tag(a) => a.dir.as_path(),
             Command::ImportTags(a) => a.dir.as_path(),
@@ -153,6 +157,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Run(a) => run::run(a),
         Command::Init(a) => done(init::run(a)),
         Command::Add(a) => done(add::run(a)),
+        Command::Remove(a) => done(remove::run(a)),
         Command::Fetch(a) => fetch::run(a),
         Command::Tag(a) => tag::run(a),
         Command::ImportTags(a) => done(import_tags::run(a)),

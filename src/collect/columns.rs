@@ -14,14 +14,16 @@ use super::tcat::split_cell;
 /// case-insensitively). TCAT's `media_urls` beats the avatar column
 /// `from_user_profile_image_url` (the recipe's fallback), which beats generic
 /// names like `url` or `link` that often point at posts rather than images.
+/// 4CAT's Instagram `image_url` (always a still) beats its `media_url` (the
+/// MP4 of a video post).
 pub const URL_COLUMN_NAMES: &[&str] = &[
     "media_urls",
     "media url",
     "media_url_https",
-    "media_url",
-    "media urls",
     "image_url",
     "image url",
+    "media_url",
+    "media urls",
     "image_urls",
     "imageurl",
     "image_location",
@@ -32,6 +34,8 @@ pub const URL_COLUMN_NAMES: &[&str] = &[
     "thumbnail_url",
     "from_user_profile_image_url",
     "profile_image_url",
+    // 4CAT Telegram: the attachment's file (its `url` is the message's link).
+    "attachment_filename",
     "url",
     "image",
     "img",

@@ -34,6 +34,9 @@ pub struct LocalPolicy {
     base_dir: PathBuf,
     /// `base_dir` with its symlinks resolved, to judge where links lead.
     canonical_base: Option<PathBuf>,
+    /// The image folder named with `--images` (and its canonical form):
+    /// the user chose it, so its files count as inside.
+    images: Option<(PathBuf, Option<PathBuf>)>,
     local: LocalFiles,
 }
 
@@ -42,8 +45,15 @@ impl LocalPolicy {
         LocalPolicy {
             base_dir: base_dir.to_path_buf(),
             canonical_base: std::fs::canonicalize(base_dir).ok(),
+            images: None,
             local,
         }
+    }
+
+    /// Files in `dir` (the `--images` folder) are inside too.
+    pub fn with_image_folder(mut self, dir: &Path) -> LocalPolicy {
+        self.images = Some((dir.to_path_buf(), std::fs::canonicalize(dir).ok()));
+        self
     }
 
     /// Judges `url` (normalised, `file://`), which the list spelled `raw`.
@@ -56,11 +66,18 @@ impl LocalPolicy {
         };
         // The normalised URL has its `..` resolved, so this is the lexical test;
         // the canonical one catches symlinks leading out.
-        let inside = path.starts_with(&self.base_dir)
-            && match (&self.canonical_base, std::fs::canonicalize(&path)) {
-                (Some(base), Ok(target)) => target.starts_with(base),
-                _ => true,
-            };
+        let within = |base: &Path, canonical: &Option<PathBuf>| {
+            path.starts_with(base)
+                && match (canonical, std::fs::canonicalize(&path)) {
+                    (Some(base), Ok(target)) => target.starts_with(base),
+                    _ => true,
+                }
+        };
+        let inside = within(&self.base_dir, &self.canonical_base)
+            || self
+                .images
+                .as_ref()
+                .is_some_and(|(dir, canonical)| within(dir, canonical));
         if inside {
             Verdict::Inside
         } else if is_relative(raw) {

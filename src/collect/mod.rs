@@ -13,9 +13,11 @@
 
 mod columns;
 mod folder;
+mod fourcat;
 pub mod local;
 pub mod normalize;
 mod read;
+pub mod remove;
 mod store;
 pub mod table;
 pub mod tcat;
@@ -42,6 +44,9 @@ pub struct AddOptions {
     pub quotes: Quotes,
     /// Whether lists may name local files (`--no-local` refuses them).
     pub local: LocalFiles,
+    /// The folder holding the images a list names by bare file name
+    /// (`--images`); without it, a folder beside the list is looked for.
+    pub images: Option<PathBuf>,
 }
 
 /// What kind of input a path was read as.
@@ -76,6 +81,10 @@ pub struct SourceReport {
     /// Table rows whose field count differed from the header's (read leniently).
     pub ragged_rows: u64,
     pub first_ragged_line: Option<u64>,
+    /// Where bare file names were also looked for (see `AddOptions::images`).
+    pub image_folder: Option<PathBuf>,
+    /// Source URLs of local files taken from a 4CAT `.metadata.json`.
+    pub source_urls: u64,
 }
 
 /// The result of `add_inputs`: one report per input and the project's new total.
@@ -149,7 +158,7 @@ fn is_plain_list(path: &Path) -> Result<bool> {
     Ok(!first.contains([',', '\t']) && normalize::normalize_url(first).is_some())
 }
 
-fn file_hash(path: &Path) -> Result<String> {
+pub(crate) fn file_hash(path: &Path) -> Result<String> {
     let mut hasher = blake3::Hasher::new();
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     hasher
@@ -197,10 +206,18 @@ fn add_one(project: &mut Project, input: &Path, options: &AddOptions) -> Result<
         }
     };
     let tx = project.conn_mut().transaction()?;
+    // The same content read the same way adds nothing; a table read from
+    // another column (`--column` corrected) is a new input.
+    let other_column = match (&kind, &options.column) {
+        (InputKind::Table { .. }, Some(column)) => column.trim().to_string(),
+        _ => String::new(),
+    };
     let before: Option<(String, String)> = tx
         .query_row(
-            "SELECT path, added_at FROM sources WHERE content_hash = ?1 ORDER BY id LIMIT 1",
-            [&hash],
+            "SELECT path, added_at FROM sources WHERE content_hash = ?1
+             AND (?2 = '' OR lower(trim(coalesce(url_column, ''))) = lower(?2))
+             ORDER BY id LIMIT 1",
+            (&hash, &other_column),
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
@@ -211,6 +228,8 @@ fn add_one(project: &mut Project, input: &Path, options: &AddOptions) -> Result<
             outcome: Outcome::AlreadyAdded { path, added_at },
             ragged_rows: 0,
             first_ragged_line: None,
+            image_folder: None,
+            source_urls: 0,
         });
     }
     // Relative paths in a list are relative to the list's own folder.
@@ -221,11 +240,30 @@ fn add_one(project: &mut Project, input: &Path, options: &AddOptions) -> Result<
     } else {
         base_dir.parent().map(Path::to_path_buf).unwrap_or_default()
     };
+    let image_folder = if is_folder {
+        None
+    } else {
+        image_folder(input, &base_dir, options.images.as_deref())?
+    };
+    let fourcat_metadata = if is_folder {
+        None
+    } else {
+        let mut dirs: Vec<&Path> = image_folder.iter().map(|f| f.dir.as_path()).collect();
+        dirs.push(&base_dir);
+        fourcat::read(&dirs)
+    };
     let (counts, ragged_rows, first_ragged_line) = {
         // A folder's files were judged by its walk.
-        let policy = (!is_folder).then(|| local::LocalPolicy::new(&base_dir, options.local));
+        let policy = (!is_folder).then(|| {
+            let policy = local::LocalPolicy::new(&base_dir, options.local);
+            match &image_folder {
+                Some(folder) if folder.explicit => policy.with_image_folder(&folder.dir),
+                _ => policy,
+            }
+        });
         let input_name = input.display().to_string();
         let mut sink = store::Sink::new(&tx, &base_dir, !is_folder, policy, &input_name, &hash)?;
+        sink.set_image_folder(image_folder.clone());
         let mut ragged = (0, None);
         let post_columns: Vec<String>;
         if let Some(listing) = &folder_files {
@@ -242,6 +280,7 @@ fn add_one(project: &mut Project, input: &Path, options: &AddOptions) -> Result<
                 &base_dir,
                 options.column.as_deref(),
                 options.quotes,
+                fourcat_metadata.as_ref(),
                 &bar,
             )?;
             bar.finish_and_clear();
@@ -258,6 +297,31 @@ fn add_one(project: &mut Project, input: &Path, options: &AddOptions) -> Result<
         };
         (sink.finish(url_column, &post_columns)?, ragged.0, ragged.1)
     };
+    // Where a 4CAT download came from: its URL finds the local file (an
+    // alias, as for images with the same bytes), e.g. from a tag file.
+    let mut source_urls = 0;
+    if let Some(metadata) = &fourcat_metadata {
+        let mut alias = tx.prepare(
+            "INSERT OR IGNORE INTO image_aliases(url, image_id)
+             SELECT ?1, id FROM images WHERE url = ?2
+             AND NOT EXISTS (SELECT 1 FROM images WHERE url = ?1)",
+        )?;
+        let dirs = image_folder
+            .iter()
+            .map(|f| f.dir.as_path())
+            .chain([base_dir.as_path()]);
+        let dirs: Vec<&Path> = dirs.collect();
+        for (file, url) in &metadata.source_urls {
+            let local = dirs
+                .iter()
+                .map(|d| d.join(file))
+                .find(|p| p.is_file())
+                .and_then(|p| normalize::file_url(&p));
+            if let Some(local) = local {
+                source_urls += alias.execute((url, &local))? as u64;
+            }
+        }
+    }
     tx.commit()?;
     Ok(SourceReport {
         input: input.to_path_buf(),
@@ -265,7 +329,58 @@ fn add_one(project: &mut Project, input: &Path, options: &AddOptions) -> Result<
         outcome: Outcome::Added(counts),
         ragged_rows,
         first_ragged_line,
+        image_folder: image_folder.map(|f| f.dir),
+        source_urls,
     })
+}
+
+/// Folders beside a list that hold its images, as tools name them: PixPlot's
+/// and 4CAT's extracted zips, a browser's "save page" folder.
+fn sibling_image_folders(input: &Path, base_dir: &Path) -> Vec<PathBuf> {
+    let stem = input
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut names = vec!["images".to_string()];
+    if !stem.is_empty() {
+        names.extend([
+            format!("{stem}_files"),
+            format!("{stem}-images"),
+            format!("{stem}_images"),
+            stem,
+        ]);
+    }
+    names.into_iter().map(|n| base_dir.join(n)).collect()
+}
+
+/// The image folder of a list: `--images`, else the first folder beside it
+/// named as in `sibling_image_folders`.
+fn image_folder(
+    input: &Path,
+    base_dir: &Path,
+    explicit: Option<&Path>,
+) -> Result<Option<store::ImageFolder>> {
+    if let Some(dir) = explicit {
+        if !dir.is_dir() {
+            bail!(
+                "--images {}: not a folder: name the folder holding the images the list names",
+                dir.display()
+            );
+        }
+        let dir = std::path::absolute(dir)
+            .with_context(|| format!("cannot resolve the path {}", dir.display()))?;
+        return Ok(Some(store::ImageFolder {
+            dir,
+            explicit: true,
+        }));
+    }
+    Ok(sibling_image_folders(input, base_dir)
+        .into_iter()
+        .find(|d| d.is_dir())
+        .map(|dir| store::ImageFolder {
+            dir,
+            explicit: false,
+        }))
 }
 
 /// `1 image`, `2 images`.
@@ -280,7 +395,12 @@ impl fmt::Display for SourceReport {
             Outcome::AlreadyAdded { path, added_at } => {
                 return write!(
                     f,
-                    "skipped {name}: the same content was already added (as {path}, {added_at}); nothing changed"
+                    "skipped {name}: the same content was already added (as {path}, {added_at}); nothing changed{}",
+                    if matches!(self.kind, InputKind::Table { .. }) {
+                        " (to read it from another column, pass --column NAME)"
+                    } else {
+                        ""
+                    }
                 );
             }
             Outcome::Added(counts) => counts,
@@ -322,6 +442,39 @@ impl fmt::Display for SourceReport {
                 .map(|(reason, n)| format!("{n} {reason}"))
                 .collect();
             write!(f, ", {skipped} skipped ({})", reasons.join(", "))?;
+        }
+        if counts.in_image_folder > 0
+            && let Some(folder) = &self.image_folder
+        {
+            write!(
+                f,
+                "; {} found in {}",
+                plural(counts.in_image_folder, "file", "files"),
+                folder.display()
+            )?;
+        }
+        if counts.missing_files > 0 {
+            write!(
+                f,
+                "; {} not found beside the list{} (fetch will fail them): name their folder with --images FOLDER",
+                plural(counts.missing_files, "file", "files"),
+                match &self.image_folder {
+                    Some(folder) => format!(" or in {}", folder.display()),
+                    None => String::new(),
+                }
+            )?;
+        }
+        if self.source_urls > 0 {
+            write!(
+                f,
+                "; {} also known by {} source URL (4CAT .metadata.json)",
+                plural(self.source_urls, "file", "files"),
+                if self.source_urls == 1 {
+                    "its"
+                } else {
+                    "their"
+                }
+            )?;
         }
         if counts.local_outside > 0 {
             write!(

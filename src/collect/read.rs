@@ -31,6 +31,7 @@ pub fn read_table(
     base_dir: &Path,
     column: Option<&str>,
     quotes: Quotes,
+    metadata: Option<&super::fourcat::Metadata>,
     progress: &indicatif::ProgressBar,
 ) -> Result<TableInfo> {
     let mut table = Table::open_with(path, RaggedRows::Pad, quotes)?;
@@ -49,6 +50,12 @@ pub fn read_table(
         .starts_with("media")
         .then(|| table.column("media_type"))
         .flatten();
+    // 4CAT's Instagram export says per post what it is (`type`: photo,
+    // video, mixed); its `image_url` of a video post is the video's still.
+    let post_type_col = type_col
+        .is_none()
+        .then(|| table.column("type").filter(|&i| i != url_col))
+        .flatten();
     let frequency_col = table.column("frequency").filter(|&i| i != url_col);
     // TCAT and 4CAT exports carry the post's own id: the surest identity.
     let id_col = table.column("id").filter(|&i| i != url_col);
@@ -61,7 +68,16 @@ pub fn read_table(
                 row.line
             )
         })?;
-        let urls = tcat::split_cell(row.get(url_col));
+        let mut urls = tcat::split_cell(row.get(url_col));
+        // A post whose cell names no file may be listed in 4CAT's metadata.
+        if let (true, Some(metadata), Some(id)) =
+            (urls == [""], metadata, id_col.map(|i| row.get(i)))
+        {
+            let files = metadata.files_of(id);
+            if !files.is_empty() {
+                urls = files;
+            }
+        }
         let types = type_col.and_then(|i| tcat::aligned(tcat::split_cell(row.get(i)), urls.len()));
         let cells = serde_json::to_string(&row.fields.iter().collect::<Vec<_>>())?;
         let post = PostRow {
@@ -74,7 +90,10 @@ pub fn read_table(
                 raw,
                 times,
                 &post,
-                |url| tcat::media_kind(types.as_deref(), index, url),
+                |url| match post_type_col.map(|i| row.get(i)) {
+                    Some(kind) => tcat::post_media_kind(kind, url),
+                    None => tcat::media_kind(types.as_deref(), index, url),
+                },
                 || Some(row_metadata(&headers, row, url_col)),
             )?;
         }

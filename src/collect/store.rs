@@ -40,12 +40,27 @@ pub struct Counts {
     /// Distinct local files named by absolute path or `file://` URL outside
     /// the list's folder (see `local`).
     pub local_outside: u64,
+    /// Entries (occurrences) that are bare file names found in the image
+    /// folder (`--images`, or a folder beside the list such as `images/`).
+    pub in_image_folder: u64,
+    /// Entries naming a file found neither beside the list nor in its image folder.
+    pub missing_files: u64,
 }
 
 impl Counts {
     pub fn skipped_total(&self) -> u64 {
         self.skipped.values().sum()
     }
+}
+
+/// The folder where a list's bare file names live when they are not beside
+/// it (4CAT's Telegram and PixPlot CSVs name images in a folder of their own).
+#[derive(Clone, Debug)]
+pub struct ImageFolder {
+    pub dir: PathBuf,
+    /// Given with `--images`: tried first. Otherwise a folder found beside
+    /// the list, tried when the list's own folder lacks the file.
+    pub explicit: bool,
 }
 
 /// One row of an input as a post: where it is, who it is, what it held.
@@ -75,6 +90,8 @@ pub struct Sink<'t> {
     /// The rule for local files; `None` for a folder, whose walk judged them.
     local: Option<LocalPolicy>,
     source_id: i64,
+    /// Where bare file names are looked for besides `base_dir` (see `ImageFolder`).
+    image_folder: Option<ImageFolder>,
     seen: HashMap<String, Seen>,
     /// Frequency added per image id, written once at `finish`.
     bumps: HashMap<i64, u64>,
@@ -105,10 +122,51 @@ impl<'t> Sink<'t> {
             count_existing,
             local,
             source_id: tx.last_insert_rowid(),
+            image_folder: None,
             seen: HashMap::new(),
             bumps: HashMap::new(),
             counts: Counts::default(),
         })
+    }
+
+    /// Bare file names are also looked for in `folder`.
+    pub fn set_image_folder(&mut self, folder: Option<ImageFolder>) {
+        self.image_folder = folder;
+    }
+
+    /// The folder a relative entry `raw` is resolved in: the list's own, or
+    /// the image folder (explicit: whenever the file is there; found beside
+    /// the list: when the list's folder lacks it). Counts bare names found
+    /// nowhere.
+    fn folder_for(&mut self, raw: &str) -> PathBuf {
+        let entry = raw.trim();
+        let relative = !entry.is_empty()
+            && matches!(
+                url::Url::parse(entry),
+                Err(url::ParseError::RelativeUrlWithoutBase)
+            )
+            && !entry.starts_with(['/', '\\'])
+            && super::normalize::has_image_extension(entry);
+        if !relative {
+            return self.base_dir.clone();
+        }
+        let beside = self.base_dir.join(entry).is_file();
+        let Some(folder) = self.image_folder.as_ref() else {
+            if !beside {
+                self.counts.missing_files += 1;
+            }
+            return self.base_dir.clone();
+        };
+        let there = folder.dir.join(entry).is_file();
+        if there && (folder.explicit || !beside) {
+            self.counts.in_image_folder += 1;
+            folder.dir.clone()
+        } else {
+            if !there && !beside {
+                self.counts.missing_files += 1;
+            }
+            self.base_dir.clone()
+        }
     }
 
     /// Records a rejected entry without looking at it further.
@@ -127,7 +185,8 @@ impl<'t> Sink<'t> {
         kind: impl FnOnce(&str) -> MediaKind,
         metadata: impl FnOnce() -> Option<serde_json::Value>,
     ) -> Result<()> {
-        let url = match normalize_entry(raw, &self.base_dir) {
+        let dir = self.folder_for(raw);
+        let url = match normalize_entry(raw, &dir) {
             Ok(url) => url,
             Err(rejected) => {
                 self.skip(rejected.reason());
@@ -185,9 +244,13 @@ impl<'t> Sink<'t> {
         kind: impl FnOnce(&str) -> MediaKind,
         metadata: impl FnOnce() -> Option<serde_json::Value>,
     ) -> Result<Seen> {
+        // An alias: a URL whose bytes turned out to be another image's.
         let existed: Option<i64> = self
             .tx
-            .prepare_cached("SELECT id FROM images WHERE url = ?1")?
+            .prepare_cached(
+                "SELECT id FROM images WHERE url = ?1
+                 UNION ALL SELECT image_id FROM image_aliases WHERE url = ?1 LIMIT 1",
+            )?
             .query_row([url], |r| r.get(0))
             .optional()?;
         self.counts.distinct += 1;

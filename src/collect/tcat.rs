@@ -100,6 +100,17 @@ pub fn media_kind(media_types: Option<&[&str]>, index: usize, url: &str) -> Medi
         .unwrap_or_else(|| MediaKind::from_url(url))
 }
 
+/// The kind of a URL whose post has a 4CAT `type` (`photo`, `video`,
+/// `mixed`): a video post's image is its still; a mixed carousel's one
+/// image could be either, so the URL decides, as it does for other values.
+pub fn post_media_kind(post_type: &str, url: &str) -> MediaKind {
+    match post_type.trim().to_ascii_lowercase().as_str() {
+        "video" => MediaKind::VideoThumb,
+        "photo" | "image" => MediaKind::Photo,
+        _ => MediaKind::from_url(url),
+    }
+}
+
 /// How many times a row's URL occurred: the `frequency` cell of a
 /// Media-frequency export (one row per interval and URL), 1 elsewhere.
 pub fn row_frequency(cell: Option<&str>) -> Result<u64, String> {

@@ -10,6 +10,7 @@ pub mod address;
 pub mod download;
 pub mod jpeg;
 pub mod phash;
+pub mod same_content;
 pub mod sniff;
 pub mod store;
 pub mod thumbnail;
@@ -133,6 +134,8 @@ pub struct FetchReport {
     pub failed: BTreeMap<String, u64>,
     /// Earlier permanent failures left alone (see `--retry-failed`).
     pub not_retried: u64,
+    /// Images merged into another with the same bytes (see `same_content`).
+    pub merged: u64,
 }
 
 impl FetchReport {
@@ -168,6 +171,14 @@ impl fmt::Display for FetchReport {
                 f,
                 "; {} earlier failures kept (retry them with --retry-failed)",
                 self.not_retried
+            )?;
+        }
+        if self.merged > 0 {
+            write!(
+                f,
+                "; {} had the same bytes as another image under another URL and {} merged into it (posts, tags and frequency together, the URL kept)",
+                crate::collect::plural(self.merged, "image", "images"),
+                if self.merged == 1 { "was" } else { "were" }
             )?;
         }
         Ok(())
@@ -255,6 +266,15 @@ struct Outcome {
     attempts: u32,
     http_status: Option<u16>,
     result: Result<Processed, Failure>,
+}
+
+/// `fetch_images`, then images with the same bytes merged into one (see
+/// `same_content`): what `tagscape fetch` and `run` do. Any run merges, so a
+/// project fetched before merging existed is merged by its next `fetch`.
+pub fn fetch_and_merge(project: &mut Project, opts: &FetchOptions) -> Result<FetchReport> {
+    let mut report = fetch_images(project, opts)?;
+    report.merged = same_content::merge_same_content(project.conn_mut())?;
+    Ok(report)
 }
 
 /// Fetches the project's pending images (and transient failures; every

@@ -232,6 +232,16 @@ const MIGRATIONS: &[&str] = &[
         FROM images
         WHERE metadata IS NOT NULL AND json_valid(metadata) AND json_type(metadata) = 'object';
     "#,
+    // 9 -> 10: the same bytes under two URLs are one image (`fetch` merges
+    // the later into the earlier, see fetch::same_content); the other URLs
+    // are kept, so an input or tag file naming one still finds the image.
+    r#"
+    CREATE TABLE image_aliases (
+        url      TEXT PRIMARY KEY,   -- normalised, as images.url
+        image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE
+    );
+    CREATE INDEX image_aliases_image ON image_aliases(image_id);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -13,6 +13,15 @@ use url::Url;
 use crate::collect::normalize::{file_url, normalize_url};
 use crate::project::Project;
 
+/// What a tag file's reference to an image comes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Match {
+    Image(i64),
+    /// Only a file name, and several images have it: which one is not guessed.
+    Ambiguous,
+    Missing,
+}
+
 pub struct Matcher {
     by_url: HashMap<String, i64>,
     /// Project-relative paths of downloaded originals (`images.file`).
@@ -34,6 +43,15 @@ fn file_name(reference: &str) -> Option<String> {
     }
     let last = reference.rsplit(['/', '\\']).next()?.trim();
     (!last.is_empty()).then(|| last.to_string())
+}
+
+/// A Windows path (`C:\Users\ann\a.jpg`, `C:/pics/a.jpg`, `\\server\share\a.jpg`):
+/// a tag file written on Windows naming files as they were there.
+pub fn is_windows_path(reference: &str) -> bool {
+    let r = reference.trim().as_bytes();
+    let drive =
+        r.len() > 3 && r[0].is_ascii_alphabetic() && r[1] == b':' && matches!(r[2], b'\\' | b'/');
+    drive || r.starts_with(b"\\\\")
 }
 
 impl Matcher {
@@ -59,19 +77,37 @@ impl Matcher {
                 matcher.by_file.insert(file, id);
             }
             for name in names.into_iter().flatten() {
-                matcher
-                    .by_name
-                    .entry(name)
-                    .and_modify(|e| {
-                        if *e != Some(id) {
-                            *e = None
-                        }
-                    })
-                    .or_insert(Some(id));
+                matcher.add_name(name, id);
+            }
+            matcher.by_url.insert(url, id);
+        }
+        drop(rows);
+        // The other URLs of images merged for having the same bytes.
+        let mut stmt = project
+            .conn()
+            .prepare("SELECT image_id, url FROM image_aliases")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let id: i64 = row.get(0)?;
+            let url: String = row.get(1)?;
+            if let Some(name) = file_name(&url) {
+                matcher.add_name(name, id);
             }
             matcher.by_url.insert(url, id);
         }
         Ok(matcher)
+    }
+
+    /// Records that image `id` is known by file name `name`.
+    fn add_name(&mut self, name: String, id: i64) {
+        self.by_name
+            .entry(name)
+            .and_modify(|e| {
+                if *e != Some(id) {
+                    *e = None
+                }
+            })
+            .or_insert(Some(id));
     }
 
     pub fn is_empty(&self) -> bool {
@@ -80,16 +116,20 @@ impl Matcher {
 
     /// The image `reference` names: by normalised URL, then by path (exact,
     /// so tried before the name), then by file name when unique in the project.
-    pub fn find(&self, reference: &str) -> Option<i64> {
+    pub fn find(&self, reference: &str) -> Match {
         let reference = reference.trim();
         if let Some(url) = normalize_url(reference) {
             if let Some(&id) = self.by_url.get(&url) {
-                return Some(id);
+                return Match::Image(id);
             }
         } else if let Some(id) = self.find_path(reference) {
-            return Some(id);
+            return Match::Image(id);
         }
-        file_name(reference).and_then(|name| self.by_name.get(&name).copied().flatten())
+        match file_name(reference).and_then(|name| self.by_name.get(&name).copied()) {
+            Some(Some(id)) => Match::Image(id),
+            Some(None) => Match::Ambiguous,
+            None => Match::Missing,
+        }
     }
 
     fn find_path(&self, reference: &str) -> Option<i64> {
@@ -125,5 +165,15 @@ mod tests {
         assert_eq!(file_name(r"C:\pics\a.png").as_deref(), Some("a.png"));
         assert_eq!(file_name("dir/b.jpg").as_deref(), Some("b.jpg"));
         assert_eq!(file_name("https://example.com/"), None);
+    }
+
+    #[test]
+    fn windows_paths_are_recognised() {
+        assert!(is_windows_path(r"C:\Users\ann\a.jpg"));
+        assert!(is_windows_path("d:/pics/a.jpg"));
+        assert!(is_windows_path(r"\\server\share\a.jpg"));
+        assert!(!is_windows_path("/home/ann/a.jpg"));
+        assert!(!is_windows_path("https://e.com/a.jpg"));
+        assert!(!is_windows_path("a.jpg"));
     }
 }

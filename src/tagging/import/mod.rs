@@ -3,6 +3,8 @@
 //! header; each is read into `TagRecord`s, the images are matched, and the
 //! tags are written in one transaction that replaces what the same source
 //! said before about the same images, so importing a file twice changes nothing.
+//! A source names its file (`import:dmi:tags.csv`), so another file adds its
+//! tags instead of replacing the first one's.
 //!
 //! - `long`: the DMI tagging tool and long tables (`image,tag,confidence`)
 //! - `memespector`: Memespector-GUI and memespector-python
@@ -47,11 +49,16 @@ pub enum TagFormat {
 pub struct ImportOptions {
     /// The list separator of wide tables (detected when `None`).
     pub separator: Option<String>,
-    /// The tag source name stored with each tag (default `import:FORMAT`;
-    /// Memespector-GUI files get `NAME:GV`, `NAME:CL`, ... per API).
+    /// The tag source name stored with each tag (default `import:FORMAT:FILE`;
+    /// Memespector-GUI files get `NAME:GV`, `NAME:CL`, ... per API). A name
+    /// given here is taken as is: every file imported under it shares it.
     pub source: Option<String>,
     /// `Quotes::Ignore` reads `"` as an ordinary character (`--no-quotes`).
     pub quotes: crate::collect::Quotes,
+    /// The wide table's image and tags columns (`--image-column`,
+    /// `--tags-column`), for tags in a metadata column such as `hashtags`.
+    pub image_column: Option<String>,
+    pub tags_column: Option<String>,
 }
 
 /// What an import did.
@@ -60,7 +67,7 @@ pub struct ImportReport {
     pub file: PathBuf,
     /// The format read: `dmi`, `memespector`, `memespector-python`, `long`, `wide`.
     pub format: &'static str,
-    /// The tag sources written, e.g. `import:dmi` or `memespector:GV`.
+    /// The tag sources written, e.g. `import:dmi:tags.csv` or `memespector:GV:cv.csv`.
     pub sources: Vec<String>,
     /// Tags stored (after merging duplicates of one image, tag and source).
     pub tags: u64,
@@ -75,10 +82,26 @@ pub struct ImportReport {
     pub unmatched_images: u64,
     /// Up to five of those images, as the file names them.
     pub unmatched_examples: Vec<String>,
-    /// Where every unmatched row was written (`DIR/unmatched-tags-NAME.csv`).
+    /// Rows naming only a file name that several project images share, how
+    /// many such names, and up to five of them.
+    pub ambiguous_rows: u64,
+    pub ambiguous_names: u64,
+    pub ambiguous_examples: Vec<String>,
+    /// Where every unmatched or ambiguous row was written
+    /// (`DIR/unmatched-tags-NAME.csv`, with the reason).
     pub unmatched_file: Option<PathBuf>,
     /// Memespector rows skipped because that API call had failed (`*_Success` False).
     pub failed_calls: u64,
+    /// Images the file names by a Windows path (`C:\Users\...`, Memespector
+    /// run on Windows), matched by their file name; one example.
+    pub windows_paths: u64,
+    pub windows_example: Option<String>,
+    /// Tags stored by a tagscape whose sources did not name their file
+    /// (`import:dmi`), under the source this file would have had then: kept,
+    /// since nothing says they came from this file.
+    pub legacy_kept: u64,
+    /// The `--source` that gives those tags' source back, when `legacy_kept > 0`.
+    pub legacy_source: Option<String>,
 }
 
 /// The file an import of `tag_file` writes its unmatched rows to, in the
@@ -111,7 +134,20 @@ enum Reader {
     Python(memespector::PythonColumns),
 }
 
-fn choose_reader(table: &Table, format: TagFormat) -> Result<Reader> {
+fn choose_reader(table: &Table, format: TagFormat, opts: &ImportOptions) -> Result<Reader> {
+    if opts.image_column.is_some() || opts.tags_column.is_some() {
+        if !matches!(format, TagFormat::Auto | TagFormat::Wide) {
+            bail!(
+                "--image-column and --tags-column name the columns of a wide table: use them with --format wide"
+            );
+        }
+        return wide::named_columns(
+            table,
+            opts.image_column.as_deref(),
+            opts.tags_column.as_deref(),
+        )
+        .map(Reader::Wide);
+    }
     let gui = || memespector::gui_columns(table).map(Reader::Gui);
     let python = || memespector::python_columns(table).map(Reader::Python);
     let dmi = || long::dmi_columns(table).map(Reader::Dmi);
@@ -158,38 +194,55 @@ pub fn import_tags(
     opts: &ImportOptions,
 ) -> Result<ImportReport> {
     let mut table = Table::open_with(file, RaggedRows::Reject, opts.quotes)?;
-    let reader = choose_reader(&table, format)?;
+    let reader = choose_reader(&table, format, opts)?;
     let reading = crate::ui::spinner("import");
     reading.set_message(format!("reading {}", file.display()));
-    let named = |default: &str| opts.source.clone().unwrap_or_else(|| default.to_string());
+    // The default source, and the flag that gives it back (see `legacy_kept`).
+    let base = match &reader {
+        Reader::Dmi(_) => "import:dmi",
+        Reader::Long(_) => "import:long",
+        Reader::Wide(_) => "import:wide",
+        Reader::Gui(_) => "memespector",
+        Reader::Python(_) => "memespector:gv_labels",
+    };
+    let source = opts.source.clone().unwrap_or_else(|| base.to_string());
     let mut records = Vec::new();
     let mut failed_calls = 0;
     let format_name = match &reader {
         Reader::Dmi(c) => {
-            long::read(&mut table, c, true, &named("import:dmi"), &mut records)?;
+            long::read(&mut table, c, true, &source, &mut records)?;
             "dmi"
         }
         Reader::Long(c) => {
-            long::read(&mut table, c, false, &named("import:long"), &mut records)?;
+            long::read(&mut table, c, false, &source, &mut records)?;
             "long"
         }
         Reader::Wide(c) => {
             let sep = opts.separator.as_deref();
-            wide::read(&mut table, c, sep, &named("import:wide"), &mut records)?;
+            wide::read(&mut table, c, sep, &source, &mut records)?;
             "wide"
         }
         Reader::Gui(c) => {
-            failed_calls =
-                memespector::read_gui(&mut table, c, &named("memespector"), &mut records)?;
+            failed_calls = memespector::read_gui(&mut table, c, &source, &mut records)?;
             "memespector"
         }
         Reader::Python(c) => {
-            let source = named("memespector:gv_labels");
             memespector::read_python(&mut table, c, &source, &mut records)?;
             "memespector-python"
         }
     };
     reading.finish_and_clear();
+    // The source a file's tags had before sources named their file.
+    let legacy_sources: BTreeSet<String> = records.iter().map(|r| r.source.clone()).collect();
+    if opts.source.is_none() {
+        let name = file
+            .file_name()
+            .map(|n| crate::text::clean(&n.to_string_lossy()).into_owned())
+            .unwrap_or_else(|| file.display().to_string());
+        for record in &mut records {
+            record.source = format!("{}:{name}", record.source);
+        }
+    }
     let tag_dir = std::path::absolute(file)
         .ok()
         .and_then(|p| p.parent().map(Path::to_path_buf))
@@ -213,19 +266,42 @@ pub fn import_tags(
         unmatched_rows: 0,
         unmatched_images: 0,
         unmatched_examples: Vec::new(),
+        ambiguous_rows: 0,
+        ambiguous_names: 0,
+        ambiguous_examples: Vec::new(),
         unmatched_file: None,
         failed_calls,
+        windows_paths: 0,
+        windows_example: None,
+        legacy_kept: 0,
+        legacy_source: None,
     };
     let mut by_image: TagsByImage = HashMap::new();
     let mut unmatched = Vec::new();
     let mut sources = BTreeSet::new();
     let bar = crate::ui::progress(records.len() as u64, "matching");
+    let mut windows = HashSet::new();
     for record in records {
         bar.inc(1);
         sources.insert(record.source.clone());
-        let Some(image_id) = matcher.find(&record.image) else {
-            unmatched.push(record);
-            continue;
+        let image_id = match matcher.find(&record.image) {
+            matching::Match::Image(id) => {
+                // Such a path never exists here: only its file name matched.
+                if matching::is_windows_path(&record.image) && windows.insert(id) {
+                    report
+                        .windows_example
+                        .get_or_insert_with(|| record.image.trim().to_string());
+                }
+                id
+            }
+            matching::Match::Ambiguous => {
+                unmatched.push((record, true));
+                continue;
+            }
+            matching::Match::Missing => {
+                unmatched.push((record, false));
+                continue;
+            }
         };
         let tags = by_image.entry((image_id, record.source)).or_default();
         // Control characters out and trimmed, as every tag is stored, so a
@@ -242,8 +318,22 @@ pub fn import_tags(
         }
     }
     bar.finish_and_clear();
+    report.windows_paths = windows.len() as u64;
     report.sources = sources.into_iter().collect();
     write_tags(project, &by_image, &mut report)?;
+    if opts.source.is_none() {
+        for legacy in legacy_sources {
+            let n: i64 = project.conn().query_row(
+                "SELECT count(*) FROM tags WHERE source = ?1",
+                [&legacy],
+                |r| r.get(0),
+            )?;
+            if n > 0 {
+                report.legacy_kept += n as u64;
+                report.legacy_source = Some(base.to_string());
+            }
+        }
+    }
     report_unmatched(project, file, &unmatched, &mut report)?;
     Ok(report)
 }
@@ -281,13 +371,14 @@ fn write_tags(
     Ok(())
 }
 
-/// Writes every unmatched row to `DIR/unmatched-tags-STEM.csv` (removing
-/// this tag file's own earlier one when everything matched now, so the file
-/// describes the last import of that tag file; other tag files' are kept).
+/// Writes every unmatched row (with `true`: ambiguous) to
+/// `DIR/unmatched-tags-STEM.csv` (removing this tag file's own earlier one
+/// when everything matched now, so the file describes the last import of
+/// that tag file; other tag files' are kept).
 fn report_unmatched(
     project: &Project,
     tag_file: &Path,
-    unmatched: &[TagRecord],
+    unmatched: &[(TagRecord, bool)],
     report: &mut ImportReport,
 ) -> Result<()> {
     let path = project.dir().join(unmatched_file_name(tag_file));
@@ -298,26 +389,45 @@ fn report_unmatched(
         }
         return Ok(());
     }
-    let mut images = Vec::new();
-    let mut seen = HashSet::new();
-    for record in unmatched {
-        if seen.insert(record.image.as_str()) {
-            images.push(record.image.clone());
+    // (rows, distinct images named, first five) for missing / ambiguous.
+    let tally = |ambiguous: bool| {
+        let mut images = Vec::new();
+        let mut seen = HashSet::new();
+        let mut rows = 0;
+        for (record, _) in unmatched.iter().filter(|(_, a)| *a == ambiguous) {
+            rows += 1;
+            if seen.insert(record.image.trim()) {
+                images.push(record.image.trim().to_string());
+            }
         }
-    }
-    report.unmatched_rows = unmatched.len() as u64;
-    report.unmatched_images = images.len() as u64;
-    report.unmatched_examples = images.into_iter().take(5).collect();
+        let n = images.len() as u64;
+        (rows, n, images.into_iter().take(5).collect::<Vec<_>>())
+    };
+    (
+        report.unmatched_rows,
+        report.unmatched_images,
+        report.unmatched_examples,
+    ) = tally(false);
+    (
+        report.ambiguous_rows,
+        report.ambiguous_names,
+        report.ambiguous_examples,
+    ) = tally(true);
     let write = || -> Result<()> {
         let mut out = csv::Writer::from_path(&path)?;
-        out.write_record(["line", "image", "tag", "confidence", "source"])?;
-        for r in unmatched {
+        out.write_record(["line", "image", "tag", "confidence", "source", "reason"])?;
+        for (r, ambiguous) in unmatched {
             out.write_record([
                 r.line.to_string(),
                 r.image.clone(),
                 r.tag.clone().unwrap_or_default(),
                 r.confidence.map(|c| c.to_string()).unwrap_or_default(),
                 r.source.clone(),
+                if *ambiguous {
+                    "ambiguous: several images have this file name".to_string()
+                } else {
+                    "not in the project".to_string()
+                },
             ])?;
         }
         out.flush()?;
@@ -359,15 +469,40 @@ impl fmt::Display for ImportReport {
                 self.failed_calls
             )?;
         }
-        if let Some(path) = &self.unmatched_file {
+        if let (true, Some(example)) = (self.windows_paths > 0, &self.windows_example) {
             write!(
                 f,
-                "; {} for {} not in the project (see {}), e.g. {}",
-                plural(self.unmatched_rows, "row", "rows"),
-                plural(self.unmatched_images, "image", "images"),
-                path.display(),
-                self.unmatched_examples.join(", ")
+                "; {} named by a Windows path (e.g. {example}) matched by file name",
+                plural(self.windows_paths, "image", "images")
             )?;
+        }
+        if let (true, Some(source)) = (self.legacy_kept > 0, &self.legacy_source) {
+            write!(
+                f,
+                "; {} of an import by an older tagscape kept (its sources did not name their file: import that file again with --source {source} to replace them)",
+                plural(self.legacy_kept, "tag", "tags")
+            )?;
+        }
+        if let Some(path) = &self.unmatched_file {
+            if self.unmatched_rows > 0 {
+                write!(
+                    f,
+                    "; {} for {} not in the project (see {}), e.g. {}",
+                    plural(self.unmatched_rows, "row", "rows"),
+                    plural(self.unmatched_images, "image", "images"),
+                    path.display(),
+                    self.unmatched_examples.join(", ")
+                )?;
+            }
+            if self.ambiguous_rows > 0 {
+                write!(
+                    f,
+                    "; {} ambiguous, naming only a file name that several images have (see {}), e.g. {}: give the image's URL or path instead",
+                    plural(self.ambiguous_rows, "row", "rows"),
+                    path.display(),
+                    self.ambiguous_examples.join(", ")
+                )?;
+            }
         }
         Ok(())
     }

@@ -1,7 +1,9 @@
 //! One row per image with its tags in one cell (`image,tags`), optionally a
-//! `confidences` cell aligned with it or `tag (0.93)` items.
+//! `confidences` cell aligned with it or `tag (0.93)` items. The columns can
+//! be named (`--image-column`, `--tags-column`), so a TCAT or 4CAT export's
+//! `hashtags` serve as tags of its `media_urls`.
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 
 use super::long::{IMAGE_NAMES, find};
 use super::record::{TagRecord, parse_confidence, row_error, split_scored};
@@ -14,6 +16,9 @@ pub struct Columns {
     image: usize,
     tags: usize,
     confidences: Option<usize>,
+    /// The image cell may hold several URLs (`"; "`- or `,`-joined, as in
+    /// TCAT's `media_urls` and 4CAT's `images`): each gets the row's tags.
+    several_images: bool,
 }
 
 pub fn columns(table: &Table) -> Option<Columns> {
@@ -21,6 +26,44 @@ pub fn columns(table: &Table) -> Option<Columns> {
         image: find(table, IMAGE_NAMES)?,
         tags: find(table, TAGS_NAMES)?,
         confidences: find(table, CONFIDENCES_NAMES),
+        several_images: false,
+    })
+}
+
+/// The columns as named on the command line (either may be left to the
+/// usual names); a name the table lacks is an error listing those it has.
+pub fn named_columns(table: &Table, image: Option<&str>, tags: Option<&str>) -> Result<Columns> {
+    let pick = |name: Option<&str>, what: &str, flag: &str, usual: &[&str]| -> Result<usize> {
+        let found = match name {
+            Some(name) => table.column(name),
+            None => find(table, usual),
+        };
+        match (found, name) {
+            (Some(i), _) => Ok(i),
+            (None, Some(name)) => bail!(
+                "{} has no column `{}` (columns seen: {}): pass one of those to {flag}",
+                table.path().display(),
+                name.trim(),
+                table.describe_columns()
+            ),
+            (None, None) => bail!(
+                "{}: no {what} column found (columns seen: {}): name it with {flag}",
+                table.path().display(),
+                table.describe_columns()
+            ),
+        }
+    };
+    let image_index = pick(image, "image", "--image-column", IMAGE_NAMES)?;
+    let tags_index = pick(tags, "tags", "--tags-column", TAGS_NAMES)?;
+    Ok(Columns {
+        image: image_index,
+        tags: tags_index,
+        // Scores aligned with a metadata column would be a coincidence.
+        confidences: tags
+            .is_none()
+            .then(|| find(table, CONFIDENCES_NAMES))
+            .flatten(),
+        several_images: image.is_some(),
     })
 }
 
@@ -60,6 +103,9 @@ pub fn read(
     };
     for row in &rows {
         let image = row.get(columns.image).trim();
+        if image.is_empty() && columns.several_images {
+            continue; // a post without an image (a tweet with no media)
+        }
         if image.is_empty() {
             return Err(row_error(
                 table.path(),
@@ -67,6 +113,11 @@ pub fn read(
                 "the image column is empty: give the image's URL or file name",
             ));
         }
+        let images = if columns.several_images {
+            crate::collect::tcat::split_cell(image)
+        } else {
+            vec![image]
+        };
         let tags = split(row.get(columns.tags), &separator);
         let scores = columns.confidences.map(|i| split(row.get(i), &separator));
         if let Some(scores) = &scores
@@ -83,31 +134,33 @@ pub fn read(
                 ),
             ));
         }
-        if tags.is_empty() {
-            out.push(TagRecord {
-                line: row.line,
-                image: image.to_string(),
-                tag: None,
-                confidence: None,
-                source: source.to_string(),
-            });
-        }
-        for (k, item) in tags.iter().enumerate() {
-            let (tag, inline) =
-                split_scored(item).map_err(|e| row_error(table.path(), row.line, e))?;
-            let confidence = match scores.as_ref().and_then(|s| s.get(k)) {
-                Some(score) => {
-                    parse_confidence(score).map_err(|e| row_error(table.path(), row.line, e))?
-                }
-                None => inline,
-            };
-            out.push(TagRecord {
-                line: row.line,
-                image: image.to_string(),
-                tag: Some(tag.to_string()),
-                confidence,
-                source: source.to_string(),
-            });
+        for image in images {
+            if tags.is_empty() {
+                out.push(TagRecord {
+                    line: row.line,
+                    image: image.to_string(),
+                    tag: None,
+                    confidence: None,
+                    source: source.to_string(),
+                });
+            }
+            for (k, item) in tags.iter().enumerate() {
+                let (tag, inline) =
+                    split_scored(item).map_err(|e| row_error(table.path(), row.line, e))?;
+                let confidence = match scores.as_ref().and_then(|s| s.get(k)) {
+                    Some(score) => {
+                        parse_confidence(score).map_err(|e| row_error(table.path(), row.line, e))?
+                    }
+                    None => inline,
+                };
+                out.push(TagRecord {
+                    line: row.line,
+                    image: image.to_string(),
+                    tag: Some(tag.to_string()),
+                    confidence,
+                    source: source.to_string(),
+                });
+            }
         }
     }
     Ok(separator)
