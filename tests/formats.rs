@@ -1,7 +1,8 @@
-//! Image formats beyond what `image` decodes (issue 13 item 21): SVG
-//! through resvg (never reading outside the document), ICO files holding
-//! PNGs, AVIF and HEIC through external tools when installed (a clear
-//! failure otherwise). Every test runs the binary.
+//! Image formats beyond what `image` decodes, and text files in other
+//! encodings (issue 13 item 21): SVG through resvg (never reading outside
+//! the document), ICO files holding PNGs, AVIF and HEIC through external
+//! tools when installed (a clear failure otherwise), UTF-16 and
+//! Windows-1252 lists, tables and tag files. Every test runs the binary.
 
 #[path = "support/cli.rs"]
 mod cli;
@@ -423,4 +424,117 @@ fn avif_and_heic_are_decoded_by_the_tools_or_fail_naming_them() {
         assert_eq!(image.status, "done", "{image:?}");
         assert_eq!(image.size, Some((96, 64)));
     }
+}
+
+// ---------- text encodings
+
+fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
+    let mut out = if big_endian {
+        vec![0xFE, 0xFF]
+    } else {
+        vec![0xFF, 0xFE]
+    };
+    for unit in text.encode_utf16() {
+        out.extend(if big_endian {
+            unit.to_be_bytes()
+        } else {
+            unit.to_le_bytes()
+        });
+    }
+    out
+}
+
+/// `text` in Windows-1252 (only Latin-1 letters are used here).
+fn cp1252(text: &str) -> Vec<u8> {
+    text.chars()
+        .map(|c| u8::try_from(u32::from(c)).expect("a Latin-1 character"))
+        .collect()
+}
+
+fn column(dir: &Path, sql: &str) -> Vec<String> {
+    let conn = Connection::open(dir.join("tagscape.db")).unwrap();
+    let mut stmt = conn.prepare(sql).unwrap();
+    let mut out: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn lists_tables_and_tag_files_in_utf16_or_windows_1252_are_read_with_a_note() {
+    let root = tempfile::tempdir().unwrap();
+    let list = "http://example.org/a.jpg\r\nhttp://example.org/cr\u{e8}me.jpg\r\n";
+    let table = "url,user\nhttp://example.org/b.jpg,Jos\u{e9}\n";
+    let semicolons = "url;user\r\nhttp://example.org/c.jpg;M\u{fc}ller\r\n";
+    let tags = "url,concept,confidence\nhttp://example.org/a.jpg,caf\u{e9},0.9\n";
+    let tags16 = "url,concept,confidence\nhttp://example.org/b.jpg,\u{e9}t\u{e9},0.8\n";
+    let inputs: [(&str, &str, Vec<u8>); 3] = [
+        ("list.txt", list, utf16(list, false)),
+        ("table.csv", table, utf16(table, true)),
+        ("semicolons.csv", semicolons, cp1252(semicolons)),
+    ];
+    let notes = ["UTF-16LE", "UTF-16BE", "Windows-1252"];
+
+    // The same files in UTF-8: what the others must read as.
+    let utf8 = root.path().join("utf8");
+    tagscape_ok(&["init", utf8.to_str().unwrap()]);
+    let other = root.path().join("other");
+    tagscape_ok(&["init", other.to_str().unwrap()]);
+    for (name, text, encoded) in &inputs {
+        let plain = root.path().join(format!("utf8-{name}"));
+        std::fs::write(&plain, text).unwrap();
+        let out = tagscape_ok(&["add", utf8.to_str().unwrap(), plain.to_str().unwrap()]);
+        assert!(!out.contains("read as"), "{out}");
+        let path = root.path().join(name);
+        std::fs::write(&path, encoded).unwrap();
+        let out = tagscape_ok(&["add", other.to_str().unwrap(), path.to_str().unwrap()]);
+        let note = notes[inputs.iter().position(|i| i.0 == *name).unwrap()];
+        assert!(
+            out.contains(&format!("read as {note} (not UTF-8)")),
+            "{out}"
+        );
+        assert!(out.contains("added"), "{out}");
+    }
+    let urls = "SELECT url FROM images";
+    assert_eq!(column(&other, urls), column(&utf8, urls));
+    assert_eq!(column(&other, urls).len(), 4);
+    let metadata = "SELECT coalesce(metadata, '') FROM images";
+    assert_eq!(column(&other, metadata), column(&utf8, metadata));
+    assert!(
+        column(&other, metadata)
+            .iter()
+            .any(|m| m.contains("Jos\u{e9}"))
+    );
+    assert!(
+        column(&other, metadata)
+            .iter()
+            .any(|m| m.contains("M\u{fc}ller"))
+    );
+
+    // Tag files: Windows-1252 and UTF-16.
+    let tag_files = [
+        ("tags.csv", cp1252(tags), "Windows-1252"),
+        ("tags16.csv", utf16(tags16, false), "UTF-16LE"),
+    ];
+    for (name, bytes, note) in tag_files {
+        let path = root.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let out = tagscape_ok(&[
+            "import-tags",
+            other.to_str().unwrap(),
+            path.to_str().unwrap(),
+        ]);
+        assert!(out.contains("imported 1 tag for 1 image"), "{out}");
+        assert!(
+            out.contains(&format!("read as {note} (not UTF-8)")),
+            "{out}"
+        );
+    }
+    assert_eq!(
+        column(&other, "SELECT tag FROM tags"),
+        ["caf\u{e9}", "\u{e9}t\u{e9}"]
+    );
 }

@@ -76,6 +76,8 @@ pub struct SourceReport {
     /// Table rows whose field count differed from the header's (read leniently).
     pub ragged_rows: u64,
     pub first_ragged_line: Option<u64>,
+    /// The encoding the file was read in, when not UTF-8 ("UTF-16LE").
+    pub encoding: Option<&'static str>,
 }
 
 /// The result of `add_inputs`: one report per input and the project's new total.
@@ -211,6 +213,7 @@ fn add_one(project: &mut Project, input: &Path, options: &AddOptions) -> Result<
             outcome: Outcome::AlreadyAdded { path, added_at },
             ragged_rows: 0,
             first_ragged_line: None,
+            encoding: None,
         });
     }
     // Relative paths in a list are relative to the list's own folder.
@@ -221,18 +224,19 @@ fn add_one(project: &mut Project, input: &Path, options: &AddOptions) -> Result<
     } else {
         base_dir.parent().map(Path::to_path_buf).unwrap_or_default()
     };
-    let (counts, ragged_rows, first_ragged_line) = {
+    let (counts, ragged_rows, first_ragged_line, encoding) = {
         // A folder's files were judged by its walk.
         let policy = (!is_folder).then(|| local::LocalPolicy::new(&base_dir, options.local));
         let input_name = input.display().to_string();
         let mut sink = store::Sink::new(&tx, &base_dir, !is_folder, policy, &input_name, &hash)?;
         let mut ragged = (0, None);
+        let mut encoding = None;
         let post_columns: Vec<String>;
         if let Some(listing) = &folder_files {
             folder::read_folder(&mut sink, input, listing)?;
             post_columns = folder::FOLDER_COLUMNS.map(String::from).to_vec();
         } else if plain_list {
-            read::read_list(&mut sink, input)?;
+            encoding = read::read_list(&mut sink, input)?;
             post_columns = read::LIST_COLUMNS.map(String::from).to_vec();
         } else {
             let bar = crate::ui::progress(metadata.len(), "reading");
@@ -246,6 +250,7 @@ fn add_one(project: &mut Project, input: &Path, options: &AddOptions) -> Result<
             )?;
             bar.finish_and_clear();
             ragged = (info.ragged_rows, info.first_ragged_line);
+            encoding = info.encoding;
             kind = InputKind::Table {
                 column: info.column,
                 by_content: info.found == columns::Found::ByContent,
@@ -256,7 +261,12 @@ fn add_one(project: &mut Project, input: &Path, options: &AddOptions) -> Result<
             InputKind::Table { column, .. } => Some(column.as_str()),
             _ => None,
         };
-        (sink.finish(url_column, &post_columns)?, ragged.0, ragged.1)
+        (
+            sink.finish(url_column, &post_columns)?,
+            ragged.0,
+            ragged.1,
+            encoding,
+        )
     };
     tx.commit()?;
     Ok(SourceReport {
@@ -265,6 +275,7 @@ fn add_one(project: &mut Project, input: &Path, options: &AddOptions) -> Result<
         outcome: Outcome::Added(counts),
         ragged_rows,
         first_ragged_line,
+        encoding,
     })
 }
 
@@ -347,6 +358,9 @@ impl fmt::Display for SourceReport {
                 plural(self.ragged_rows, "row", "rows"),
                 self.first_ragged_line.unwrap_or(0)
             )?;
+        }
+        if let Some(encoding) = self.encoding {
+            write!(f, "; read as {encoding} (not UTF-8)")?;
         }
         Ok(())
     }

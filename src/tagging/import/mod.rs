@@ -79,6 +79,8 @@ pub struct ImportReport {
     pub unmatched_file: Option<PathBuf>,
     /// Memespector rows skipped because that API call had failed (`*_Success` False).
     pub failed_calls: u64,
+    /// The encoding the file was read in, when not UTF-8 ("Windows-1252").
+    pub encoding: Option<&'static str>,
 }
 
 /// The file an import of `tag_file` writes its unmatched rows to, in the
@@ -215,6 +217,7 @@ pub fn import_tags(
         unmatched_examples: Vec::new(),
         unmatched_file: None,
         failed_calls,
+        encoding: table.encoding(),
     };
     let mut by_image: TagsByImage = HashMap::new();
     let mut unmatched = Vec::new();
@@ -368,6 +371,9 @@ impl fmt::Display for ImportReport {
                 path.display(),
                 self.unmatched_examples.join(", ")
             )?;
+        }
+        if let Some(encoding) = self.encoding {
+            write!(f, "; read as {encoding} (not UTF-8)")?;
         }
         Ok(())
     }
