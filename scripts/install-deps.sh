@@ -15,11 +15,14 @@ set -euo pipefail
 # fonts-droid-fallback: Chinese, Japanese and Korean names (1.8 MB).
 # fonts-noto-color-emoji: emoji in tag and cluster names on the map.
 # poppler-utils: pdftotext/pdfinfo check the PDF export in the tests.
-# ffmpeg: encodes recorded tours (export --format video); ffprobe checks them.
+# ffmpeg: encodes recorded tours (export --format video), ffprobe checks
+#   them; it also decodes AVIF images (no AVIF decoder builds here, see CRATES.md).
+# libheif-examples: heif-convert decodes HEIC (and AVIF); heif-enc makes the
+#   tests' HEIC file.
 # chromium: the tests load the deep-zoom web map in headless Chromium.
 packages=(libxml2-utils mesa-vulkan-drivers xvfb xauth xdotool libturbojpeg0-dev pkg-config
-          fonts-dejavu-core fonts-droid-fallback fonts-noto-color-emoji poppler-utils ffmpeg
-          chromium)
+          fonts-dejavu-core fonts-droid-fallback fonts-noto-color-emoji poppler-utils
+          ffmpeg libheif-examples chromium)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then

@@ -85,6 +85,8 @@ pub struct SourceReport {
     pub image_folder: Option<PathBuf>,
     /// Source URLs of local files taken from a 4CAT `.metadata.json`.
     pub source_urls: u64,
+    /// The encoding the file was read in, when not UTF-8 ("UTF-16LE").
+    pub encoding: Option<&'static str>,
 }
 
 /// The result of `add_inputs`: one report per input and the project's new total.
@@ -230,6 +232,7 @@ fn add_one(project: &mut Project, input: &Path, options: &AddOptions) -> Result<
             first_ragged_line: None,
             image_folder: None,
             source_urls: 0,
+            encoding: None,
         });
     }
     // Relative paths in a list are relative to the list's own folder.
@@ -252,7 +255,7 @@ fn add_one(project: &mut Project, input: &Path, options: &AddOptions) -> Result<
         dirs.push(&base_dir);
         fourcat::read(&dirs)
     };
-    let (counts, ragged_rows, first_ragged_line) = {
+    let (counts, ragged_rows, first_ragged_line, encoding) = {
         // A folder's files were judged by its walk.
         let policy = (!is_folder).then(|| {
             let policy = local::LocalPolicy::new(&base_dir, options.local);
@@ -265,12 +268,13 @@ fn add_one(project: &mut Project, input: &Path, options: &AddOptions) -> Result<
         let mut sink = store::Sink::new(&tx, &base_dir, !is_folder, policy, &input_name, &hash)?;
         sink.set_image_folder(image_folder.clone());
         let mut ragged = (0, None);
+        let mut encoding = None;
         let post_columns: Vec<String>;
         if let Some(listing) = &folder_files {
             folder::read_folder(&mut sink, input, listing)?;
             post_columns = folder::FOLDER_COLUMNS.map(String::from).to_vec();
         } else if plain_list {
-            read::read_list(&mut sink, input)?;
+            encoding = read::read_list(&mut sink, input)?;
             post_columns = read::LIST_COLUMNS.map(String::from).to_vec();
         } else {
             let bar = crate::ui::progress(metadata.len(), "reading");
@@ -285,6 +289,7 @@ fn add_one(project: &mut Project, input: &Path, options: &AddOptions) -> Result<
             )?;
             bar.finish_and_clear();
             ragged = (info.ragged_rows, info.first_ragged_line);
+            encoding = info.encoding;
             kind = InputKind::Table {
                 column: info.column,
                 by_content: info.found == columns::Found::ByContent,
@@ -295,7 +300,12 @@ fn add_one(project: &mut Project, input: &Path, options: &AddOptions) -> Result<
             InputKind::Table { column, .. } => Some(column.as_str()),
             _ => None,
         };
-        (sink.finish(url_column, &post_columns)?, ragged.0, ragged.1)
+        (
+            sink.finish(url_column, &post_columns)?,
+            ragged.0,
+            ragged.1,
+            encoding,
+        )
     };
     // Where a 4CAT download came from: its URL finds the local file (an
     // alias, as for images with the same bytes), e.g. from a tag file.
@@ -331,6 +341,7 @@ fn add_one(project: &mut Project, input: &Path, options: &AddOptions) -> Result<
         first_ragged_line,
         image_folder: image_folder.map(|f| f.dir),
         source_urls,
+        encoding,
     })
 }
 
@@ -500,6 +511,9 @@ impl fmt::Display for SourceReport {
                 plural(self.ragged_rows, "row", "rows"),
                 self.first_ragged_line.unwrap_or(0)
             )?;
+        }
+        if let Some(encoding) = self.encoding {
+            write!(f, "; read as {encoding} (not UTF-8)")?;
         }
         Ok(())
     }

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::columns::{self, Found};
 use super::store::{PostKeys, PostRow, Sink};
-use super::table::{Quotes, RaggedRows, Row, Table, open_without_bom};
+use super::table::{Quotes, RaggedRows, Row, Table, open_without_bom, utf8_source};
 use super::tcat::{self, MediaKind};
 
 /// Rows looked at to recognise the URL column by its content.
@@ -22,6 +22,8 @@ pub struct TableInfo {
     pub headers: Vec<String>,
     pub ragged_rows: u64,
     pub first_ragged_line: Option<u64>,
+    /// The encoding the file was read in, when not UTF-8.
+    pub encoding: Option<&'static str>,
 }
 
 /// Reads a CSV/TSV table of URLs (TCAT exports included).
@@ -117,6 +119,7 @@ pub fn read_table(
         headers: headers.clone(),
         ragged_rows: table.ragged_rows,
         first_ragged_line: table.first_ragged_line,
+        encoding: table.encoding(),
     })
 }
 
@@ -135,9 +138,10 @@ fn row_metadata(headers: &[String], row: &Row, url_col: usize) -> Value {
 pub const LIST_COLUMNS: [&str; 1] = ["entry"];
 
 /// Reads a plain list: one URL or path per line; blank lines are ignored.
-/// Each line is a post.
-pub fn read_list(sink: &mut Sink<'_>, path: &Path) -> Result<()> {
-    let mut reader = BufReader::new(open_without_bom(path)?);
+/// Each line is a post. Returns the encoding it was read in, when not UTF-8.
+pub fn read_list(sink: &mut Sink<'_>, path: &Path) -> Result<Option<&'static str>> {
+    let source = utf8_source(path)?;
+    let mut reader = BufReader::new(open_without_bom(path, &source)?);
     let mut keys = PostKeys::new(path);
     let mut buf = Vec::new();
     let mut line = 0u64;
@@ -147,7 +151,7 @@ pub fn read_list(sink: &mut Sink<'_>, path: &Path) -> Result<()> {
             .read_until(b'\n', &mut buf)
             .with_context(|| format!("cannot read {}", path.display()))?;
         if n == 0 {
-            return Ok(());
+            return Ok(source.encoding);
         }
         line += 1;
         let Ok(text) = std::str::from_utf8(&buf) else {

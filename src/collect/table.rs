@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use csv::StringRecord;
 
+use crate::text_input::{Caps, Utf8Source};
+
 /// How rows whose field count differs from the header's are treated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RaggedRows {
@@ -61,12 +63,21 @@ pub struct Table {
     data_len: u64,
     ends_with_newline: bool,
     crlf: bool,
+    /// What is read: the file, or its UTF-8 copy when it is in another encoding.
+    source: Utf8Source,
 }
 
-/// A file opened past its BOM: `Box<dyn Read>` so table and list readers share it.
-pub fn open_without_bom(path: &Path) -> Result<Box<dyn Read>> {
+/// The UTF-8 form of a table or list file: itself, or a decoded copy when
+/// it is UTF-16 or Windows-1252 (see `text_input::utf8_source`).
+pub fn utf8_source(path: &Path) -> Result<Utf8Source> {
+    crate::text_input::utf8_source(path, Caps::TABLE)
+}
+
+/// `source` (the UTF-8 form of `path`) opened past its BOM: `Box<dyn Read>`
+/// so table and list readers share it. Errors name `path`.
+pub fn open_without_bom(path: &Path, source: &Utf8Source) -> Result<Box<dyn Read>> {
     // Regular files only (a table is opened more than once), lines capped.
-    let file = crate::text_input::open_regular(path, crate::text_input::Caps::TABLE)?;
+    let file = crate::text_input::open_file_as(source.path(), path, Caps::TABLE)?;
     let mut reader = BufReader::with_capacity(1 << 16, file);
     let start = reader
         .fill_buf()
@@ -96,14 +107,25 @@ fn data_extent(path: &Path) -> Result<(u64, bool)> {
     Ok((len - bom, ends_with_newline))
 }
 
-/// The first line of a file (BOM skipped, lossily decoded, at most 64 KiB).
+/// The first line of a file (BOM skipped, lossily decoded, at most 64 KiB;
+/// UTF-16 after a BOM decoded as such).
 pub fn first_line(path: &Path) -> Result<String> {
-    Ok(first_line_raw(path)?.trim_end_matches('\r').to_string())
+    crate::text_input::require_regular(path)?;
+    let mut buf = Vec::new();
+    File::open(path)
+        .with_context(|| format!("cannot open {}", path.display()))?
+        .take(1 << 17)
+        .read_to_end(&mut buf)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let (text, _) = crate::text_input::decode(buf);
+    let text = text.trim_start_matches('\u{feff}');
+    let line = text.split('\n').next().unwrap_or("");
+    Ok(line.trim_end_matches('\r').to_string())
 }
 
-/// The first line with its `\r` if the file uses CRLF line ends.
-fn first_line_raw(path: &Path) -> Result<String> {
-    let mut reader = open_without_bom(path)?;
+/// The first line of `source` with its `\r` if the file uses CRLF line ends.
+fn first_line_raw(path: &Path, source: &Utf8Source) -> Result<String> {
+    let mut reader = open_without_bom(path, source)?;
     let mut buf = Vec::new();
     reader
         .by_ref()
@@ -151,13 +173,15 @@ impl Table {
 
     /// Opens `path` and reads its header row.
     pub fn open_with(path: &Path, ragged: RaggedRows, quotes: Quotes) -> Result<Table> {
-        let delimiter = detect_delimiter(path, &first_line(path)?);
+        let source = utf8_source(path)?;
+        let first = first_line_raw(path, &source)?;
+        let delimiter = detect_delimiter(path, first.trim_end_matches('\r'));
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .has_headers(false)
             .flexible(true)
             .quoting(quotes == Quotes::Standard)
-            .from_reader(open_without_bom(path)?);
+            .from_reader(open_without_bom(path, &source)?);
         let mut header = StringRecord::new();
         let got = reader
             .read_record(&mut header)
@@ -169,9 +193,9 @@ impl Table {
             );
         }
         let headers = header.iter().map(|h| h.trim().to_string()).collect();
-        let (data_len, ends_with_newline) = data_extent(path)?;
-        let crlf = first_line_raw(path)?.ends_with('\r');
-        let data_start = std::fs::metadata(path)
+        let (data_len, ends_with_newline) = data_extent(source.path())?;
+        let crlf = first.ends_with('\r');
+        let data_start = std::fs::metadata(source.path())
             .map(|m| m.len())
             .unwrap_or(data_len)
             .saturating_sub(data_len);
@@ -188,7 +212,13 @@ impl Table {
             data_len,
             ends_with_newline,
             crlf,
+            source,
         })
+    }
+
+    /// The encoding the file was read in when it is not UTF-8 ("UTF-16LE").
+    pub fn encoding(&self) -> Option<&'static str> {
+        self.source.encoding
     }
 
     /// The line `record` starts on. csv reports the position where it began
@@ -323,7 +353,7 @@ impl Table {
         use std::io::{Seek, SeekFrom};
         let start = record.position().map(|p| p.byte()).unwrap_or(0);
         let end = self.reader.position().byte();
-        let mut file = File::open(&self.path)
+        let mut file = File::open(self.source.path())
             .with_context(|| format!("cannot open {}", self.path.display()))?;
         file.seek(SeekFrom::Start(self.data_start + start))
             .with_context(|| format!("cannot read {}", self.path.display()))?;

@@ -8,11 +8,13 @@
 
 pub mod address;
 pub mod download;
+pub mod external;
 pub mod jpeg;
 pub mod phash;
 pub mod same_content;
 pub mod sniff;
 pub mod store;
+pub mod svg;
 pub mod thumbnail;
 
 use std::collections::BTreeMap;

@@ -11,7 +11,12 @@ pub enum Format {
     Bmp,
     Tiff,
     Ico,
-    /// Recognised but not decodable by this build (AVIF, HEIC, JPEG XL).
+    /// Rasterised by resvg (see `svg`).
+    Svg,
+    /// Decoded by an external tool when installed (see `external`).
+    Avif,
+    Heic,
+    /// Recognised but not decodable by this build (JPEG XL).
     Unsupported(&'static str),
 }
 
@@ -26,6 +31,9 @@ impl Format {
             Format::Bmp => "bmp",
             Format::Tiff => "tiff",
             Format::Ico => "ico",
+            Format::Svg => "svg",
+            Format::Avif => "avif",
+            Format::Heic => "heic",
             Format::Unsupported(name) => name,
         }
     }
@@ -48,7 +56,7 @@ impl Format {
             Format::Bmp => image::ImageFormat::Bmp,
             Format::Tiff => image::ImageFormat::Tiff,
             Format::Ico => image::ImageFormat::Ico,
-            Format::Unsupported(_) => return None,
+            Format::Svg | Format::Avif | Format::Heic | Format::Unsupported(_) => return None,
         })
     }
 }
@@ -75,17 +83,30 @@ pub fn sniff(bytes: &[u8]) -> Option<Format> {
     } else if bytes.len() >= 12 && &bytes[4..8] == b"ftyp" {
         // ISO base media: the brand says which still-image format it carries.
         match &bytes[8..12] {
-            b"avif" | b"avis" => Some(Format::Unsupported("avif")),
-            b"heic" | b"heix" | b"heim" | b"heis" | b"mif1" | b"msf1" => {
-                Some(Format::Unsupported("heic"))
-            }
+            b"avif" | b"avis" => Some(Format::Avif),
+            b"heic" | b"heix" | b"heim" | b"heis" | b"hevc" | b"hevx" => Some(Format::Heic),
+            // The generic HEIF brands: the compatible brands that follow say
+            // whether the pictures inside are AV1 or HEVC.
+            b"mif1" | b"msf1" => Some(if compatible_brands(bytes).any(|b| b == b"avif") {
+                Format::Avif
+            } else {
+                Format::Heic
+            }),
             _ => None,
         }
     } else if is_svg(bytes) {
-        Some(Format::Unsupported("svg"))
+        Some(Format::Svg)
     } else {
         None
     }
+}
+
+/// The compatible brands of an ISO base media `ftyp` box (after the major
+/// brand and the minor version).
+fn compatible_brands(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let size = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
+    let end = size.clamp(16, 256).min(bytes.len());
+    bytes.get(16..end).unwrap_or_default().chunks_exact(4)
 }
 
 /// SVG is text: an `<svg` root, possibly after an XML declaration, comments
@@ -136,14 +157,19 @@ mod tests {
         assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), Some(Format::Png));
         assert_eq!(sniff(b"GIF89a\x01\0\x01\0"), Some(Format::Gif));
         assert_eq!(sniff(b"RIFF\x24\0\0\0WEBPVP8 "), Some(Format::Webp));
+        assert_eq!(sniff(b"\0\0\0\x1cftypavif\0\0\0\0"), Some(Format::Avif));
         assert_eq!(
-            sniff(b"\0\0\0\x1cftypavif\0\0\0\0"),
-            Some(Format::Unsupported("avif"))
+            sniff(b"\0\0\0\x18ftypmif1\0\0\0\0mif1avif"),
+            Some(Format::Avif)
+        );
+        assert_eq!(
+            sniff(b"\0\0\0\x18ftypmif1\0\0\0\0mif1heic"),
+            Some(Format::Heic)
         );
         assert_eq!(sniff(b"<!DOCTYPE html><html>"), None);
         assert_eq!(
             sniff(b"<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\"/>"),
-            Some(Format::Unsupported("svg"))
+            Some(Format::Svg)
         );
         // An HTML page that embeds an SVG icon is still not an image.
         assert_eq!(sniff(b"<html><body><svg></svg></body></html>"), None);

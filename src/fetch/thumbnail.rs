@@ -45,6 +45,18 @@ impl Default for DecodeLimits {
 /// the decoders cannot read (or not an image at all) needs nothing: its
 /// failure is found by `make_thumbnails`.
 pub fn decode_memory(bytes: &[u8], format: Format) -> u64 {
+    if format == Format::Svg {
+        return super::svg::decode_memory(bytes, LEVELS[0]);
+    }
+    if format == Format::Ico
+        && let Some(png) = ico_png(bytes)
+    {
+        return decode_memory(png, Format::Png);
+    }
+    if matches!(format, Format::Avif | Format::Heic) {
+        return super::external::declared_size(bytes)
+            .map_or(0, |(w, h)| super::external::decode_memory(w, h));
+    }
     if format == Format::Jpeg
         && let Some(header) = jpeg::read_header(bytes)
     {
@@ -186,6 +198,17 @@ pub fn fit(width: u32, height: u32, level: u32) -> (u32, u32) {
     (scale(width), scale(height))
 }
 
+/// The pixels of an original in a format `image` cannot decode by itself
+/// (SVG, AVIF, HEIC), oriented, with the longest side at most `max_side`:
+/// what `tag` sends of them.
+pub fn decode_external(
+    bytes: &[u8],
+    format: Format,
+    max_side: u32,
+) -> Result<DynamicImage, Failure> {
+    Ok(decode(bytes, format, &DecodeLimits::default(), max_side, true)?.pixels)
+}
+
 fn decode(
     bytes: &[u8],
     format: Format,
@@ -204,7 +227,79 @@ fn decode(
             return Ok(decoded);
         }
     }
+    if format == Format::Svg {
+        // Vector: drawn at the size the largest level needs, never larger.
+        let (pixels, width, height) = super::svg::rasterise(bytes, limits, target)?;
+        return Ok(Decoded {
+            pixels: DynamicImage::ImageRgba8(pixels),
+            width,
+            height,
+        });
+    }
+    if format == Format::Ico
+        && let Some(png) = ico_png(bytes)
+    {
+        return decode_full(png, Format::Png, limits);
+    }
+    if matches!(format, Format::Avif | Format::Heic) {
+        let (png, scaled_from) = super::external::decode_to_png(bytes, format, limits, target)?;
+        let mut decoded = decode_full(&png, Format::Png, limits)?;
+        if let Some((w, h)) = scaled_from {
+            // Scaled by the tool: the original's size is the declared one,
+            // turned the way the picture came out (a rotation property).
+            let turned = w != h && (decoded.width > decoded.height) != (w > h);
+            (decoded.width, decoded.height) = if turned { (h, w) } else { (w, h) };
+        }
+        return Ok(decoded);
+    }
     decode_full(bytes, format, limits)
+}
+
+/// The PNG inside an icon, when its largest picture is one. `image`'s ICO
+/// decoder refuses what browsers show: PNGs that are not RGBA, and PNGs
+/// whose size differs from the directory's (one byte per side, so often
+/// wrong past 256); the PNG itself is then decoded directly.
+pub fn ico_png(bytes: &[u8]) -> Option<&[u8]> {
+    let u16_at = |at: usize| Some(u16::from_le_bytes(bytes.get(at..at + 2)?.try_into().ok()?));
+    let u32_at = |at: usize| Some(u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?));
+    let count = usize::from(u16_at(4)?);
+    // (area, bits per pixel) of the best entry so far, and its PNG if it is one.
+    let mut best_score = None;
+    let mut best_png = None;
+    for entry in (0..count).map(|i| 6 + 16 * i) {
+        let side = |at: usize| match bytes.get(at) {
+            Some(0) => Some(256u64),
+            other => other.map(|&v| u64::from(v)),
+        };
+        let (Some(w), Some(h), Some(bits), Some(len), Some(offset)) = (
+            side(entry),
+            side(entry + 1),
+            u16_at(entry + 6),
+            u32_at(entry + 8),
+            u32_at(entry + 12),
+        ) else {
+            break;
+        };
+        let start = offset as usize;
+        let Some(data) = bytes.get(start..start.saturating_add(len as usize)) else {
+            continue;
+        };
+        let png = data.starts_with(b"\x89PNG\r\n\x1a\n").then_some(data);
+        // A PNG's real size is in its header (IHDR: width, height at 16..24).
+        let area = match png.and_then(|p| p.get(16..24)) {
+            Some(ihdr) => {
+                let dim =
+                    |i: usize| u64::from(u32::from_be_bytes(ihdr[i..i + 4].try_into().unwrap()));
+                dim(0) * dim(4)
+            }
+            None => w * h,
+        };
+        let score = (area, bits);
+        if best_score.is_none_or(|s| score > s) {
+            (best_score, best_png) = (Some(score), png);
+        }
+    }
+    best_png
 }
 
 /// The fast JPEG path: libjpeg-turbo decoding at the smallest 1/2ⁿ scale
@@ -288,7 +383,7 @@ fn decode_full(bytes: &[u8], format: Format, limits: &DecodeLimits) -> Result<De
     })
 }
 
-fn check_area(w: u32, h: u32, limits: &DecodeLimits) -> Result<(), Failure> {
+pub(crate) fn check_area(w: u32, h: u32, limits: &DecodeLimits) -> Result<(), Failure> {
     if w == 0 || h == 0 {
         return Err(Failure::new(
             "decode_error",

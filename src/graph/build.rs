@@ -43,7 +43,7 @@ impl GraphSettings {
     /// Reads a stop-tag list: one tag per line, `#` starts a comment.
     pub fn read_stop_tags(path: &Path) -> Result<Vec<String>> {
         let text = crate::text_input::read_to_string(path, crate::text_input::Caps::LIST)
-            .context("--stop-tags: give a UTF-8 text file with one tag per line")?;
+            .context("--stop-tags: give a text file with one tag per line")?;
         Ok(text
             .lines()
             .map(|line| line.split('#').next().unwrap_or("").trim().to_lowercase())

@@ -133,8 +133,22 @@ pub fn prepare(
 /// The bytes to send: the original itself when it is upright, small enough
 /// and in a format every vendor takes; otherwise decoded, turned upright,
 /// shrunk and re-encoded (JPEG, or PNG when it has transparency).
-pub fn encode_for_sending(bytes: Vec<u8>, max_side: u32) -> Result<Payload, String> {
-    let format = sniff(&bytes).ok_or("not an image format tagscape knows")?;
+pub fn encode_for_sending(mut bytes: Vec<u8>, max_side: u32) -> Result<Payload, String> {
+    let mut format = sniff(&bytes).ok_or("not an image format tagscape knows")?;
+    if format == Format::Ico
+        && let Some(png) = crate::fetch::thumbnail::ico_png(&bytes)
+    {
+        // The icon's PNG itself (what fetch decoded; see `ico_png`).
+        (bytes, format) = (png.to_vec(), Format::Png);
+    }
+    if matches!(format, Format::Svg | Format::Avif | Format::Heic) {
+        // No vendor takes these everywhere: drawn or decoded as for the
+        // thumbnails, at the size asked for (2048 px when any size will do).
+        let side = if max_side == 0 { 2048 } else { max_side };
+        let image =
+            crate::fetch::thumbnail::decode_external(&bytes, format, side).map_err(|f| f.detail)?;
+        return encode_pixels(image);
+    }
     let image_format = format
         .image_format()
         .ok_or_else(|| format!("{} images cannot be decoded by this build", format.name()))?;
@@ -169,6 +183,11 @@ pub fn encode_for_sending(bytes: Vec<u8>, max_side: u32) -> Result<Payload, Stri
     if !fits {
         image = image.resize(max_side, max_side, image::imageops::FilterType::Triangle);
     }
+    encode_pixels(image)
+}
+
+/// `image` as JPEG, or PNG when it has transparency.
+fn encode_pixels(image: DynamicImage) -> Result<Payload, String> {
     let mut out = Cursor::new(Vec::new());
     let mime = if image.color().has_alpha() {
         image
@@ -262,6 +281,14 @@ mod tests {
     fn large_images_are_shrunk_keeping_the_aspect_ratio() {
         let out = decode(&encode_for_sending(jpeg(400, 100), 100).unwrap());
         assert_eq!((out.width(), out.height()), (100, 25));
+    }
+
+    #[test]
+    fn svgs_are_sent_drawn_at_the_size_asked_for() {
+        let svg = br#"<svg xmlns="http://www.w3.org/2000/svg" width="800" height="400"><rect width="800" height="400" fill="red"/></svg>"#;
+        let out = decode(&encode_for_sending(svg.to_vec(), 400).unwrap()).to_rgb8();
+        assert_eq!(out.dimensions(), (400, 200));
+        assert_eq!(out.get_pixel(200, 100).0, [255, 0, 0]);
     }
 
     #[test]

@@ -102,6 +102,8 @@ pub struct ImportReport {
     pub legacy_kept: u64,
     /// The `--source` that gives those tags' source back, when `legacy_kept > 0`.
     pub legacy_source: Option<String>,
+    /// The encoding the file was read in, when not UTF-8 ("Windows-1252").
+    pub encoding: Option<&'static str>,
 }
 
 /// The file an import of `tag_file` writes its unmatched rows to, in the
@@ -275,6 +277,7 @@ pub fn import_tags(
         windows_example: None,
         legacy_kept: 0,
         legacy_source: None,
+        encoding: table.encoding(),
     };
     let mut by_image: TagsByImage = HashMap::new();
     let mut unmatched = Vec::new();
@@ -503,6 +506,9 @@ impl fmt::Display for ImportReport {
                     self.ambiguous_examples.join(", ")
                 )?;
             }
+        }
+        if let Some(encoding) = self.encoding {
+            write!(f, "; read as {encoding} (not UTF-8)")?;
         }
         Ok(())
     }
