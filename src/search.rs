@@ -76,28 +76,35 @@ pub struct Matches {
     pub undated: u64,
 }
 
+impl Matches {
+    /// What follows the images in a summary: " (3 posts match); 1 post
+    /// skipped by the date filter: …", or nothing.
+    pub fn details(&self) -> String {
+        let mut out = String::new();
+        if self.posts > 0 {
+            out.push_str(&format!(
+                " ({})",
+                crate::collect::plural(self.posts, "post matches", "posts match")
+            ));
+        }
+        if self.undated > 0 {
+            out.push_str(&format!(
+                "; {} skipped by the date filter: their date cannot be read",
+                crate::collect::plural(self.undated, "post", "posts")
+            ));
+        }
+        out
+    }
+}
+
 impl fmt::Display for Matches {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}",
-            crate::collect::plural(self.images.len() as u64, "image", "images")
-        )?;
-        if self.posts > 0 {
-            write!(
-                f,
-                " ({})",
-                crate::collect::plural(self.posts, "post matches", "posts match")
-            )?;
-        }
-        if self.undated > 0 {
-            write!(
-                f,
-                "; {} skipped by the date filter: their date cannot be read",
-                crate::collect::plural(self.undated, "post", "posts")
-            )?;
-        }
-        Ok(())
+            "{}{}",
+            crate::collect::plural(self.images.len() as u64, "image", "images"),
+            self.details()
+        )
     }
 }
 

@@ -218,26 +218,17 @@ fn wait_for_line(
     }
 }
 
-/// Centroid and pixel count of the pixels within 30 of `color` per channel.
-fn blob(img: &image::RgbaImage, color: [u8; 3]) -> Option<(f64, f64, usize)> {
-    let (mut sx, mut sy, mut n) = (0f64, 0f64, 0usize);
-    for (x, y, p) in img.enumerate_pixels() {
-        if (0..3).all(|c| p.0[c].abs_diff(color[c]) <= 30) {
-            sx += f64::from(x) + 0.5;
-            sy += f64::from(y) + 0.5;
-            n += 1;
-        }
-    }
-    (n > 0).then(|| (sx / n as f64, sy / n as f64, n))
+/// `tagscape view ARGS` in a window on `x`, once its window is shown:
+/// the child, its output lines and the window id.
+struct Window {
+    child: Child,
+    stdout: Receiver<String>,
+    stderr: Receiver<String>,
+    wid: String,
 }
 
-#[test]
-fn the_window_draws_zooms_on_the_wheel_pans_on_a_drag_and_quits() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("study");
-    make_project(&dir, true);
-    let x = start_xvfb();
-    let runtime = tmp.path().join("xdg");
+fn open_window(x: &Xvfb, tmp: &Path, args: &[&str], env: &[(&str, &str)]) -> Window {
+    let runtime = tmp.join("xdg");
     std::fs::create_dir_all(&runtime).unwrap();
     #[cfg(unix)]
     {
@@ -246,19 +237,17 @@ fn the_window_draws_zooms_on_the_wheel_pans_on_a_drag_and_quits() {
     }
     let mut child = Command::new(env!("CARGO_BIN_EXE_tagscape"))
         .arg("view")
-        .arg(&dir)
+        .args(args)
         .env("DISPLAY", &x.display)
         .env_remove("WAYLAND_DISPLAY")
         .env("XDG_RUNTIME_DIR", &runtime)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let stdout = lines_of(child.stdout.take().unwrap());
     let stderr = lines_of(child.stderr.take().unwrap());
-    let mut seen = Vec::new();
-
-    // The window appears, titled with the adapter's name.
     let start = Instant::now();
     let wid = loop {
         let found = xdotool(
@@ -278,6 +267,41 @@ fn the_window_draws_zooms_on_the_wheel_pans_on_a_drag_and_quits() {
         );
         std::thread::sleep(Duration::from_millis(100));
     };
+    Window {
+        child,
+        stdout,
+        stderr,
+        wid,
+    }
+}
+
+/// Centroid and pixel count of the pixels within 30 of `color` per channel.
+fn blob(img: &image::RgbaImage, color: [u8; 3]) -> Option<(f64, f64, usize)> {
+    let (mut sx, mut sy, mut n) = (0f64, 0f64, 0usize);
+    for (x, y, p) in img.enumerate_pixels() {
+        if (0..3).all(|c| p.0[c].abs_diff(color[c]) <= 30) {
+            sx += f64::from(x) + 0.5;
+            sy += f64::from(y) + 0.5;
+            n += 1;
+        }
+    }
+    (n > 0).then(|| (sx / n as f64, sy / n as f64, n))
+}
+
+#[test]
+fn the_window_draws_zooms_on_the_wheel_pans_on_a_drag_and_quits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("study");
+    make_project(&dir, true);
+    let x = start_xvfb();
+    // The window appears, titled with the adapter's name.
+    let Window {
+        mut child,
+        stdout,
+        stderr,
+        wid,
+    } = open_window(&x, tmp.path(), &[dir.to_str().unwrap()], &[]);
+    let mut seen = Vec::new();
     let title = xdotool(&x.display, &["getwindowname", &wid]);
     assert!(title.starts_with("tagscape"), "{title}");
     assert!(
@@ -579,46 +603,21 @@ fn the_hover_card_shows_every_post_of_an_image() {
     );
 
     let x = start_xvfb();
-    let runtime = tmp.path().join("xdg");
-    std::fs::create_dir_all(&runtime).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
-    }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tagscape"))
-        .arg("view")
-        .arg(&dir)
-        .env("DISPLAY", &x.display)
-        .env_remove("WAYLAND_DISPLAY")
-        .env("XDG_RUNTIME_DIR", &runtime)
-        .env("RUST_LOG", "tagscape::viewer=debug,warn")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = lines_of(child.stdout.take().unwrap());
-    let stderr = lines_of(child.stderr.take().unwrap());
+    let Window {
+        mut child,
+        stdout,
+        stderr,
+        wid,
+    } = open_window(
+        &x,
+        tmp.path(),
+        &[dir.to_str().unwrap()],
+        &[
+            ("RUST_LOG", "tagscape::viewer=debug,warn"),
+            ("NO_COLOR", "1"),
+        ],
+    );
     let mut seen = Vec::new();
-    let start = Instant::now();
-    let wid = loop {
-        let found = xdotool(
-            &x.display,
-            &["search", "--onlyvisible", "--name", "tagscape"],
-        );
-        if let Some(w) = found.lines().next() {
-            break w.to_string();
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("the viewer exited with {status} before showing a window");
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(90),
-            "no viewer window"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
     xdotool(&x.display, &["windowfocus", "--sync", &wid]);
     std::thread::sleep(Duration::from_secs(2));
     // Find the shared image on the viewer's own screenshot, then hover it.
@@ -677,43 +676,18 @@ fn a_tour_plays_in_the_window_and_zooms_in_on_its_keyframe() {
     )
     .unwrap();
     let x = start_xvfb();
-    let runtime = tmp.path().join("xdg");
-    std::fs::create_dir_all(&runtime).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
-    }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tagscape"))
-        .args(["view", dir.to_str().unwrap(), "--tour", "zoom"])
-        .env("DISPLAY", &x.display)
-        .env_remove("WAYLAND_DISPLAY")
-        .env("XDG_RUNTIME_DIR", &runtime)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = lines_of(child.stdout.take().unwrap());
-    let stderr = lines_of(child.stderr.take().unwrap());
+    let Window {
+        mut child,
+        stdout,
+        stderr,
+        wid,
+    } = open_window(
+        &x,
+        tmp.path(),
+        &[dir.to_str().unwrap(), "--tour", "zoom"],
+        &[],
+    );
     let mut seen = Vec::new();
-    let start = Instant::now();
-    let wid = loop {
-        let found = xdotool(
-            &x.display,
-            &["search", "--onlyvisible", "--name", "tagscape"],
-        );
-        if let Some(w) = found.lines().next() {
-            break w.to_string();
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("the viewer exited with {status} before showing a window");
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(90),
-            "no viewer window"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
     xdotool(&x.display, &["windowfocus", "--sync", &wid]);
     std::thread::sleep(Duration::from_secs(2));
     let shoot = |seen: &mut Vec<String>| {

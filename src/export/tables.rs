@@ -102,20 +102,7 @@ impl std::fmt::Display for TableReport {
                     crate::collect::plural(found.images.len() as u64, "image", "images")
                 )?;
             }
-            if found.posts > 0 {
-                write!(
-                    f,
-                    " ({})",
-                    crate::collect::plural(found.posts, "post matches", "posts match")
-                )?;
-            }
-            if found.undated > 0 {
-                write!(
-                    f,
-                    "; {} skipped by the date filter: their date cannot be read",
-                    crate::collect::plural(found.undated, "post", "posts")
-                )?;
-            }
+            f.write_str(&found.details())?;
         }
         if self.missing > 0 {
             write!(
