@@ -7,7 +7,10 @@
 
 #[path = "support/cli.rs"]
 mod cli;
+#[path = "support/project.rs"]
+mod project;
 use cli::tagscape_ok;
+use project::tagged_project;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -21,29 +24,13 @@ fn s(path: &Path) -> &str {
 /// A laid-out, clustered project of twelve images in two tag groups, and
 /// its web map at 600 px wide.
 fn site(tmp: &Path) -> PathBuf {
-    let dir = tmp.join("study");
-    let list = tmp.join("urls.txt");
-    let tags = tmp.join("tags.csv");
-    let mut urls = String::new();
-    let mut rows = String::from("image,tag,confidence\n");
-    for i in 0..12 {
-        let url = format!("https://example.org/{i}.jpg");
-        urls.push_str(&format!("{url}\n"));
-        let group = if i < 6 {
-            ["cat", "whiskers"]
+    let dir = tagged_project(tmp, 12, |i| {
+        if i < 6 {
+            vec!["cat", "whiskers"]
         } else {
-            ["boat", "harbour"]
-        };
-        for tag in group {
-            rows.push_str(&format!("{url},{tag},0.9\n"));
+            vec!["boat", "harbour"]
         }
-    }
-    std::fs::write(&list, urls).unwrap();
-    std::fs::write(&tags, rows).unwrap();
-    tagscape_ok(&["init", s(&dir)]);
-    tagscape_ok(&["add", s(&dir), s(&list)]);
-    tagscape_ok(&["import-tags", s(&dir), s(&tags)]);
-    tagscape_ok(&["graph", s(&dir)]);
+    });
     tagscape_ok(&["cluster", s(&dir), "--min-size", "2"]);
     tagscape_ok(&["layout", s(&dir), "--iterations", "100"]);
     let out = tmp.join("site");

@@ -9,7 +9,10 @@ mod measure;
 use measure::run_measured;
 #[path = "support/cli.rs"]
 mod cli;
+#[path = "support/project.rs"]
+mod project;
 use cli::tagscape_ok;
+use project::tagged_project;
 
 use std::path::Path;
 use std::process::Command;
@@ -22,22 +25,8 @@ fn s(path: &Path) -> &str {
 #[test]
 fn a_poster_larger_than_memory_would_hold_is_streamed() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("study");
-    let list = tmp.path().join("urls.txt");
-    let tags = tmp.path().join("tags.csv");
-    let mut urls = String::new();
-    let mut rows = String::from("image,tag,confidence\n");
-    for i in 0..40 {
-        let url = format!("https://example.org/{i}.jpg");
-        urls.push_str(&format!("{url}\n"));
-        rows.push_str(&format!("{url},t{},0.9\n", i % 4));
-    }
-    std::fs::write(&list, urls).unwrap();
-    std::fs::write(&tags, rows).unwrap();
-    tagscape_ok(&["init", s(&dir)]);
-    tagscape_ok(&["add", s(&dir), s(&list)]);
-    tagscape_ok(&["import-tags", s(&dir), s(&tags)]);
-    tagscape_ok(&["graph", s(&dir)]);
+    const TAGS: [&str; 4] = ["t0", "t1", "t2", "t3"];
+    let dir = tagged_project(tmp.path(), 40, |i| vec![TAGS[i % 4]]);
     tagscape_ok(&["layout", s(&dir), "--iterations", "50"]);
 
     let out = tmp.path().join("poster.png");

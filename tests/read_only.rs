@@ -4,7 +4,10 @@
 
 #[path = "support/cli.rs"]
 mod cli;
+#[path = "support/project.rs"]
+mod project;
 use cli::{tagscape, tagscape_ok};
+use project::tagged_project;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -17,23 +20,7 @@ fn s(path: &Path) -> &str {
 
 /// A project with four images, their tags, the network and its clusters.
 fn study(tmp: &Path) -> PathBuf {
-    let dir = tmp.join("study");
-    let list = tmp.join("urls.txt");
-    let tags = tmp.join("tags.csv");
-    let mut urls = String::new();
-    let mut rows = String::from("image,tag,confidence\n");
-    for (i, tag) in ["cat", "cat", "dog", "dog"].iter().enumerate() {
-        let url = format!("https://example.org/{i}.jpg");
-        urls.push_str(&url);
-        urls.push('\n');
-        rows.push_str(&format!("{url},{tag},0.9\n{url},animal,0.8\n"));
-    }
-    std::fs::write(&list, urls).unwrap();
-    std::fs::write(&tags, rows).unwrap();
-    tagscape_ok(&["init", s(&dir)]);
-    tagscape_ok(&["add", s(&dir), s(&list)]);
-    tagscape_ok(&["import-tags", s(&dir), s(&tags)]);
-    tagscape_ok(&["graph", s(&dir)]);
+    let dir = tagged_project(tmp, 4, |i| vec![["cat", "cat", "dog", "dog"][i], "animal"]);
     tagscape_ok(&["cluster", s(&dir)]);
     dir
 }

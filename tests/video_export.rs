@@ -7,7 +7,10 @@
 
 #[path = "support/cli.rs"]
 mod cli;
+#[path = "support/project.rs"]
+mod project;
 use cli::{tagscape, tagscape_ok};
+use project::tagged_project;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -19,22 +22,7 @@ fn s(path: &Path) -> &str {
 /// A laid-out project of six images and a hand-written tour "still": two
 /// keyframes on the same view (no travel), held 1.0 s (captioned) and 0.5 s.
 fn study(tmp: &Path) -> PathBuf {
-    let dir = tmp.join("study");
-    let list = tmp.join("urls.txt");
-    let tags = tmp.join("tags.csv");
-    let mut urls = String::new();
-    let mut rows = String::from("image,tag,confidence\n");
-    for i in 0..6 {
-        let url = format!("https://example.org/{i}.jpg");
-        urls.push_str(&format!("{url}\n"));
-        rows.push_str(&format!("{url},{},0.9\n", ["cat", "dog"][i % 2]));
-    }
-    std::fs::write(&list, urls).unwrap();
-    std::fs::write(&tags, rows).unwrap();
-    tagscape_ok(&["init", s(&dir)]);
-    tagscape_ok(&["add", s(&dir), s(&list)]);
-    tagscape_ok(&["import-tags", s(&dir), s(&tags)]);
-    tagscape_ok(&["graph", s(&dir)]);
+    let dir = tagged_project(tmp, 6, |i| vec![["cat", "dog"][i % 2]]);
     tagscape_ok(&["layout", s(&dir), "--iterations", "50"]);
     std::fs::create_dir_all(dir.join("tours")).unwrap();
     std::fs::write(

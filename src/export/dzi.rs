@@ -20,14 +20,12 @@ use anyhow::{Context, Result, bail};
 use glam::Vec2;
 use serde::Serialize;
 
-use super::png::{Background, PngStyle, atlas_for, load_clusters, page};
+use super::png::{Background, PngStyle, load_clusters, page, picture_frame, picture_renderer};
 use crate::gpu::GpuContext;
 use crate::graph::Graph;
 use crate::layout::load_positions;
 use crate::project::Project;
-use crate::render::{
-    Camera, ClusterOverlay, FrameOptions, OFFSCREEN_FORMAT, OffscreenTarget, Renderer, Scene,
-};
+use crate::render::{Camera, ClusterOverlay, OffscreenTarget, Scene};
 
 /// Tile size and overlap (a 256 px texture per tile).
 pub const TILE_SIZE: u32 = 254;
@@ -343,17 +341,7 @@ pub fn write(
     let site = staging.path();
 
     let ctx = GpuContext::new_headless()?;
-    let pixels: Vec<f32> = scene
-        .sprites
-        .iter()
-        .map(|s| 2.0 * s.size * camera.zoom)
-        .collect();
-    let mut renderer = Renderer::new(
-        &ctx,
-        OFFSCREEN_FORMAT,
-        scene,
-        &atlas_for(pixels.into_iter()),
-    );
+    let mut renderer = picture_renderer(&ctx, scene, camera.zoom);
     if style.hulls && !clusters.is_empty() {
         renderer.set_cluster_overlay(
             &clusters,
@@ -366,15 +354,7 @@ pub fn write(
             },
         );
     }
-    let (background, background_alpha) = style.background.clear();
-    let opts = FrameOptions {
-        background,
-        background_alpha,
-        show_images: true,
-        show_tags: false,
-        show_edges: false,
-        ..FrameOptions::default()
-    };
+    let opts = picture_frame(style.background);
     let full = TILE_SIZE + 2 * OVERLAP;
     let target = OffscreenTarget::new(&ctx.device, full, full);
     let levels = levels(width, height);

@@ -358,19 +358,9 @@ pub fn write(
         ctx.adapter_name()
     );
 
-    let scene_pixels: Vec<f32> = scene
-        .sprites
-        .iter()
-        .map(|s| 2.0 * s.size * camera.zoom)
-        .collect();
     // The export may use more GPU memory than an interactive window: every
     // band is complete before it is read back.
-    let mut renderer = Renderer::new(
-        &ctx,
-        OFFSCREEN_FORMAT,
-        scene,
-        &atlas_for(scene_pixels.into_iter()),
-    );
+    let mut renderer = picture_renderer(&ctx, scene, camera.zoom);
     let mut label_count = None;
     if (style.hulls || style.labels) && !clusters.is_empty() {
         label_count = renderer.set_cluster_overlay(
@@ -392,15 +382,8 @@ pub fn write(
         }
         renderer.layers.push(Layer::Custom(Box::new(text)));
     }
-    let (background, background_alpha) = style.background.clear();
-    let opts = FrameOptions {
-        background,
-        background_alpha,
-        show_images: true,
-        show_tags: false,
-        show_edges: false,
-        ..FrameOptions::default()
-    };
+    let opts = picture_frame(style.background);
+    let background_alpha = opts.background_alpha;
 
     let mut file = AtomicFile::create(out)?;
     let mut encoder = png::Encoder::new(&mut file, width, height);
@@ -559,6 +542,27 @@ pub(super) fn legend_spans(
 /// (longest side): each level holds every image that needs it (at least a
 /// few MiB, for coarser stand-ins), within 1 GiB in all, so a small export
 /// takes little memory and a poster no more than a bound.
+/// The renderer of an export drawn at `zoom` (pixels per layout unit at its
+/// closest): the scene, with an atlas sized to the images' largest size on
+/// the picture rather than the viewer's budget.
+pub(super) fn picture_renderer(ctx: &GpuContext, scene: Scene, zoom: f32) -> Renderer {
+    let pixels: Vec<f32> = scene.sprites.iter().map(|s| 2.0 * s.size * zoom).collect();
+    Renderer::new(ctx, OFFSCREEN_FORMAT, scene, &atlas_for(pixels.into_iter()))
+}
+
+/// What an export draws: the images (no tag dots, no edges) on `background`.
+pub(super) fn picture_frame(background: Background) -> FrameOptions {
+    let (background, background_alpha) = background.clear();
+    FrameOptions {
+        background,
+        background_alpha,
+        show_images: true,
+        show_tags: false,
+        show_edges: false,
+        ..FrameOptions::default()
+    }
+}
+
 pub(super) fn atlas_for(pixels: impl Iterator<Item = f32>) -> AtlasConfig {
     const FLOOR: u64 = 4 << 20;
     const TOTAL: u64 = 1 << 30;

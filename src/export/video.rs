@@ -17,7 +17,7 @@ use std::rc::Rc;
 use anyhow::{Context, Result, bail};
 use glam::Vec2;
 
-use super::png::{Background, PngStyle, atlas_for, load_clusters};
+use super::png::{Background, PngStyle, load_clusters, picture_frame, picture_renderer};
 use crate::gpu::GpuContext;
 use crate::project::Project;
 use crate::render::poster_text::{PosterText, Span};
@@ -224,17 +224,7 @@ impl Recorder {
             .filter_map(|i| timeline.at(timeline.arrival(i)))
             .map(|m| f64::from(options.width) / m.view.width)
             .fold(0.0f64, f64::max) as f32;
-        let pixels: Vec<f32> = scene
-            .sprites
-            .iter()
-            .map(|s| 2.0 * s.size * closest)
-            .collect();
-        let mut renderer = Renderer::new(
-            &ctx,
-            OFFSCREEN_FORMAT,
-            scene,
-            &atlas_for(pixels.into_iter()),
-        );
+        let mut renderer = picture_renderer(&ctx, scene, closest);
         let style = &options.style;
         let scale = options.height as f32 / 1080.0 * 1.25;
         if (style.hulls || style.labels) && !clusters.is_empty() {
@@ -249,7 +239,7 @@ impl Recorder {
                 },
             );
         }
-        let (background, background_alpha) = style.background.clear();
+        let (background, _) = style.background.clear();
         let caption: SharedCaption = Rc::new(RefCell::new(None));
         match PosterText::new(&ctx.device, &ctx.queue, OFFSCREEN_FORMAT) {
             Some(text) => renderer.layers.push(Layer::Custom(Box::new(CaptionLayer {
@@ -272,14 +262,7 @@ impl Recorder {
             caption,
             cluster_of_image,
             highlighted: None,
-            opts: FrameOptions {
-                background,
-                background_alpha,
-                show_images: true,
-                show_tags: false,
-                show_edges: false,
-                ..FrameOptions::default()
-            },
+            opts: picture_frame(style.background),
             size,
         })
     }
