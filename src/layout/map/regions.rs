@@ -4,7 +4,9 @@
 //! in it (`cluster::detect::assign_tags`). Images in no drawn cluster (the
 //! small communities folded into "other", or a project without clusters)
 //! form one region per connected piece of what is left, so unrelated small
-//! groups are not pulled into one blob. Images without any tag go to the
+//! groups are not pulled into one blob; the pieces of a single image (no
+//! tag shared with any image outside the clusters) share one region, so they
+//! do not scatter between the clusters. Images without any tag go to the
 //! untagged block instead of a region.
 
 use crate::cluster::detect::assign_tags;
@@ -77,7 +79,25 @@ pub fn regions(graph: &Graph, image_group: &[Option<u32>], clusters: usize) -> R
     }
     // Largest first; ties by first node, so the order is a function of the graph.
     pieces.sort_by(|a, b| b.len().cmp(&a.len()).then(a[0].cmp(&b[0])));
-    members.extend(pieces);
+    // A piece holding one image shares no tag with any other image outside
+    // the clusters (it hangs only on tags of its own and on tags a cluster
+    // holds, such as a hub). Alone, each would be a region of one image
+    // wedged between clusters, breaking their edges; together they are one
+    // block of unrelated images beside the map.
+    let is_loose = |piece: &Vec<u32>| {
+        piece
+            .iter()
+            .filter(|&&v| (v as usize) < graph.n_images)
+            .count()
+            == 1
+    };
+    let (loose, related): (Vec<Vec<u32>>, Vec<Vec<u32>>) = pieces.into_iter().partition(is_loose);
+    members.extend(related);
+    if !loose.is_empty() {
+        let mut block: Vec<u32> = loose.into_iter().flatten().collect();
+        block.sort_unstable();
+        members.push(block);
+    }
 
     let mut of_node = vec![None; n];
     for (r, m) in members.iter().enumerate() {
@@ -164,6 +184,29 @@ mod tests {
         assert_eq!(r.of_node[5], None);
         // Image 4 → tag 9 crosses from region 2 into region 0.
         assert_eq!(affinities(&g, &r.of_node), vec![(0, 2, 0.5)]);
+    }
+
+    #[test]
+    fn images_that_share_no_tag_outside_the_clusters_share_one_region() {
+        // Images 0,1 (cluster 0, tag 4); images 2 and 3 each with a tag of
+        // their own (5, 6) and the cluster's tag 4, as a hub.
+        let mut nodes: Vec<Node> = (0..4)
+            .map(|i| node(NodeKind::Image, &format!("i{i}")))
+            .collect();
+        nodes.extend((4..7).map(|t| node(NodeKind::Tag, &format!("t{t}"))));
+        let e = |s, t| Edge {
+            source: s,
+            target: t,
+            weight: 1.0,
+        };
+        let g = Graph::new(
+            nodes,
+            4,
+            vec![e(0, 4), e(1, 4), e(2, 4), e(3, 4), e(2, 5), e(3, 6)],
+        );
+        let r = regions(&g, &[Some(0), Some(0), None, None], 1);
+        assert_eq!(r.members, vec![vec![0, 1, 4], vec![2, 3, 5, 6]]);
+        assert_eq!(affinities(&g, &r.of_node), vec![(0, 1, 2.0)]);
     }
 
     #[test]
