@@ -48,6 +48,20 @@ fn jpeg(img: &image::RgbImage, quality: u8) -> Vec<u8> {
     out.into_inner()
 }
 
+/// An image as `project_stacks` reads it after a fetch: its hash, and its
+/// mean colour when its thumbnails are JPEGs (opaque).
+fn fetched(dir: &std::path::Path, image_id: i64, bytes: &[u8]) -> Hashed {
+    let p = process_body(dir, bytes, &DecodeLimits::default())
+        .unwrap()
+        .unwrap();
+    Hashed {
+        image_id,
+        hash: p.phash.expect("a hash for every decoded image"),
+        frequency: 1,
+        colour: (p.thumb_ext == "jpg").then_some(p.mean_color),
+    }
+}
+
 fn fetched_hash(dir: &std::path::Path, bytes: &[u8]) -> u64 {
     let processed = process_body(dir, bytes, &DecodeLimits::default())
         .unwrap()
@@ -82,16 +96,19 @@ fn a_resized_reencoded_copy_stacks_and_a_different_image_does_not() {
             image_id: 1,
             hash: h_original,
             frequency: 2,
+            colour: None,
         },
         Hashed {
             image_id: 2,
             hash: h_copy,
             frequency: 7,
+            colour: None,
         },
         Hashed {
             image_id: 3,
             hash: h_other,
             frequency: 1,
+            colour: None,
         },
     ];
     let stacks = find_stacks(&images, DEFAULT_HASH_DISTANCE);
@@ -133,8 +150,13 @@ fn graph_stack_duplicates_stores_each_stacks_size() {
         let project = Project::init(dir.path()).unwrap();
         // Images 1–3 are within 2 bits of each other (one stack, led by
         // image 2, the most frequent); image 4 differs in every bit.
-        let images: [(i64, u64, u32); 4] =
-            [(1, 0b00, 1), (2, 0b01, 4), (3, 0b11, 2), (4, u64::MAX, 1)];
+        let base = 0x5555_5555_5555_5555u64;
+        let images: [(i64, u64, u32); 4] = [
+            (1, base, 1),
+            (2, base ^ 0b01, 4),
+            (3, base ^ 0b11, 2),
+            (4, !base, 1),
+        ];
         for (id, hash, frequency) in images {
             project
                 .conn()
@@ -170,4 +192,141 @@ fn graph_stack_duplicates_stores_each_stacks_size() {
     let sizes = stored_stack_sizes(dir.path());
     assert_eq!(sizes.len(), 4);
     assert!(sizes.iter().all(|&(_, size)| size == 1), "{sizes:?}");
+}
+
+/// A dark-blue badge (disc and bar) on white, or on a transparent
+/// background stored black, as a PNG encoder writes it.
+fn badge(w: u32, h: u32, transparent: bool) -> image::RgbaImage {
+    image::RgbaImage::from_fn(w, h, |x, y| {
+        let (fx, fy) = (x as f32 / w as f32, y as f32 / h as f32);
+        let disc = (fx - 0.35).powi(2) + (fy - 0.45).powi(2) < 0.05;
+        let bar = (0.55..0.9).contains(&fx) && (0.3..0.6).contains(&fy);
+        match (disc || bar, transparent) {
+            (true, _) => image::Rgba([20, 40, 140, 255]),
+            (false, true) => image::Rgba([0, 0, 0, 0]),
+            (false, false) => image::Rgba([255, 255, 255, 255]),
+        }
+    })
+}
+
+fn png_rgba(img: &image::RgbaImage) -> Vec<u8> {
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+#[test]
+fn a_chain_of_close_hashes_is_not_one_stack() {
+    // Seven hashes, each 5 bits from the next (within the default 6), the
+    // ends 30 bits apart: union-find made them one stack.
+    let start = 0x0F0F_0F0F_0F0F_0F0Fu64;
+    let chain: Vec<u64> = (0..7)
+        .map(|k| (0..k * 5).fold(start, |h, bit| h ^ (1u64 << (bit * 2 + 1))))
+        .collect();
+    assert!(chain.windows(2).all(|w| distance(w[0], w[1]) == 5));
+    assert_eq!(distance(chain[0], chain[6]), 30);
+    let images: Vec<Hashed> = chain
+        .iter()
+        .enumerate()
+        .map(|(i, &hash)| Hashed {
+            image_id: i as i64 + 1,
+            hash,
+            frequency: 1,
+            colour: None,
+        })
+        .collect();
+    let stacks = find_stacks(&images, DEFAULT_HASH_DISTANCE);
+    assert!(!stacks.is_empty(), "neighbours still stack");
+    for stack in &stacks {
+        let rep = chain[stack.representative as usize - 1];
+        for &(id, d) in &stack.members {
+            assert_eq!(d, distance(chain[id as usize - 1], rep));
+            assert!(d <= DEFAULT_HASH_DISTANCE, "{stack:?}");
+        }
+    }
+    let stack_of = |id: i64| {
+        stacks
+            .iter()
+            .position(|s| s.members.iter().any(|m| m.0 == id))
+    };
+    assert!(
+        stack_of(1).is_none() || stack_of(1) != stack_of(7),
+        "{stacks:?}"
+    );
+}
+
+#[test]
+fn real_variants_stack_through_the_fetch_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = scene(800, 600, 0);
+    let resized = image::imageops::resize(&photo, 400, 300, image::imageops::FilterType::Triangle);
+    // A light crop: 3 % off every side.
+    let cropped = image::imageops::crop_imm(&photo, 24, 18, 752, 564).to_image();
+    let mut images = vec![
+        fetched(dir.path(), 1, &png(&photo)),
+        fetched(dir.path(), 2, &jpeg(&resized, 55)),
+        fetched(dir.path(), 3, &jpeg(&cropped, 80)),
+        fetched(dir.path(), 4, &jpeg(&photo, 35)),
+        // A different photo, and a badge with its transparent copy.
+        fetched(dir.path(), 5, &jpeg(&scene(800, 600, 1), 90)),
+        fetched(dir.path(), 6, &png_rgba(&badge(300, 200, false))),
+        fetched(dir.path(), 7, &png_rgba(&badge(300, 200, true))),
+    ];
+    images[0].frequency = 3;
+    let stacks = find_stacks(&images, DEFAULT_HASH_DISTANCE);
+    let ids: Vec<Vec<i64>> = stacks
+        .iter()
+        .map(|s| {
+            let mut ids: Vec<i64> = s.members.iter().map(|m| m.0).collect();
+            ids.sort_unstable();
+            ids
+        })
+        .collect();
+    assert_eq!(ids, [vec![1, 2, 3, 4], vec![6, 7]], "{images:?}");
+}
+
+#[test]
+fn the_graph_summary_counts_the_stacked_graph() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let project = Project::init(dir.path()).unwrap();
+        // 1 and 2 stack (1 bit apart); 3 is far. Tags: 1 cat+dog, 2 cat, 3 dog.
+        let base = 0x3333_3333_3333_3333u64;
+        for (id, hash) in [(1i64, base), (2, base ^ 1), (3, !base)] {
+            project
+                .conn()
+                .execute(
+                    "INSERT INTO images(id, url, status, phash) VALUES (?1, ?2, 'done', ?3)",
+                    (id, format!("http://x/{id}.jpg"), to_column(hash)),
+                )
+                .unwrap();
+        }
+        for (id, tag) in [(1, "cat"), (1, "dog"), (2, "cat"), (3, "dog")] {
+            project
+                .conn()
+                .execute(
+                    "INSERT INTO tags(image_id, tag, tag_key, confidence, source) VALUES (?1, ?2, ?2, 0.5, 'import:test')",
+                    (id, tag),
+                )
+                .unwrap();
+        }
+    }
+    let plain = tagscape_ok(&["graph", dir.path().to_str().unwrap()]);
+    assert!(
+        plain.contains("graph: 3 images, 2 tags, 4 edges"),
+        "{plain}"
+    );
+    let out = tagscape_ok(&["graph", dir.path().to_str().unwrap(), "--stack-duplicates"]);
+    // The stack keeps one cat edge (two members had it) and one dog edge.
+    assert!(out.contains("graph: 2 images, 2 tags, 3 edges"), "{out}");
+    assert!(
+        out.contains("2 near-duplicate images stacked into 1 node (hash distance ≤ 6), so 2 image nodes stand for 3 images"),
+        "{out}"
+    );
+    let project = Project::open(dir.path(), Access::Read).unwrap();
+    let edges: i64 = project
+        .conn()
+        .query_row("SELECT count(*) FROM graph_edges", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(edges, 3);
 }
