@@ -48,6 +48,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         source: args.source,
         image_column: args.image_column,
         tags_column: args.tags_column,
+        batch_rows: 0,
         quotes: if args.no_quotes {
             crate::collect::Quotes::Ignore
         } else {
