@@ -534,3 +534,22 @@ fn a_bad_row_after_the_first_batch_adds_nothing() {
     assert_eq!(tags(&f.project), before);
     assert!(!f.project.dir().join("unmatched-tags-spread.csv").exists());
 }
+
+#[test]
+fn posts_without_an_image_are_counted() {
+    let mut f = fixture();
+    let csv = format!("id,media_urls,hashtags\n1,{A},protest;march\n2,,nomedia\n3,,\n");
+    let opts = ImportOptions {
+        image_column: Some("media_urls".into()),
+        tags_column: Some("hashtags".into()),
+        ..ImportOptions::default()
+    };
+    let report = try_import(&mut f, "posts.csv", &csv, TagFormat::Auto, opts).unwrap();
+    assert_eq!((report.tags, report.posts_without_image), (2, 2));
+    assert!(
+        report
+            .to_string()
+            .contains("; 2 posts without an image skipped"),
+        "{report}"
+    );
+}

@@ -107,6 +107,8 @@ pub struct ImportReport {
     pub legacy_source: Option<String>,
     /// The encoding the file was read in, when not UTF-8 ("Windows-1252").
     pub encoding: Option<&'static str>,
+    /// Posts skipped for having no image (`--image-column`: a tweet without media).
+    pub posts_without_image: u64,
 }
 
 /// The file an import of `tag_file` writes its unmatched rows to, in the
@@ -277,6 +279,7 @@ pub fn import_tags(
         legacy_kept: 0,
         legacy_source: None,
         encoding: table.encoding(),
+        posts_without_image: 0,
     };
     let bar = crate::ui::bytes_progress(table.data_len(), "import");
     let batch_rows = if opts.batch_rows == 0 {
@@ -289,7 +292,7 @@ pub fn import_tags(
     let mut writer = Writer::new(&tx, &matcher, &project_dir, &unmatched_path)?;
     let mut batch: Vec<TagRecord> = Vec::with_capacity(batch_rows.min(BATCH_ROWS));
     let mut legacy_sources = BTreeSet::new();
-    let mut failed_calls = 0;
+    let (mut without_image, mut failed_calls) = (0, 0);
     {
         let mut emit = |mut record: TagRecord, read: u64| -> Result<()> {
             // The source a file's tags had before sources named their file.
@@ -309,7 +312,9 @@ pub fn import_tags(
         match &reader {
             Reader::Dmi(c) => long::read(&mut table, c, true, &source, &mut emit)?,
             Reader::Long(c) => long::read(&mut table, c, false, &source, &mut emit)?,
-            Reader::Wide(c) => wide::read(&mut table, c, &separator, &source, &mut emit)?,
+            Reader::Wide(c) => {
+                without_image = wide::read(&mut table, c, &separator, &source, &mut emit)?;
+            }
             Reader::Gui(c) => {
                 failed_calls = memespector::read_gui(&mut table, c, &source, &mut emit)?;
             }
@@ -317,6 +322,7 @@ pub fn import_tags(
         }
     }
     writer.write(&mut batch, &mut report)?;
+    report.posts_without_image = without_image;
     report.failed_calls = failed_calls;
     bar.finish_and_clear();
     let unmatched = writer.finish(&mut report)?;
@@ -633,6 +639,13 @@ impl fmt::Display for ImportReport {
                     self.ambiguous_examples.join(", ")
                 )?;
             }
+        }
+        if self.posts_without_image > 0 {
+            write!(
+                f,
+                "; {} without an image skipped",
+                plural(self.posts_without_image, "post", "posts")
+            )?;
         }
         if let Some(encoding) = self.encoding {
             write!(f, "; read as {encoding} (not UTF-8)")?;

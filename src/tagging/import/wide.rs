@@ -100,18 +100,21 @@ fn split<'a>(cell: &'a str, separator: &str) -> Vec<&'a str> {
         .collect()
 }
 
-/// Reads the rows with tags split at `separator`.
+/// Reads the rows with tags split at `separator`; returns how many posts
+/// were skipped for having no image (with `--image-column` only).
 pub fn read(
     table: &mut Table,
     columns: &Columns,
     separator: &str,
     source: &str,
     emit: Emit<'_>,
-) -> Result<()> {
+) -> Result<u64> {
+    let mut without_image = 0;
     while let Some(row) = table.next_row()? {
         let image = row.get(columns.image).trim();
         if image.is_empty() && columns.several_images {
-            continue; // a post without an image (a tweet with no media)
+            without_image += 1; // a post without an image (a tweet with no media)
+            continue;
         }
         if image.is_empty() {
             return Err(row_error(
@@ -176,5 +179,5 @@ pub fn read(
             }
         }
     }
-    Ok(())
+    Ok(without_image)
 }
