@@ -63,14 +63,32 @@ const KINDS: [Kind; 5] = [
     Kind::Meme,
 ];
 
-/// One hashed image: which original it shows, and whether it is a variant.
+/// How a variant was made from its original.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Variant {
+    Resized,
+    Recompressed,
+    Cropped,
+    /// A logo on a transparent background (its original is on white).
+    Transparent,
+}
+
+const VARIANTS: [Variant; 4] = [
+    Variant::Resized,
+    Variant::Recompressed,
+    Variant::Cropped,
+    Variant::Transparent,
+];
+
+/// One hashed image: which original it shows, and how it was varied.
 #[derive(Clone, Copy)]
 struct Sample {
     hash: u64,
     /// The mean colour as `project_stacks` sees it (`None`: transparent).
     colour: Option<u32>,
     original: u32,
-    variant: bool,
+    variant: Option<Variant>,
     kind: Kind,
 }
 
@@ -87,12 +105,19 @@ pub struct Report {
     pub stacked_images: usize,
     /// Images left alone for an uninformative hash (`duplicates::informative`).
     pub uninformative: usize,
-    /// Variants stacked with their original, of all variants.
+    /// Variants stacked with their original, of all variants; and by how
+    /// they were made: (how, stacked, made).
     pub true_merges: usize,
+    pub true_by_variant: Vec<(Variant, usize, usize)>,
     /// Stacks holding images of more than one original, and the images in
     /// them not of the representative's original.
     pub mixed_stacks: usize,
     pub false_merges: usize,
+    /// Of those, images whose original differs from the representative's
+    /// original by at least `CLEARLY_DIFFERENT` levels on average (two
+    /// generated originals can come out alike by chance: a small disc at
+    /// the same place in nearly the same colour).
+    pub clearly_different: usize,
     /// False merges by the kind of the wrongly stacked image.
     pub false_by_kind: Vec<(Kind, usize)>,
     pub peak_mb: Option<f64>,
@@ -132,19 +157,31 @@ pub fn run(opts: &Options) -> Result<()> {
         ),
     }
     println!(
-        "stacks: {} holding {} images ({} left alone for an uninformative hash); real variants stacked with their original {} of {}",
-        r.stacks, r.stacked_images, r.uninformative, r.true_merges, r.variants
+        "stacks: {} holding {} images ({} left alone for an uninformative hash)",
+        r.stacks, r.stacked_images, r.uninformative
+    );
+    let by_variant: Vec<String> = r
+        .true_by_variant
+        .iter()
+        .map(|(v, found, made)| format!("{v:?} {found}/{made}").to_lowercase())
+        .collect();
+    println!(
+        "real variants stacked with their original: {} of {} ({})",
+        r.true_merges,
+        r.variants,
+        by_variant.join(", ")
     );
     let by_kind: Vec<String> = r
         .false_by_kind
         .iter()
-        .map(|(k, n)| format!("{} {n}", serde_json::to_value(k).unwrap_or_default()))
+        .map(|(k, n)| format!("{k:?} {n}").to_lowercase())
         .collect();
     println!(
-        "false merges: {} images of another original in {} mixed stacks ({})",
+        "false merges: {} images of another original in {} mixed stacks ({}); {} of them clearly different (mean difference ≥ {CLEARLY_DIFFERENT} levels)",
         r.false_merges,
         r.mixed_stacks,
-        by_kind.join(", ").replace('"', "")
+        by_kind.join(", "),
+        r.clearly_different
     );
     if let Some(mb) = r.peak_mb {
         println!("peak memory (VmHWM): {mb:.0} MB");
@@ -182,7 +219,11 @@ pub fn measure(opts: &Options) -> Result<Report> {
             colour: s.colour,
             // Originals are shared more often than their variants, and not
             // all alike, so representatives and ties both occur.
-            frequency: if s.variant { 1 } else { 1 + s.original % 3 },
+            frequency: if s.variant.is_some() {
+                1
+            } else {
+                1 + s.original % 3
+            },
         })
         .collect();
     let t = Instant::now();
@@ -199,7 +240,7 @@ pub fn measure(opts: &Options) -> Result<Report> {
     } else {
         None
     };
-    let mut report = score(&samples, &stacks);
+    let mut report = score(opts.seed, &samples, &stacks);
     report.uninformative = samples
         .iter()
         .filter(|s| !duplicates::informative(s.hash))
@@ -213,7 +254,7 @@ pub fn measure(opts: &Options) -> Result<Report> {
 }
 
 /// The merge figures of `stacks` over `samples` (image id = sample index).
-fn score(samples: &[Sample], stacks: &[Stack]) -> Report {
+fn score(seed: u64, samples: &[Sample], stacks: &[Stack]) -> Report {
     let mut stack_of = vec![usize::MAX; samples.len()];
     for (k, stack) in stacks.iter().enumerate() {
         for &(id, _) in &stack.members {
@@ -223,21 +264,24 @@ fn score(samples: &[Sample], stacks: &[Stack]) -> Report {
     // Where each original's own (non-variant) image is.
     let mut original_at = vec![usize::MAX; samples.len()];
     for (i, s) in samples.iter().enumerate() {
-        if !s.variant {
+        if s.variant.is_none() {
             original_at[s.original as usize] = i;
         }
     }
-    let variants = samples.iter().filter(|s| s.variant).count();
-    let true_merges = samples
-        .iter()
-        .enumerate()
-        .filter(|(i, s)| {
-            s.variant
-                && stack_of[*i] != usize::MAX
-                && stack_of[*i] == stack_of[original_at[s.original as usize]]
-        })
-        .count();
-    let (mut mixed_stacks, mut false_merges) = (0, 0);
+    let variants = samples.iter().filter(|s| s.variant.is_some()).count();
+    let mut true_by_variant: Vec<(Variant, usize, usize)> =
+        VARIANTS.iter().map(|&v| (v, 0, 0)).collect();
+    for (i, s) in samples.iter().enumerate() {
+        let Some(slot) = true_by_variant.iter_mut().find(|t| Some(t.0) == s.variant) else {
+            continue;
+        };
+        slot.2 += 1;
+        if stack_of[i] != usize::MAX && stack_of[i] == stack_of[original_at[s.original as usize]] {
+            slot.1 += 1;
+        }
+    }
+    let true_merges = true_by_variant.iter().map(|t| t.1).sum();
+    let (mut mixed_stacks, mut false_merges, mut clearly_different) = (0, 0, 0);
     let mut false_by_kind: Vec<(Kind, usize)> = KINDS.iter().map(|&k| (k, 0)).collect();
     for stack in stacks {
         let lead = samples[stack.representative as usize].original;
@@ -246,6 +290,9 @@ fn score(samples: &[Sample], stacks: &[Stack]) -> Report {
             let s = &samples[id as usize];
             if s.original != lead {
                 foreign += 1;
+                if pixel_difference(seed, lead, s.original) >= CLEARLY_DIFFERENT {
+                    clearly_different += 1;
+                }
                 if let Some(slot) = false_by_kind.iter_mut().find(|(k, _)| *k == s.kind) {
                     slot.1 += 1;
                 }
@@ -265,11 +312,35 @@ fn score(samples: &[Sample], stacks: &[Stack]) -> Report {
         uninformative: 0,
         stacked_images: stacks.iter().map(|s| s.members.len()).sum(),
         true_merges,
+        true_by_variant,
         mixed_stacks,
         false_merges,
+        clearly_different,
         false_by_kind,
         peak_mb: None,
     }
+}
+
+/// The mean absolute difference (levels of 0–255, over the RGB channels) of
+/// two originals drawn at one size from which a false merge counts as
+/// clearly different.
+const CLEARLY_DIFFERENT: f64 = 8.0;
+
+/// How far apart originals `a` and `b` look: both drawn again, scaled to
+/// 16×16, the mean absolute difference of their channels.
+fn pixel_difference(seed: u64, a: u32, b: u32) -> f64 {
+    let small = |index| {
+        let image = original(seed, index).image;
+        image::imageops::resize(&image, 16, 16, image::imageops::FilterType::Triangle)
+    };
+    let (a, b) = (small(a), small(b));
+    let total: u64 = a
+        .as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(&x, &y)| u64::from(x.abs_diff(y)))
+        .sum();
+    total as f64 / a.as_raw().len() as f64
 }
 
 /// Image width; heights give 16:9, 4:3 and square pictures.
@@ -279,7 +350,17 @@ const HEIGHTS: [u32; 3] = [18, 24, 32];
 type Rng = rand_pcg::Pcg64Mcg;
 
 /// Original `index` and its variants, hashed.
-fn generate(seed: u64, index: u32, variant_every: usize) -> Vec<Sample> {
+/// A drawn original: what it shows, its pixels, its logo (to draw the
+/// transparent copy), and the generator, to go on with its variants.
+struct Original {
+    kind: Kind,
+    image: RgbImage,
+    logo: Option<LogoSpec>,
+    rng: Rng,
+}
+
+/// Original `index`, the same every time it is drawn.
+fn original(seed: u64, index: u32) -> Original {
     let mut rng = Rng::seed_from_u64(seed ^ u64::from(index).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let roll: f64 = rng.random();
     let kind = match roll {
@@ -298,6 +379,23 @@ fn generate(seed: u64, index: u32, variant_every: usize) -> Vec<Sample> {
         (Kind::Meme, _) => meme(&mut rng, height),
         _ => photo(&mut rng, height),
     };
+    Original {
+        kind,
+        image,
+        logo,
+        rng,
+    }
+}
+
+/// Original `index` and its variants, hashed.
+fn generate(seed: u64, index: u32, variant_every: usize) -> Vec<Sample> {
+    let Original {
+        kind,
+        image,
+        logo,
+        mut rng,
+    } = original(seed, index);
+    let height = image.height();
     let sample = |picture: &DynamicImage, variant| Sample {
         hash: phash::perceptual_hash(picture),
         colour: (!picture.color().has_alpha())
@@ -306,14 +404,12 @@ fn generate(seed: u64, index: u32, variant_every: usize) -> Vec<Sample> {
         variant,
         kind,
     };
-    let mut out = vec![sample(&DynamicImage::ImageRgb8(image.clone()), false)];
+    let mut out = vec![sample(&DynamicImage::ImageRgb8(image.clone()), None)];
     if index as usize % variant_every == 0 {
         let count = rng.random_range(1..=3);
         for _ in 0..count {
-            let copy = match (
-                rng.random_range(0..if logo.is_some() { 4 } else { 3 }),
-                &logo,
-            ) {
+            let how: usize = rng.random_range(0..if logo.is_some() { 4 } else { 3 });
+            let copy = match (how, &logo) {
                 (0, _) => {
                     let scale = rng.random_range(0.55..0.85);
                     let w = ((WIDTH as f64 * scale).round() as u32).max(9);
@@ -327,9 +423,9 @@ fn generate(seed: u64, index: u32, variant_every: usize) -> Vec<Sample> {
                 }
                 (1, _) => recompressed(&image, rng.random_range(40..80)),
                 (2, _) | (_, None) => {
-                    // Up to 2 px (6 %) off each side.
-                    let (l, t) = (rng.random_range(0..=2), rng.random_range(0..=2));
-                    let (r, b) = (rng.random_range(0..=2), rng.random_range(0..=2));
+                    // A light crop: 1 px (3 %) off two to four sides.
+                    let (l, t) = (1, rng.random_range(0..=1));
+                    let (r, b) = (rng.random_range(0..=1), 1);
                     DynamicImage::ImageRgb8(
                         image::imageops::crop_imm(&image, l, t, WIDTH - l - r, height - t - b)
                             .to_image(),
@@ -337,7 +433,7 @@ fn generate(seed: u64, index: u32, variant_every: usize) -> Vec<Sample> {
                 }
                 (_, Some(spec)) => DynamicImage::ImageRgba8(draw_logo(spec, height, false)),
             };
-            out.push(sample(&copy, true));
+            out.push(sample(&copy, Some(VARIANTS[how.min(3)])));
         }
     }
     out
