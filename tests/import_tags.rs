@@ -494,6 +494,7 @@ fn streaming_in_small_batches_stores_what_one_batch_does() {
             "batches of {batch_rows}"
         );
         assert_eq!((report.unmatched_rows, report.unmatched_images), (1, 1));
+        assert_eq!(report.sources, [source]);
         let listed = std::fs::read_to_string(report.unmatched_file.unwrap()).unwrap();
         assert!(listed.contains(&format!("5,{unknown},cat,0.3")), "{listed}");
     }

@@ -405,7 +405,7 @@ fn generate(seed: u64, index: u32, variant_every: usize) -> Vec<Sample> {
         kind,
     };
     let mut out = vec![sample(&DynamicImage::ImageRgb8(image.clone()), None)];
-    if index as usize % variant_every == 0 {
+    if (index as usize).is_multiple_of(variant_every) {
         let count = rng.random_range(1..=3);
         for _ in 0..count {
             let how: usize = rng.random_range(0..if logo.is_some() { 4 } else { 3 });

@@ -460,6 +460,8 @@ impl<'a> Writer<'a> {
              AND (confidence IS NULL OR confidence < ?4)",
         )?;
         for record in batch.drain(..) {
+            // Every source the file names is reported, matched or not.
+            let source = self.source_index(&record.source);
             let image_id = match self.matcher.find(&record.image) {
                 matching::Match::Image(id) => {
                     // Such a path never exists here: only its file name matched.
@@ -481,7 +483,6 @@ impl<'a> Writer<'a> {
                     continue;
                 }
             };
-            let source = self.source_index(&record.source);
             if self.cleared.insert((image_id, source)) {
                 report.replaced += delete.execute((image_id, &record.source))? as u64;
             }
