@@ -12,7 +12,7 @@ use tagscape::fetch::phash::to_column;
 use tagscape::fetch::process_body;
 use tagscape::fetch::thumbnail::DecodeLimits;
 use tagscape::graph::duplicates::{
-    DEFAULT_HASH_DISTANCE, Hashed, Stack, find_stacks, load_stack_sizes,
+    DEFAULT_HASH_DISTANCE, Hashed, Stack, find_stacks, load_stack_sizes, project_stacks,
 };
 use tagscape::project::{Access, Project};
 
@@ -59,6 +59,7 @@ fn fetched(dir: &std::path::Path, image_id: i64, bytes: &[u8]) -> Hashed {
         hash: p.phash.expect("a hash for every decoded image"),
         frequency: 1,
         colour: (p.thumb_ext == "jpg").then_some(p.mean_color),
+        aspect: Some(p.width as f32 / p.height as f32),
     }
 }
 
@@ -97,18 +98,21 @@ fn a_resized_reencoded_copy_stacks_and_a_different_image_does_not() {
             hash: h_original,
             frequency: 2,
             colour: None,
+            aspect: None,
         },
         Hashed {
             image_id: 2,
             hash: h_copy,
             frequency: 7,
             colour: None,
+            aspect: None,
         },
         Hashed {
             image_id: 3,
             hash: h_other,
             frequency: 1,
             colour: None,
+            aspect: None,
         },
     ];
     let stacks = find_stacks(&images, DEFAULT_HASH_DISTANCE);
@@ -233,6 +237,7 @@ fn a_chain_of_close_hashes_is_not_one_stack() {
             hash,
             frequency: 1,
             colour: None,
+            aspect: None,
         })
         .collect();
     let stacks = find_stacks(&images, DEFAULT_HASH_DISTANCE);
@@ -329,4 +334,36 @@ fn the_graph_summary_counts_the_stacked_graph() {
         .query_row("SELECT count(*) FROM graph_edges", [], |r| r.get(0))
         .unwrap();
     assert_eq!(edges, 3);
+}
+
+#[test]
+fn stored_sizes_and_colours_confirm_a_stack() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = Project::init(dir.path()).unwrap();
+    let hash = 0x0F0F_3C3C_5A5A_6666u64;
+    // Equal hashes: 1 and 2 alike (a 4:3 grey JPEG), 3 wide, 4 red, 5 a
+    // transparent PNG (its mean colour is not comparable: no colour check).
+    let rows: [(i64, u32, u32, u32, &str); 5] = [
+        (1, 800, 600, 0x80_80_80, "jpg"),
+        (2, 400, 300, 0x82_7F_80, "jpg"),
+        (3, 1600, 900, 0x80_80_80, "jpg"),
+        (4, 800, 600, 0xC0_30_30, "jpg"),
+        (5, 800, 600, 0xC0_30_30, "png"),
+    ];
+    for (id, w, h, colour, ext) in rows {
+        project
+            .conn()
+            .execute(
+                "INSERT INTO images(id, url, frequency, status, phash, width, height, mean_color, thumb_ext)
+                 VALUES (?1, ?2, ?3, 'done', ?4, ?5, ?6, ?7, ?8)",
+                (id, format!("http://x/{id}.jpg"), 6 - id, to_column(hash), w, h, colour, ext),
+            )
+            .unwrap();
+    }
+    let stacks = project_stacks(&project, DEFAULT_HASH_DISTANCE).unwrap();
+    let members: Vec<Vec<i64>> = stacks
+        .iter()
+        .map(|s| s.members.iter().map(|m| m.0).collect())
+        .collect();
+    assert_eq!(members, [vec![1, 2, 5]]);
 }

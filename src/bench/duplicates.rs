@@ -87,6 +87,7 @@ struct Sample {
     hash: u64,
     /// The mean colour as `project_stacks` sees it (`None`: transparent).
     colour: Option<u32>,
+    aspect: f32,
     original: u32,
     variant: Option<Variant>,
     kind: Kind,
@@ -217,6 +218,7 @@ pub fn measure(opts: &Options) -> Result<Report> {
             image_id: i as i64,
             hash: s.hash,
             colour: s.colour,
+            aspect: Some(s.aspect),
             // Originals are shared more often than their variants, and not
             // all alike, so representatives and ties both occur.
             frequency: if s.variant.is_some() {
@@ -400,6 +402,7 @@ fn generate(seed: u64, index: u32, variant_every: usize) -> Vec<Sample> {
         hash: phash::perceptual_hash(picture),
         colour: (!picture.color().has_alpha())
             .then(|| thumbnail::mean_rgb(picture.to_rgb8().as_raw(), false)),
+        aspect: picture.width() as f32 / picture.height() as f32,
         original: index,
         variant,
         kind,

@@ -1,10 +1,11 @@
 //! Stacking near-duplicate images: images whose perceptual hashes (see
-//! `fetch::phash`) differ in at most D bits, and whose mean colours agree,
+//! `fetch::phash`) differ in at most D bits, and whose mean colours and
+//! shapes agree,
 //! become one stack, drawn as one node whose frequency is the sum of its
 //! members'. A stack's representative is its most frequent member (ties:
 //! the lowest image id), and every member is within D of it (see
 //! `find_stacks_by` for why there is no chaining, and `informative` and
-//! `colours_agree` for the two checks that keep different pictures apart).
+//! `confirms` for the checks that keep different pictures apart).
 //!
 //! Neighbours are found with a multi-index hash over the distinct hashes
 //! (`ChunkIndex`), so a query looks at a few buckets instead of every hash.
@@ -22,7 +23,7 @@ use crate::project::Project;
 pub const DEFAULT_HASH_DISTANCE: u32 = 6;
 
 /// An image as stacking sees it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Hashed {
     pub image_id: i64,
     pub hash: u64,
@@ -30,6 +31,8 @@ pub struct Hashed {
     /// The mean colour (0xRRGGBB) of an opaque image; `None` when unknown
     /// or transparent (see `colours_agree`).
     pub colour: Option<u32>,
+    /// Width / height of the original; `None` when unknown.
+    pub aspect: Option<f32>,
 }
 
 /// A group of near-identical images (two or more).
@@ -44,7 +47,7 @@ pub struct Stack {
 }
 
 /// Multi-index hashing (Norouzi, Punjani and Fleet 2012) over distinct
-/// hashes: the 64 bits in four 16-bit chunks; two hashes at most D bits
+/// hashes: the 64 bits in four 16-bit chunks (`chunk`); two hashes at most D bits
 /// apart differ in at most D / 4 bits in at least one chunk, so a query
 /// only reads, in each chunk's table, the buckets of chunk values within
 /// D / 4 of its own. Each table is one sorted array with offsets.
@@ -59,8 +62,16 @@ struct ChunkIndex {
 
 const CHUNKS: u32 = 4;
 
+/// Chunk `c` of `hash`: bits c, c + 4, c + 8, ... Interleaved rather than
+/// contiguous, because contiguous bits are rows of the hash's 8×8 grid, and
+/// the blank margins of screenshots and logos make whole rows 0: one bucket
+/// then held a fifth of the images and every query read it.
 fn chunk(hash: u64, c: u32) -> usize {
-    ((hash >> (16 * c)) & 0xFFFF) as usize
+    let mut value = 0;
+    for k in 0..16 {
+        value |= ((hash >> (c + CHUNKS * k)) & 1) << k;
+    }
+    value as usize
 }
 
 impl ChunkIndex {
@@ -174,6 +185,26 @@ pub fn colours_agree(a: Option<u32>, b: Option<u32>) -> bool {
         .all(|&shift| ((a >> shift) & 0xFF).abs_diff((b >> shift) & 0xFF) <= MAX_COLOUR_DIFFERENCE)
 }
 
+/// Aspect ratios further apart than this factor do not stack: the hash is
+/// taken on the picture squeezed to 9×8, so it cannot tell a square image
+/// from a wide one, while resizing and recompressing keep the ratio and a
+/// light crop (3 % off each side) changes it by less than 7 %.
+pub const MAX_ASPECT_RATIO: f32 = 1.1;
+
+/// Whether two images' aspect ratios allow them to stack (unknown: no check).
+pub fn shapes_agree(a: Option<f32>, b: Option<f32>) -> bool {
+    let (Some(a), Some(b)) = (a, b) else {
+        return true;
+    };
+    a.max(b) <= a.min(b) * MAX_ASPECT_RATIO
+}
+
+/// The checks independent of the hash that a member must pass against its
+/// representative: what the hash does not see (colour, shape) must agree.
+pub fn confirms(lead: &Hashed, other: &Hashed) -> bool {
+    colours_agree(lead.colour, other.colour) && shapes_agree(lead.aspect, other.aspect)
+}
+
 /// How `find_stacks_by` finds the hashes near a hash.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Search {
@@ -193,8 +224,8 @@ pub fn find_stacks(images: &[Hashed], max_distance: u32) -> Vec<Stack> {
 ///
 /// Leader clustering: the images are taken in order of frequency (then
 /// image id); each one not yet in a stack leads a new one and takes every
-/// image not yet in a stack within `max_distance` of it whose colour agrees
-/// (`colours_agree`). So every member
+/// image not yet in a stack within `max_distance` of it that passes
+/// `confirms`. So every member
 /// is within `max_distance` of its representative, and a chain of small
 /// steps (A ~ B ~ C ...) never joins images that are far apart, as
 /// union-find did. Images with uninformative hashes (`informative`) stay
@@ -247,7 +278,7 @@ pub fn find_stacks_by(images: &[Hashed], max_distance: u32, search: Search) -> V
         let mut group = Vec::new();
         for other in &near {
             for &i in &by_hash[other] {
-                if !taken[i] && colours_agree(images[lead].colour, images[i].colour) {
+                if !taken[i] && confirms(&images[lead], &images[i]) {
                     taken[i] = true;
                     group.push(i);
                 }
@@ -327,7 +358,8 @@ pub fn backfill_hashes(project: &mut Project) -> Result<u64> {
 /// The project's stacks at `max_distance` (images without a hash stay alone).
 pub fn project_stacks(project: &Project, max_distance: u32) -> Result<Vec<Stack>> {
     let mut stmt = project.conn().prepare(
-        "SELECT id, phash, frequency, CASE WHEN thumb_ext = 'jpg' THEN mean_color END
+        "SELECT id, phash, frequency, CASE WHEN thumb_ext = 'jpg' THEN mean_color END,
+                CASE WHEN width > 0 AND height > 0 THEN CAST(width AS REAL) / height END
              FROM images WHERE phash IS NOT NULL ORDER BY id",
     )?;
     let images: Vec<Hashed> = stmt
@@ -338,6 +370,7 @@ pub fn project_stacks(project: &Project, max_distance: u32) -> Result<Vec<Stack>
                 frequency: r.get(2)?,
                 // Only opaque images get JPEG thumbnails (`thumbnail::Thumbnails`).
                 colour: r.get(3)?,
+                aspect: r.get::<_, Option<f64>>(4)?.map(|a| a as f32),
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
@@ -481,6 +514,7 @@ mod tests {
             hash,
             frequency,
             colour: None,
+            aspect: None,
         }
     }
 
@@ -542,6 +576,32 @@ mod tests {
         assert_eq!(find_stacks(&close, 6).len(), 1);
         let transparent = [coloured(1, Some(0xC0_20_20)), coloured(2, None)];
         assert_eq!(find_stacks(&transparent, 6).len(), 1);
+    }
+
+    #[test]
+    fn different_shapes_keep_equal_hashes_apart() {
+        let shaped = |id, aspect| Hashed {
+            aspect,
+            ..h(id, BASE, 1)
+        };
+        // 4:3 and 16:9 squeezed to 9×8 can hash alike.
+        assert!(
+            find_stacks(
+                &[shaped(1, Some(4.0 / 3.0)), shaped(2, Some(16.0 / 9.0))],
+                6
+            )
+            .is_empty()
+        );
+        // A light crop of the 4:3 one, or an image of unknown size: they stack.
+        let cropped = Some(4.0 * 0.94 / (3.0 * 0.97));
+        assert_eq!(
+            find_stacks(&[shaped(1, Some(4.0 / 3.0)), shaped(2, cropped)], 6).len(),
+            1
+        );
+        assert_eq!(
+            find_stacks(&[shaped(1, Some(4.0 / 3.0)), shaped(2, None)], 6).len(),
+            1
+        );
     }
 
     #[test]
