@@ -306,12 +306,17 @@ fn the_graph_summary_counts_the_stacked_graph() {
                 )
                 .unwrap();
         }
-        for (id, tag) in [(1, "cat"), (1, "dog"), (2, "cat"), (3, "dog")] {
+        for (id, tag, confidence) in [
+            (1, "cat", 0.5),
+            (1, "dog", 0.5),
+            (2, "cat", 0.9),
+            (3, "dog", 0.5),
+        ] {
             project
                 .conn()
                 .execute(
-                    "INSERT INTO tags(image_id, tag, tag_key, confidence, source) VALUES (?1, ?2, ?2, 0.5, 'import:test')",
-                    (id, tag),
+                    "INSERT INTO tags(image_id, tag, tag_key, confidence, source) VALUES (?1, ?2, ?2, ?3, 'import:test')",
+                    (id, tag, confidence),
                 )
                 .unwrap();
         }
@@ -329,11 +334,35 @@ fn the_graph_summary_counts_the_stacked_graph() {
         "{out}"
     );
     let project = Project::open(dir.path(), Access::Read).unwrap();
-    let edges: i64 = project
+    let mut stmt = project
         .conn()
-        .query_row("SELECT count(*) FROM graph_edges", [], |r| r.get(0))
+        .prepare(
+            "SELECT s.node_id, t.node_id, e.weight FROM graph_edges e
+             JOIN graph_nodes s ON s.idx = e.source JOIN graph_nodes t ON t.idx = e.target
+             ORDER BY s.node_id, t.node_id",
+        )
         .unwrap();
-    assert_eq!(edges, 3);
+    let edges: Vec<(String, String, f64)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    // Image 1 leads (equal frequencies: the lower id); its cat edge takes
+    // the higher weight of the two members'.
+    let close = |w: f64, want: f64| (w - want).abs() < 1e-6;
+    assert_eq!(edges.len(), 3, "{edges:?}");
+    assert!(
+        edges[0].0 == "http://x/1.jpg" && edges[0].1 == "cat" && close(edges[0].2, 0.9),
+        "{edges:?}"
+    );
+    assert!(
+        edges[1].0 == "http://x/1.jpg" && edges[1].1 == "dog" && close(edges[1].2, 0.5),
+        "{edges:?}"
+    );
+    assert!(
+        edges[2].0 == "http://x/3.jpg" && edges[2].1 == "dog",
+        "{edges:?}"
+    );
 }
 
 #[test]
