@@ -77,6 +77,24 @@ pub fn progress(len: u64, what: &str) -> ProgressBar {
     bar
 }
 
+/// A progress bar over `len` bytes (a file being read), hidden unless
+/// stderr is a terminal.
+pub fn bytes_progress(len: u64, what: &str) -> ProgressBar {
+    if QUIET.load(Ordering::Relaxed) || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{prefix:>10} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta} {msg}",
+        )
+        .expect("static progress template")
+        .progress_chars("=> "),
+    );
+    bar.set_prefix(what.to_string());
+    bar
+}
+
 /// A spinner with the time elapsed and a message, for a step of unknown
 /// length (community detection rounds, reading a table); hidden unless
 /// stderr is a terminal.

@@ -446,3 +446,111 @@ fn a_project_without_images_says_to_add_them_first() {
     let err = import_tags(&mut p, &file, TagFormat::Auto, &ImportOptions::default()).unwrap_err();
     assert!(format!("{err:#}").contains("tagscape add"), "{err:#}");
 }
+
+/// A DMI file whose rows for one image are spread over several batches:
+/// duplicates keep the first spelling and the highest confidence, and an
+/// image's earlier tags from this file are replaced once, not per batch.
+fn spread_rows(unknown: &str) -> String {
+    format!(
+        "url,concept,confidence\n{A},People,0.5\n{SPACE},sky,0.7\n{A},people,0.9\n{unknown},cat,0.3\n{A},crowd,\n{SPACE},sky,0.4\n{A},crowd,0.6\n"
+    )
+}
+
+#[test]
+fn streaming_in_small_batches_stores_what_one_batch_does() {
+    let unknown = "https://unknown.example/x.jpg";
+    let source = "import:dmi:spread.csv";
+    let expected = vec![
+        row(SPACE, "sky", Some(0.7), source),
+        row(A, "crowd", Some(0.6), source),
+        // The first spelling, the highest confidence.
+        row(A, "People", Some(0.9), source),
+    ];
+    for batch_rows in [1, 2, 3, 0] {
+        let mut f = fixture();
+        // An earlier import of the file gave A another tag: replaced.
+        import(
+            &mut f,
+            "spread.csv",
+            &format!("url,concept,confidence\n{A},old,0.1\n"),
+            TagFormat::Auto,
+        );
+        let opts = ImportOptions {
+            batch_rows,
+            ..ImportOptions::default()
+        };
+        let report = try_import(
+            &mut f,
+            "spread.csv",
+            &spread_rows(unknown),
+            TagFormat::Auto,
+            opts,
+        )
+        .unwrap();
+        assert_eq!(tags(&f.project), expected, "batches of {batch_rows}");
+        assert_eq!(
+            (report.tags, report.images_tagged, report.replaced),
+            (3, 2, 1),
+            "batches of {batch_rows}"
+        );
+        assert_eq!((report.unmatched_rows, report.unmatched_images), (1, 1));
+        assert_eq!(report.sources, [source]);
+        let listed = std::fs::read_to_string(report.unmatched_file.unwrap()).unwrap();
+        assert!(listed.contains(&format!("5,{unknown},cat,0.3")), "{listed}");
+    }
+}
+
+#[test]
+fn a_bad_row_after_the_first_batch_adds_nothing() {
+    let mut f = fixture();
+    import(
+        &mut f,
+        "spread.csv",
+        &format!("url,concept,confidence\n{A},old,0.1\n"),
+        TagFormat::Auto,
+    );
+    let before = tags(&f.project);
+    // Line 9, four batches of two rows in: a confidence above 1.
+    let text = format!(
+        "{}{A},sky,1.7\n",
+        spread_rows("https://unknown.example/x.jpg")
+    );
+    let opts = ImportOptions {
+        batch_rows: 2,
+        ..ImportOptions::default()
+    };
+    let msg = error_of(try_import(
+        &mut f,
+        "spread.csv",
+        &text,
+        TagFormat::Auto,
+        opts,
+    ));
+    assert!(
+        msg.contains("spread.csv line 9: confidence `1.7` is outside 0–1"),
+        "{msg}"
+    );
+    // The earlier import's tag is still there and nothing else was added;
+    // no list of unmatched rows was left either.
+    assert_eq!(tags(&f.project), before);
+    assert!(!f.project.dir().join("unmatched-tags-spread.csv").exists());
+}
+
+#[test]
+fn posts_without_an_image_are_counted() {
+    let mut f = fixture();
+    let csv = format!("id,media_urls,hashtags\n1,{A},protest;march\n2,,nomedia\n3,,\n");
+    let opts = ImportOptions {
+        image_column: Some("media_urls".into()),
+        tags_column: Some("hashtags".into()),
+        ..ImportOptions::default()
+    };
+    let report = try_import(&mut f, "posts.csv", &csv, TagFormat::Auto, opts).unwrap();
+    assert_eq!((report.tags, report.posts_without_image), (2, 2));
+    assert!(
+        report
+            .to_string()
+            .contains("; 2 posts without an image skipped"),
+        "{report}"
+    );
+}

@@ -342,11 +342,11 @@ fn bench_downloads(work: &Path, count: usize, concurrency: usize) -> Result<()> 
         timeout: Duration::from_secs(60),
         ..FetchOptions::default()
     };
-    let before = peak_rss_kb();
+    let before = super::peak_rss_kb();
     let start = Instant::now();
     let report = fetch_images(&mut project, &options)?;
     let seconds = start.elapsed().as_secs_f64();
-    let after = peak_rss_kb();
+    let after = super::peak_rss_kb();
     if report.fetched != count as u64 {
         bail!("the download benchmark lost images: {report}");
     }
@@ -427,12 +427,4 @@ async fn serve_connection(mut stream: tokio::net::TcpStream, base: Arc<Vec<u8>>)
             return;
         }
     }
-}
-
-fn peak_rss_kb() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }

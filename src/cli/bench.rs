@@ -1,4 +1,4 @@
-//! `tagscape bench layout|render|cluster|fetch`: figures for people, never tests.
+//! `tagscape bench layout|map|render|cluster|duplicates|fetch`: figures for people, never tests.
 
 /// Speed figures: layout, rendering, thumbnails and downloads (never part of the tests).
 #[derive(clap::Args, Debug)]
@@ -33,6 +33,12 @@ pub enum What {
         after_help = "Example:\n  tagscape bench cluster --images 100000\n  tagscape bench cluster --network co-tag --edges img100000_edges.csv --truth img100000_truth.csv"
     )]
     Cluster(crate::bench::cluster::Options),
+    /// Stacking near-duplicates on generated images: hash index against
+    /// all pairs, peak memory, real variants found, false merges.
+    #[command(
+        after_help = "Example:\n  tagscape bench duplicates --images 100000\n  tagscape bench duplicates --images 1000000 --all-pairs-up-to 0 --json"
+    )]
+    Duplicates(crate::bench::duplicates::Options),
     /// Thumbnail and download throughput.
     #[command(after_help = "Example:\n  tagscape bench fetch --images 1000 --downloads 10000")]
     Fetch(crate::bench::fetch::Options),
@@ -44,6 +50,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         What::Map(opts) => crate::bench::map::run(&opts),
         What::Render(opts) => crate::bench::render::run(&opts),
         What::Cluster(opts) => crate::bench::cluster::run(&opts),
+        What::Duplicates(opts) => crate::bench::duplicates::run(&opts),
         What::Fetch(opts) => crate::bench::fetch::run(&opts),
     }
 }

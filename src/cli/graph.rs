@@ -53,6 +53,12 @@ pub enum Similarity {
     Knn,
 }
 
+/// What the graph line reports, by how the graph was built.
+enum Summary {
+    Tags(crate::graph::GraphSummary),
+    Knn(knn::KnnSummary),
+}
+
 pub fn run(args: Args) -> Result<()> {
     if let Some(x) = args.min_confidence
         && !(0.0..=1.0).contains(&x)
@@ -79,14 +85,14 @@ pub fn run(args: Args) -> Result<()> {
             args.hash_distance
         );
     }
-    let (mut graph, line) = match args.similarity {
+    let (mut graph, mut summary) = match args.similarity {
         Similarity::Tags => {
             let (graph, summary) = build_graph(&project, &settings)?;
-            (graph, summary.to_string())
+            (graph, Summary::Tags(summary))
         }
         Similarity::Knn => {
             let (graph, summary) = knn::build_knn_graph(&project, args.k, None)?;
-            (graph, summary.to_string())
+            (graph, Summary::Knn(summary))
         }
     };
     let mut stacked = String::new();
@@ -98,14 +104,23 @@ pub fn run(args: Args) -> Result<()> {
         }
         let stacks = duplicates::project_stacks(&project, args.hash_distance)?;
         stack_sizes = duplicates::stack_sizes(&graph, &stacks);
+        let images = graph.n_images;
         graph = duplicates::stack_graph(&graph, &stacks);
+        // The summary describes the graph saved: the stacked one.
+        match &mut summary {
+            Summary::Tags(s) => s.recount(&graph),
+            Summary::Knn(s) => {
+                s.images = graph.n_images;
+                s.edges = graph.edges.len();
+            }
+        }
+        let in_stacks: u32 = stack_sizes.iter().map(|(_, n)| n).sum();
         stacked = format!(
-            "; {} near-duplicate images stacked into {} node{} (hash distance ≤ {}), {} image nodes left",
-            stacks.iter().map(|s| s.members.len()).sum::<usize>(),
-            stacks.len(),
-            if stacks.len() == 1 { "" } else { "s" },
+            "; {in_stacks} near-duplicate images stacked into {} node{} (hash distance ≤ {}), so {} image nodes stand for {images} images",
+            stack_sizes.len(),
+            if stack_sizes.len() == 1 { "" } else { "s" },
             args.hash_distance,
-            graph.n_images
+            graph.n_images,
         );
     }
     graph.save(&mut project)?;
@@ -120,6 +135,9 @@ pub fn run(args: Args) -> Result<()> {
             "hash_distance": args.hash_distance,
         }),
     )?;
-    crate::ui::summary(format_args!("{line}{stacked}"));
+    match summary {
+        Summary::Tags(s) => crate::ui::summary(format_args!("{s}{stacked}")),
+        Summary::Knn(s) => crate::ui::summary(format_args!("{s}{stacked}")),
+    }
     Ok(())
 }

@@ -29,7 +29,7 @@ pub struct Args {
     #[arg(long, value_name = "NAME")]
     pub source: Option<String>,
     /// The wide table's image column, e.g. a TCAT export's `media_urls` (a
-    /// cell may hold several URLs; posts without one are skipped).
+    /// cell may hold several URLs; posts without one are skipped, and counted in the summary).
     #[arg(long, value_name = "NAME")]
     pub image_column: Option<String>,
     /// The wide table's tags column, e.g. `hashtags` of a TCAT or 4CAT export.
@@ -48,6 +48,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         source: args.source,
         image_column: args.image_column,
         tags_column: args.tags_column,
+        batch_rows: 0,
         quotes: if args.no_quotes {
             crate::collect::Quotes::Ignore
         } else {

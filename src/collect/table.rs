@@ -373,6 +373,12 @@ impl Table {
         Ok(quotes % 2 == 1)
     }
 
+    /// Bytes of data (after the BOM) in the UTF-8 form read: the total of
+    /// `byte_offset`, for progress bars.
+    pub fn data_len(&self) -> u64 {
+        self.data_len
+    }
+
     /// Bytes read so far (for progress bars).
     pub fn byte_offset(&self) -> u64 {
         self.reader.position().byte()

@@ -425,7 +425,8 @@ fn decode_failure(error: ImageError) -> Failure {
     }
 }
 
-fn mean_rgb(buffer: &[u8], has_alpha: bool) -> u32 {
+/// The alpha-weighted mean of packed RGB(A) pixels, 0xRRGGBB (as stored in `images.mean_color`).
+pub fn mean_rgb(buffer: &[u8], has_alpha: bool) -> u32 {
     let channels = if has_alpha { 4 } else { 3 };
     let mut sums = [0u64; 3];
     let mut weight = 0u64;

@@ -65,6 +65,20 @@ pub struct GraphSummary {
     pub filtered_edges: usize,
 }
 
+impl GraphSummary {
+    /// Sets the counts to those of `graph` (e.g. after stacking
+    /// near-duplicates), keeping what the filters removed.
+    pub fn recount(&mut self, graph: &Graph) {
+        self.images = graph.n_images;
+        self.tags = graph.node_count() - graph.n_images;
+        self.edges = graph.edges.len();
+        self.isolated_images = (0..graph.n_images)
+            .filter(|&i| graph.degree(i) == 0)
+            .count();
+        self.largest_component = largest_component(graph);
+    }
+}
+
 impl std::fmt::Display for GraphSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
@@ -213,14 +227,11 @@ pub fn build_graph(project: &Project, settings: &GraphSettings) -> Result<(Graph
     nodes.extend(tag_nodes);
     let graph = Graph::new(nodes, n_images, edges);
 
-    let summary = GraphSummary {
-        images: n_images,
-        tags: graph.node_count() - n_images,
-        edges: graph.edges.len(),
-        isolated_images: (0..n_images).filter(|&i| graph.degree(i) == 0).count(),
-        largest_component: largest_component(&graph),
+    let mut summary = GraphSummary {
         filtered_edges,
+        ..GraphSummary::default()
     };
+    summary.recount(&graph);
     Ok((graph, summary))
 }
 

@@ -4,7 +4,7 @@
 
 use anyhow::Result;
 
-use super::record::{TagRecord, parse_confidence, row_error};
+use super::record::{Emit, TagRecord, parse_confidence, row_error};
 use crate::collect::table::Table;
 
 /// The row the tagging tool writes for an image with no concept above 0.1.
@@ -74,7 +74,7 @@ pub fn read(
     columns: &Columns,
     dmi: bool,
     source: &str,
-    out: &mut Vec<TagRecord>,
+    emit: Emit<'_>,
 ) -> Result<()> {
     while let Some(row) = table.next_row()? {
         let image = row.get(columns.image).trim();
@@ -94,13 +94,16 @@ pub fn read(
         } else {
             parse_confidence(confidence_cell).map_err(|e| row_error(table.path(), row.line, e))?
         };
-        out.push(TagRecord {
-            line: row.line,
-            image: image.to_string(),
-            tag: (!no_tags).then(|| tag.to_string()),
-            confidence,
-            source: source.to_string(),
-        });
+        emit(
+            TagRecord {
+                line: row.line,
+                image: image.to_string(),
+                tag: (!no_tags).then(|| tag.to_string()),
+                confidence,
+                source: source.to_string(),
+            },
+            table.byte_offset(),
+        )?;
     }
     Ok(())
 }

@@ -5,7 +5,7 @@
 use anyhow::Result;
 
 use super::long::find;
-use super::record::{TagRecord, parse_confidence, row_error, split_scored};
+use super::record::{Emit, TagRecord, parse_confidence, row_error, split_scored};
 use crate::collect::URL_COLUMN_NAMES;
 use crate::collect::table::Table;
 
@@ -62,7 +62,7 @@ pub fn read_gui(
     table: &mut Table,
     columns: &GuiColumns,
     source: &str,
-    out: &mut Vec<TagRecord>,
+    emit: Emit<'_>,
 ) -> Result<u64> {
     let mut failed = 0;
     while let Some(row) = table.next_row()? {
@@ -102,13 +102,16 @@ pub fn read_gui(
                 ));
             }
             if labels.is_empty() {
-                out.push(TagRecord {
-                    line: row.line,
-                    image: image.to_string(),
-                    tag: None,
-                    confidence: None,
-                    source,
-                });
+                emit(
+                    TagRecord {
+                        line: row.line,
+                        image: image.to_string(),
+                        tag: None,
+                        confidence: None,
+                        source,
+                    },
+                    table.byte_offset(),
+                )?;
                 continue;
             }
             for (k, label) in labels.iter().enumerate() {
@@ -119,13 +122,16 @@ pub fn read_gui(
                     .unwrap_or("");
                 let confidence =
                     parse_confidence(score).map_err(|e| row_error(table.path(), row.line, e))?;
-                out.push(TagRecord {
-                    line: row.line,
-                    image: image.to_string(),
-                    tag: Some(label.to_string()),
-                    confidence,
-                    source: source.clone(),
-                });
+                emit(
+                    TagRecord {
+                        line: row.line,
+                        image: image.to_string(),
+                        tag: Some(label.to_string()),
+                        confidence,
+                        source: source.clone(),
+                    },
+                    table.byte_offset(),
+                )?;
             }
         }
     }
@@ -150,7 +156,7 @@ pub fn read_python(
     table: &mut Table,
     columns: &PythonColumns,
     source: &str,
-    out: &mut Vec<TagRecord>,
+    emit: Emit<'_>,
 ) -> Result<()> {
     while let Some(row) = table.next_row()? {
         let image = row.get(columns.image).trim();
@@ -169,24 +175,30 @@ pub fn read_python(
             .filter(|i| !i.is_empty())
             .collect();
         if items.is_empty() {
-            out.push(TagRecord {
-                line: row.line,
-                image: image.to_string(),
-                tag: None,
-                confidence: None,
-                source: source.to_string(),
-            });
+            emit(
+                TagRecord {
+                    line: row.line,
+                    image: image.to_string(),
+                    tag: None,
+                    confidence: None,
+                    source: source.to_string(),
+                },
+                table.byte_offset(),
+            )?;
         }
         for item in items {
             let (tag, confidence) =
                 split_scored(item).map_err(|e| row_error(table.path(), row.line, e))?;
-            out.push(TagRecord {
-                line: row.line,
-                image: image.to_string(),
-                tag: Some(tag.to_string()),
-                confidence,
-                source: source.to_string(),
-            });
+            emit(
+                TagRecord {
+                    line: row.line,
+                    image: image.to_string(),
+                    tag: Some(tag.to_string()),
+                    confidence,
+                    source: source.to_string(),
+                },
+                table.byte_offset(),
+            )?;
         }
     }
     Ok(())

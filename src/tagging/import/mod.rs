@@ -1,8 +1,9 @@
 //! `tagscape import-tags`: tag tables written by other tools, attached to the
 //! project's images. Formats (FORMATS.md (b), (c)) are recognised from the
-//! header; each is read into `TagRecord`s, the images are matched, and the
-//! tags are written in one transaction that replaces what the same source
-//! said before about the same images, so importing a file twice changes nothing.
+//! header; each is streamed as `TagRecord`s, the images are matched, and the
+//! tags are written (in batches, within one transaction) replacing what the
+//! same source said before about the same images, so importing a file twice
+//! changes nothing.
 //! A source names its file (`import:dmi:tags.csv`), so another file adds its
 //! tags instead of replacing the first one's.
 //!
@@ -59,6 +60,8 @@ pub struct ImportOptions {
     /// `--tags-column`), for tags in a metadata column such as `hashtags`.
     pub image_column: Option<String>,
     pub tags_column: Option<String>,
+    /// Rows matched and written at a time (0: `BATCH_ROWS`).
+    pub batch_rows: usize,
 }
 
 /// What an import did.
@@ -104,6 +107,8 @@ pub struct ImportReport {
     pub legacy_source: Option<String>,
     /// The encoding the file was read in, when not UTF-8 ("Windows-1252").
     pub encoding: Option<&'static str>,
+    /// Posts skipped for having no image (`--image-column`: a tweet without media).
+    pub posts_without_image: u64,
 }
 
 /// The file an import of `tag_file` writes its unmatched rows to, in the
@@ -188,7 +193,19 @@ fn choose_reader(table: &Table, format: TagFormat, opts: &ImportOptions) -> Resu
     }
 }
 
+/// Rows matched and written at a time when `ImportOptions::batch_rows` is 0.
+pub const BATCH_ROWS: usize = 20_000;
+
 /// Imports `file` into the project; see the module documentation.
+///
+/// The file is streamed: rows are matched and written `batch_rows` at a
+/// time, so memory holds one batch plus a few bytes per image, not the
+/// file. Every batch goes into one transaction, committed at the end: a
+/// row that cannot be read (a bad confidence, a stray quote) anywhere in
+/// the file rolls back what earlier batches wrote, so nothing of such a
+/// file is added, as before. (A validation pass first would read the file
+/// twice; SQLite keeps the uncommitted pages in its write-ahead log, on
+/// disk, so one long transaction costs no memory.)
 pub fn import_tags(
     project: &mut Project,
     file: &Path,
@@ -197,8 +214,6 @@ pub fn import_tags(
 ) -> Result<ImportReport> {
     let mut table = Table::open_with(file, RaggedRows::Reject, opts.quotes)?;
     let reader = choose_reader(&table, format, opts)?;
-    let reading = crate::ui::spinner("import");
-    reading.set_message(format!("reading {}", file.display()));
     // The default source, and the flag that gives it back (see `legacy_kept`).
     let base = match &reader {
         Reader::Dmi(_) => "import:dmi",
@@ -208,43 +223,17 @@ pub fn import_tags(
         Reader::Python(_) => "memespector:gv_labels",
     };
     let source = opts.source.clone().unwrap_or_else(|| base.to_string());
-    let mut records = Vec::new();
-    let mut failed_calls = 0;
-    let format_name = match &reader {
-        Reader::Dmi(c) => {
-            long::read(&mut table, c, true, &source, &mut records)?;
-            "dmi"
+    let separator = match (&reader, opts.separator.as_deref()) {
+        (Reader::Wide(_), Some(sep)) if !sep.is_empty() => sep.to_string(),
+        (Reader::Wide(c), _) => {
+            let reading = crate::ui::spinner("import");
+            reading.set_message(format!("finding the tag separator of {}", file.display()));
+            let sep = wide::detect_separator(&table, c, opts.quotes)?;
+            reading.finish_and_clear();
+            sep
         }
-        Reader::Long(c) => {
-            long::read(&mut table, c, false, &source, &mut records)?;
-            "long"
-        }
-        Reader::Wide(c) => {
-            let sep = opts.separator.as_deref();
-            wide::read(&mut table, c, sep, &source, &mut records)?;
-            "wide"
-        }
-        Reader::Gui(c) => {
-            failed_calls = memespector::read_gui(&mut table, c, &source, &mut records)?;
-            "memespector"
-        }
-        Reader::Python(c) => {
-            memespector::read_python(&mut table, c, &source, &mut records)?;
-            "memespector-python"
-        }
+        _ => String::new(),
     };
-    reading.finish_and_clear();
-    // The source a file's tags had before sources named their file.
-    let legacy_sources: BTreeSet<String> = records.iter().map(|r| r.source.clone()).collect();
-    if opts.source.is_none() {
-        let name = file
-            .file_name()
-            .map(|n| crate::text::clean(&n.to_string_lossy()).into_owned())
-            .unwrap_or_else(|| file.display().to_string());
-        for record in &mut records {
-            record.source = format!("{}:{name}", record.source);
-        }
-    }
     let tag_dir = std::path::absolute(file)
         .ok()
         .and_then(|p| p.parent().map(Path::to_path_buf))
@@ -257,9 +246,21 @@ pub fn import_tags(
             project.dir().display()
         );
     }
+    let file_name = opts.source.is_none().then(|| {
+        file.file_name()
+            .map(|n| crate::text::clean(&n.to_string_lossy()).into_owned())
+            .unwrap_or_else(|| file.display().to_string())
+    });
+    let unmatched_path = project.dir().join(unmatched_file_name(file));
     let mut report = ImportReport {
         file: file.to_path_buf(),
-        format: format_name,
+        format: match &reader {
+            Reader::Dmi(_) => "dmi",
+            Reader::Long(_) => "long",
+            Reader::Wide(_) => "wide",
+            Reader::Gui(_) => "memespector",
+            Reader::Python(_) => "memespector-python",
+        },
         sources: Vec::new(),
         tags: 0,
         images_tagged: 0,
@@ -272,58 +273,60 @@ pub fn import_tags(
         ambiguous_names: 0,
         ambiguous_examples: Vec::new(),
         unmatched_file: None,
-        failed_calls,
+        failed_calls: 0,
         windows_paths: 0,
         windows_example: None,
         legacy_kept: 0,
         legacy_source: None,
         encoding: table.encoding(),
+        posts_without_image: 0,
     };
-    let mut by_image: TagsByImage = HashMap::new();
-    let mut unmatched = Vec::new();
-    let mut sources = BTreeSet::new();
-    let bar = crate::ui::progress(records.len() as u64, "matching");
-    let mut windows = HashSet::new();
-    for record in records {
-        bar.inc(1);
-        sources.insert(record.source.clone());
-        let image_id = match matcher.find(&record.image) {
-            matching::Match::Image(id) => {
-                // Such a path never exists here: only its file name matched.
-                if matching::is_windows_path(&record.image) && windows.insert(id) {
-                    report
-                        .windows_example
-                        .get_or_insert_with(|| record.image.trim().to_string());
-                }
-                id
+    let bar = crate::ui::bytes_progress(table.data_len(), "import");
+    let batch_rows = if opts.batch_rows == 0 {
+        BATCH_ROWS
+    } else {
+        opts.batch_rows
+    };
+    let project_dir = project.dir().to_path_buf();
+    let tx = project.conn_mut().transaction()?;
+    let mut writer = Writer::new(&tx, &matcher, &project_dir, &unmatched_path)?;
+    let mut batch: Vec<TagRecord> = Vec::with_capacity(batch_rows.min(BATCH_ROWS));
+    let mut legacy_sources = BTreeSet::new();
+    let (mut without_image, mut failed_calls) = (0, 0);
+    {
+        let mut emit = |mut record: TagRecord, read: u64| -> Result<()> {
+            // The source a file's tags had before sources named their file.
+            if !legacy_sources.contains(&record.source) {
+                legacy_sources.insert(record.source.clone());
             }
-            matching::Match::Ambiguous => {
-                unmatched.push((record, true));
-                continue;
+            if let Some(name) = &file_name {
+                record.source = format!("{}:{name}", record.source);
             }
-            matching::Match::Missing => {
-                unmatched.push((record, false));
-                continue;
+            batch.push(record);
+            if batch.len() >= batch_rows {
+                writer.write(&mut batch, &mut report)?;
+                bar.set_position(read);
             }
+            Ok(())
         };
-        let tags = by_image.entry((image_id, record.source)).or_default();
-        // Control characters out and trimmed, as every tag is stored, so a
-        // node has one id in every export.
-        if let Some(tag) = record.tag.as_deref().map(crate::text::clean)
-            && !tag.is_empty()
-        {
-            let tag = tag.into_owned();
-            let key = tag.to_lowercase();
-            let slot = tags.entry(key).or_insert((tag, record.confidence));
-            if record.confidence > slot.1 {
-                slot.1 = record.confidence;
+        match &reader {
+            Reader::Dmi(c) => long::read(&mut table, c, true, &source, &mut emit)?,
+            Reader::Long(c) => long::read(&mut table, c, false, &source, &mut emit)?,
+            Reader::Wide(c) => {
+                without_image = wide::read(&mut table, c, &separator, &source, &mut emit)?;
             }
+            Reader::Gui(c) => {
+                failed_calls = memespector::read_gui(&mut table, c, &source, &mut emit)?;
+            }
+            Reader::Python(c) => memespector::read_python(&mut table, c, &source, &mut emit)?,
         }
     }
+    writer.write(&mut batch, &mut report)?;
+    report.posts_without_image = without_image;
+    report.failed_calls = failed_calls;
     bar.finish_and_clear();
-    report.windows_paths = windows.len() as u64;
-    report.sources = sources.into_iter().collect();
-    write_tags(project, &by_image, &mut report)?;
+    let unmatched = writer.finish(&mut report)?;
+    tx.commit()?;
     if opts.source.is_none() {
         for legacy in legacy_sources {
             let n: i64 = project.conn().query_row(
@@ -337,107 +340,238 @@ pub fn import_tags(
             }
         }
     }
-    report_unmatched(project, file, &unmatched, &mut report)?;
+    finish_unmatched(&unmatched_path, unmatched, &mut report)?;
     Ok(report)
 }
 
-/// (image, source) → tag_key → (tag as given, confidence); duplicates of one
-/// key keep the highest confidence.
-type TagsByImage = HashMap<(i64, String), HashMap<String, (String, Option<f64>)>>;
-
-fn write_tags(
-    project: &mut Project,
-    by_image: &TagsByImage,
-    report: &mut ImportReport,
-) -> Result<()> {
-    let tx = project.conn_mut().transaction()?;
-    let mut tagged = HashSet::new();
-    let mut listed = HashSet::new();
-    {
-        let mut delete = tx.prepare("DELETE FROM tags WHERE image_id = ?1 AND source = ?2")?;
-        let mut insert = tx.prepare(
-            "INSERT INTO tags(image_id, tag, tag_key, confidence, source) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        for ((image_id, source), tags) in by_image {
-            report.replaced += delete.execute((image_id, source))? as u64;
-            listed.insert(*image_id);
-            for (key, (tag, confidence)) in tags {
-                insert.execute((image_id, tag, key, confidence, source))?;
-                report.tags += 1;
-                tagged.insert(*image_id);
-            }
-        }
-    }
-    tx.commit()?;
-    report.images_tagged = tagged.len() as u64;
-    report.images_without_tags = listed.difference(&tagged).count() as u64;
-    Ok(())
+/// Rows of images not in the project (or ambiguous): counted, a few kept
+/// as examples, every one written to a temporary file that replaces
+/// `unmatched-tags-NAME.csv` once the import has committed.
+#[derive(Default)]
+struct Unmatched {
+    rows: u64,
+    /// Distinct images named, as 64-bit digests of the name (a few bytes
+    /// each, where 1M names would take 100 MB).
+    images: HashSet<u64>,
+    examples: Vec<String>,
 }
 
-/// Writes every unmatched row (with `true`: ambiguous) to
-/// `DIR/unmatched-tags-STEM.csv` (removing this tag file's own earlier one
-/// when everything matched now, so the file describes the last import of
-/// that tag file; other tag files' are kept).
-fn report_unmatched(
-    project: &Project,
-    tag_file: &Path,
-    unmatched: &[(TagRecord, bool)],
-    report: &mut ImportReport,
-) -> Result<()> {
-    let path = project.dir().join(unmatched_file_name(tag_file));
-    if unmatched.is_empty() {
-        if path.exists() {
-            std::fs::remove_file(&path)
-                .with_context(|| format!("cannot remove the stale {}", path.display()))?;
+impl Unmatched {
+    fn add(&mut self, image: &str) {
+        use std::hash::{Hash, Hasher};
+        self.rows += 1;
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        image.hash(&mut h);
+        if self.images.insert(h.finish()) && self.examples.len() < 5 {
+            self.examples.push(image.to_string());
         }
-        return Ok(());
     }
-    // (rows, distinct images named, first five) for missing / ambiguous.
-    let tally = |ambiguous: bool| {
-        let mut images = Vec::new();
-        let mut seen = HashSet::new();
-        let mut rows = 0;
-        for (record, _) in unmatched.iter().filter(|(_, a)| *a == ambiguous) {
-            rows += 1;
-            if seen.insert(record.image.trim()) {
-                images.push(record.image.trim().to_string());
+}
+
+/// Matches batches of records and writes them in the import's transaction;
+/// keeps what the import has done so far to the images it met.
+struct Writer<'a> {
+    tx: &'a rusqlite::Transaction<'a>,
+    matcher: &'a matching::Matcher,
+    sources: Vec<String>,
+    /// (image, source index) whose earlier tags were removed by this import.
+    cleared: HashSet<(i64, u32)>,
+    /// Every image listed, and whether it got a tag.
+    listed: HashMap<i64, bool>,
+    windows: HashSet<i64>,
+    missing: Unmatched,
+    ambiguous: Unmatched,
+    /// Every unmatched row, with its reason, until the import commits.
+    rows_out: Option<(tempfile::NamedTempFile, csv::Writer<std::fs::File>)>,
+    project_dir: &'a Path,
+    unmatched_path: &'a Path,
+}
+
+impl<'a> Writer<'a> {
+    fn new(
+        tx: &'a rusqlite::Transaction<'a>,
+        matcher: &'a matching::Matcher,
+        project_dir: &'a Path,
+        unmatched_path: &'a Path,
+    ) -> Result<Writer<'a>> {
+        Ok(Writer {
+            tx,
+            matcher,
+            sources: Vec::new(),
+            cleared: HashSet::new(),
+            listed: HashMap::new(),
+            windows: HashSet::new(),
+            missing: Unmatched::default(),
+            ambiguous: Unmatched::default(),
+            rows_out: None,
+            project_dir,
+            unmatched_path,
+        })
+    }
+
+    fn source_index(&mut self, source: &str) -> u32 {
+        match self.sources.iter().position(|s| s == source) {
+            Some(i) => i as u32,
+            None => {
+                self.sources.push(source.to_string());
+                (self.sources.len() - 1) as u32
             }
         }
-        let n = images.len() as u64;
-        (rows, n, images.into_iter().take(5).collect::<Vec<_>>())
-    };
-    (
-        report.unmatched_rows,
-        report.unmatched_images,
-        report.unmatched_examples,
-    ) = tally(false);
-    (
-        report.ambiguous_rows,
-        report.ambiguous_names,
-        report.ambiguous_examples,
-    ) = tally(true);
-    let write = || -> Result<()> {
-        let mut out = csv::Writer::from_path(&path)?;
-        out.write_record(["line", "image", "tag", "confidence", "source", "reason"])?;
-        for (r, ambiguous) in unmatched {
+    }
+
+    /// Writes an unmatched row to the temporary list.
+    fn unmatched_row(&mut self, r: &TagRecord, ambiguous: bool) -> Result<()> {
+        if self.rows_out.is_none() {
+            let tmp = tempfile::NamedTempFile::new_in(self.project_dir)
+                .with_context(|| format!("cannot write {}", self.unmatched_path.display()))?;
+            let mut out = csv::Writer::from_writer(tmp.reopen()?);
+            out.write_record(["line", "image", "tag", "confidence", "source", "reason"])?;
+            self.rows_out = Some((tmp, out));
+        }
+        if let Some((_, out)) = &mut self.rows_out {
             out.write_record([
                 r.line.to_string(),
                 r.image.clone(),
                 r.tag.clone().unwrap_or_default(),
                 r.confidence.map(|c| c.to_string()).unwrap_or_default(),
                 r.source.clone(),
-                if *ambiguous {
+                if ambiguous {
                     "ambiguous: several images have this file name".to_string()
                 } else {
                     "not in the project".to_string()
                 },
-            ])?;
+            ])
+            .with_context(|| format!("cannot write {}", self.unmatched_path.display()))?;
         }
-        out.flush()?;
         Ok(())
+    }
+
+    /// Matches and stores `batch` (emptied). A tag met again, in this batch
+    /// or an earlier one, keeps its first spelling and its highest confidence.
+    fn write(&mut self, batch: &mut Vec<TagRecord>, report: &mut ImportReport) -> Result<()> {
+        let mut delete = self
+            .tx
+            .prepare_cached("DELETE FROM tags WHERE image_id = ?1 AND source = ?2")?;
+        let mut insert = self.tx.prepare_cached(
+            "INSERT OR IGNORE INTO tags(image_id, tag, tag_key, confidence, source) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        let mut raise = self.tx.prepare_cached(
+            "UPDATE tags SET confidence = ?4 WHERE image_id = ?1 AND tag_key = ?2 AND source = ?3
+             AND (confidence IS NULL OR confidence < ?4)",
+        )?;
+        for record in batch.drain(..) {
+            // Every source the file names is reported, matched or not.
+            let source = self.source_index(&record.source);
+            let image_id = match self.matcher.find(&record.image) {
+                matching::Match::Image(id) => {
+                    // Such a path never exists here: only its file name matched.
+                    if matching::is_windows_path(&record.image) && self.windows.insert(id) {
+                        report
+                            .windows_example
+                            .get_or_insert_with(|| record.image.trim().to_string());
+                    }
+                    id
+                }
+                matching::Match::Ambiguous => {
+                    self.ambiguous.add(record.image.trim());
+                    self.unmatched_row(&record, true)?;
+                    continue;
+                }
+                matching::Match::Missing => {
+                    self.missing.add(record.image.trim());
+                    self.unmatched_row(&record, false)?;
+                    continue;
+                }
+            };
+            if self.cleared.insert((image_id, source)) {
+                report.replaced += delete.execute((image_id, &record.source))? as u64;
+            }
+            let tagged = self.listed.entry(image_id).or_insert(false);
+            // Control characters out and trimmed, as every tag is stored, so a
+            // node has one id in every export.
+            if let Some(tag) = record.tag.as_deref().map(crate::text::clean)
+                && !tag.is_empty()
+            {
+                let key = tag.to_lowercase();
+                if insert.execute((image_id, &tag, &key, record.confidence, &record.source))? > 0 {
+                    report.tags += 1;
+                } else if let Some(c) = record.confidence {
+                    raise.execute((image_id, &key, &record.source, c))?;
+                }
+                *tagged = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// The figures of the whole import, and the unmatched rows' file.
+    fn finish(self, report: &mut ImportReport) -> Result<UnmatchedRows> {
+        report.images_tagged = self.listed.values().filter(|&&t| t).count() as u64;
+        report.images_without_tags = self.listed.len() as u64 - report.images_tagged;
+        report.windows_paths = self.windows.len() as u64;
+        let mut sources = self.sources;
+        sources.sort();
+        report.sources = sources;
+        let file = match self.rows_out {
+            Some((tmp, mut out)) => {
+                out.flush()
+                    .with_context(|| format!("cannot write {}", self.unmatched_path.display()))?;
+                Some(tmp)
+            }
+            None => None,
+        };
+        Ok(UnmatchedRows {
+            missing: self.missing,
+            ambiguous: self.ambiguous,
+            file,
+        })
+    }
+}
+
+/// What `Writer::finish` leaves for `finish_unmatched`.
+struct UnmatchedRows {
+    missing: Unmatched,
+    ambiguous: Unmatched,
+    file: Option<tempfile::NamedTempFile>,
+}
+
+/// Puts the unmatched rows in `path` (`DIR/unmatched-tags-STEM.csv`), or
+/// removes this tag file's own earlier list when everything matched now,
+/// so the file describes the last import of that tag file (other tag
+/// files' are kept).
+fn finish_unmatched(
+    path: &Path,
+    unmatched: UnmatchedRows,
+    report: &mut ImportReport,
+) -> Result<()> {
+    let Some(file) = unmatched.file else {
+        if path.exists() {
+            std::fs::remove_file(path)
+                .with_context(|| format!("cannot remove the stale {}", path.display()))?;
+        }
+        return Ok(());
     };
-    write().with_context(|| format!("cannot write {}", path.display()))?;
-    report.unmatched_file = Some(path);
+    (
+        report.unmatched_rows,
+        report.unmatched_images,
+        report.unmatched_examples,
+    ) = (
+        unmatched.missing.rows,
+        unmatched.missing.images.len() as u64,
+        unmatched.missing.examples,
+    );
+    (
+        report.ambiguous_rows,
+        report.ambiguous_names,
+        report.ambiguous_examples,
+    ) = (
+        unmatched.ambiguous.rows,
+        unmatched.ambiguous.images.len() as u64,
+        unmatched.ambiguous.examples,
+    );
+    file.persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    report.unmatched_file = Some(path.to_path_buf());
     Ok(())
 }
 
@@ -506,6 +640,13 @@ impl fmt::Display for ImportReport {
                     self.ambiguous_examples.join(", ")
                 )?;
             }
+        }
+        if self.posts_without_image > 0 {
+            write!(
+                f,
+                "; {} without an image skipped",
+                plural(self.posts_without_image, "post", "posts")
+            )?;
         }
         if let Some(encoding) = self.encoding {
             write!(f, "; read as {encoding} (not UTF-8)")?;

@@ -16,6 +16,10 @@ pub struct TagRecord {
     pub source: String,
 }
 
+/// Where a reader hands each record, with the bytes of the file read so far
+/// (for the progress bar); an error stops the reading.
+pub type Emit<'a> = &'a mut dyn FnMut(TagRecord, u64) -> anyhow::Result<()>;
+
 /// "FILE line N: what: fix" as an error.
 pub fn row_error(path: &Path, line: u64, what: impl std::fmt::Display) -> anyhow::Error {
     anyhow::anyhow!("{} line {line}: {what}", path.display())

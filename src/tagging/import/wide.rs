@@ -6,8 +6,9 @@
 use anyhow::{Result, bail};
 
 use super::long::{IMAGE_NAMES, find};
-use super::record::{TagRecord, parse_confidence, row_error, split_scored};
-use crate::collect::table::{Row, Table};
+use super::record::{Emit, TagRecord, parse_confidence, row_error, split_scored};
+use crate::collect::Quotes;
+use crate::collect::table::{RaggedRows, Table};
 
 const TAGS_NAMES: &[&str] = &["tags", "labels", "concepts", "keywords"];
 const CONFIDENCES_NAMES: &[&str] = &["confidences", "scores", "weights"];
@@ -68,14 +69,28 @@ pub fn named_columns(table: &Table, image: Option<&str>, tags: Option<&str>) -> 
 }
 
 /// The list separator when none is given: `;` if any tag cell has one, else
-/// `|`, else `,` (a comma-joined cell is quoted in a CSV); `;` for single tags.
-fn detect_separator(rows: &[Row], tags: usize) -> String {
-    for candidate in [";", "|", ","] {
-        if rows.iter().any(|r| r.get(tags).contains(candidate)) {
-            return candidate.to_string();
+/// `|`, else `,` (a comma-joined cell is quoted in a CSV); `;` for single
+/// tags. Read in a pass of its own over `path` (opened as `table` was), so
+/// the import itself can stream: it stops at the first `;`.
+pub fn detect_separator(table: &Table, columns: &Columns, quotes: Quotes) -> Result<String> {
+    let mut rows = Table::open_with(table.path(), RaggedRows::Reject, quotes)?;
+    let (mut pipe, mut comma) = (false, false);
+    while let Some(row) = rows.next_row()? {
+        let cell = row.get(columns.tags);
+        if cell.contains(';') {
+            return Ok(";".into());
         }
+        pipe |= cell.contains('|');
+        comma |= cell.contains(',');
     }
-    ";".to_string()
+    Ok(if pipe {
+        "|"
+    } else if comma {
+        ","
+    } else {
+        ";"
+    }
+    .into())
 }
 
 fn split<'a>(cell: &'a str, separator: &str) -> Vec<&'a str> {
@@ -85,26 +100,21 @@ fn split<'a>(cell: &'a str, separator: &str) -> Vec<&'a str> {
         .collect()
 }
 
-/// Reads the rows; returns the separator used.
+/// Reads the rows with tags split at `separator`; returns how many posts
+/// were skipped for having no image (with `--image-column` only).
 pub fn read(
     table: &mut Table,
     columns: &Columns,
-    separator: Option<&str>,
+    separator: &str,
     source: &str,
-    out: &mut Vec<TagRecord>,
-) -> Result<String> {
-    let mut rows = Vec::new();
+    emit: Emit<'_>,
+) -> Result<u64> {
+    let mut without_image = 0;
     while let Some(row) = table.next_row()? {
-        rows.push(row);
-    }
-    let separator = match separator {
-        Some(s) if !s.is_empty() => s.to_string(),
-        _ => detect_separator(&rows, columns.tags),
-    };
-    for row in &rows {
         let image = row.get(columns.image).trim();
         if image.is_empty() && columns.several_images {
-            continue; // a post without an image (a tweet with no media)
+            without_image += 1; // a post without an image (a tweet with no media)
+            continue;
         }
         if image.is_empty() {
             return Err(row_error(
@@ -118,8 +128,8 @@ pub fn read(
         } else {
             vec![image]
         };
-        let tags = split(row.get(columns.tags), &separator);
-        let scores = columns.confidences.map(|i| split(row.get(i), &separator));
+        let tags = split(row.get(columns.tags), separator);
+        let scores = columns.confidences.map(|i| split(row.get(i), separator));
         if let Some(scores) = &scores
             && !scores.is_empty()
             && scores.len() != tags.len()
@@ -136,13 +146,16 @@ pub fn read(
         }
         for image in images {
             if tags.is_empty() {
-                out.push(TagRecord {
-                    line: row.line,
-                    image: image.to_string(),
-                    tag: None,
-                    confidence: None,
-                    source: source.to_string(),
-                });
+                emit(
+                    TagRecord {
+                        line: row.line,
+                        image: image.to_string(),
+                        tag: None,
+                        confidence: None,
+                        source: source.to_string(),
+                    },
+                    table.byte_offset(),
+                )?;
             }
             for (k, item) in tags.iter().enumerate() {
                 let (tag, inline) =
@@ -153,15 +166,18 @@ pub fn read(
                     }
                     None => inline,
                 };
-                out.push(TagRecord {
-                    line: row.line,
-                    image: image.to_string(),
-                    tag: Some(tag.to_string()),
-                    confidence,
-                    source: source.to_string(),
-                });
+                emit(
+                    TagRecord {
+                        line: row.line,
+                        image: image.to_string(),
+                        tag: Some(tag.to_string()),
+                        confidence,
+                        source: source.to_string(),
+                    },
+                    table.byte_offset(),
+                )?;
             }
         }
     }
-    Ok(separator)
+    Ok(without_image)
 }
