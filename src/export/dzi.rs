@@ -379,8 +379,8 @@ pub fn write(
             let (y0, th) = tile_span(row, lh);
             for col in 0..lw.div_ceil(TILE_SIZE) {
                 let (x0, tw) = tile_span(col, lw);
-                let view = level_camera.sub_view(x0 as f32, y0 as f32, full as f32, full as f32);
-                renderer.render_offscreen(
+                let view = level_camera.tile(x0, y0, full, full);
+                renderer.render_tile(
                     &target,
                     &view,
                     &opts,

@@ -418,8 +418,8 @@ pub fn write(
         for &(x0, x1) in &columns {
             // Each tile is the whole picture's camera moved by whole pixels,
             // so tiles meet without a seam.
-            let tile = camera.sub_view(x0 as f32, y0 as f32, tile_width as f32, band_rows as f32);
-            renderer.render_offscreen(&target, &tile, &opts, Some(BAND_WAIT));
+            let tile = camera.tile(x0, y0, tile_width, band_rows);
+            renderer.render_tile(&target, &tile, &opts, Some(BAND_WAIT));
             let pixels = target.read_rgba(&ctx.device, &ctx.queue)?;
             let tile_bytes = (x1 - x0) as usize * 4;
             for r in 0..rows as usize {

@@ -37,7 +37,7 @@ use wgpu::util::DeviceExt;
 
 use crate::gpu::GpuContext;
 pub use atlas::{Atlas, AtlasConfig, LEVEL_CELLS, LevelStats};
-pub use camera::{Bounds, Camera};
+pub use camera::{Bounds, Camera, Tile};
 use edges::EdgeLayer;
 use labels::{LabelLayer, LabelSpec};
 use nodes::DotLayer;
@@ -157,6 +157,8 @@ pub struct Renderer {
     /// Whether `lod_positions` are the drawn positions, so off-screen sprites
     /// can be left out of the draw (not while a live layout moves them).
     cull_on_cpu: bool,
+    /// Of the tile being drawn: what rounding its centre to f32 left out.
+    center_lo: Vec2,
 }
 
 impl Renderer {
@@ -171,7 +173,7 @@ impl Renderer {
         let queue = ctx.queue.clone();
         let camera = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("camera"),
-            contents: bytemuck::bytes_of(&Camera::new(Vec2::ONE).uniform([0.0; 4])),
+            contents: bytemuck::bytes_of(&Camera::new(Vec2::ONE).uniform([0.0; 4], Vec2::ZERO)),
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
         });
         let shared = Shared {
@@ -205,6 +207,7 @@ impl Renderer {
             lod_positions: scene.positions,
             required,
             cull_on_cpu: true,
+            center_lo: Vec2::ZERO,
         }
     }
 
@@ -309,7 +312,7 @@ impl Renderer {
         queue.write_buffer(
             &self.shared.camera,
             0,
-            bytemuck::bytes_of(&camera.uniform(highlight)),
+            bytemuck::bytes_of(&camera.uniform(highlight, self.center_lo)),
         );
         self.dots.upload(queue);
         if self.edges_stale {
@@ -507,6 +510,21 @@ impl Renderer {
                 });
         self.encode(&mut encoder, &target.view, opts);
         self.shared.queue.submit([encoder.finish()]);
+        stats
+    }
+
+    /// `render_offscreen` of one tile of a large picture (see
+    /// [`Camera::tile`]): drawn on the whole picture's pixel grid.
+    pub fn render_tile(
+        &mut self,
+        target: &OffscreenTarget,
+        tile: &camera::Tile,
+        opts: &FrameOptions,
+        wait: Option<Duration>,
+    ) -> FrameStats {
+        self.center_lo = tile.center_lo;
+        let stats = self.render_offscreen(target, &tile.camera, opts, wait);
+        self.center_lo = Vec2::ZERO;
         stats
     }
 
