@@ -207,11 +207,17 @@ pub(super) fn page<T>(
     clusters: &[crate::cluster::Cluster],
     mut shape: impl FnMut(&[Span]) -> Option<(T, Vec2)>,
 ) -> Result<Page<T>> {
+    let asked = match height {
+        Some(h) => format!("{width}×{h} px"),
+        None => format!("{width} px wide"),
+    };
     if width == 0 || height == Some(0) {
-        bail!("--width and --height must be at least 1 pixel");
+        bail!("--width and --height must be at least 1 pixel: a {asked} picture has no pixels");
     }
     if width > MAX_SIDE || height.is_some_and(|h| h > MAX_SIDE) {
-        bail!("--width and --height must be at most {MAX_SIDE} pixels");
+        bail!(
+            "--width and --height must be at most {MAX_SIDE} pixels (asked for a {asked} picture)"
+        );
     }
     if style.dpi.is_some_and(|d| !(1..=10_000).contains(&d)) {
         bail!("--dpi must be between 1 and 10000 (print posters use 150 to 300)");
@@ -350,6 +356,9 @@ pub fn write(
     } = page(project, &bounds, width, height, style, &clusters, |spans| {
         text.as_mut().map(|t| t.add(spans))
     })?;
+    // Before anything is drawn or written: a picture the disk cannot hold
+    // would otherwise fail after hours.
+    check_room(out, png_size_bound(width, height), free_space(out))?;
     let max = ctx.device.limits().max_texture_dimension_2d;
     let max = style.tile_limit.map_or(max, |t| t.clamp(1, max));
     let columns = tile_columns(width, max);
@@ -454,6 +463,77 @@ pub fn write(
         placeholders: no_thumbnail + renderer.atlas().failed_count(),
         labels: label_count,
     })
+}
+
+/// The most bytes a `width`×`height` RGBA PNG written here can take: its
+/// rows (a filter byte and 4 bytes a pixel) as deflate's stored blocks (5
+/// bytes of header per 65535), the zlib wrapper, one 12-byte chunk frame per
+/// MiB of data (the stream writer's chunk size) and the header chunks. The
+/// pictures are mostly background, so real files are far smaller; this is
+/// the bound a disk must have room for before a poster is started.
+pub fn png_size_bound(width: u32, height: u32) -> u64 {
+    let raw = u64::from(height) * (1 + 4 * u64::from(width));
+    let deflated = raw + raw.div_ceil(65_535) * 5 + 6;
+    deflated + deflated.div_ceil(1 << 20) * 12 + 1024
+}
+
+/// Free bytes (for an unprivileged user) on the file system `out` is
+/// written to; `None` for standard output and where it cannot be known.
+pub fn free_space(out: &Path) -> Option<u64> {
+    if out.as_os_str() == "-" {
+        return None;
+    }
+    let dir = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    free_space_of(dir)
+}
+
+#[cfg(unix)]
+fn free_space_of(dir: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: a NUL-terminated path and a zeroed struct statvfs fills.
+    if unsafe { libc::statvfs(path.as_ptr(), &mut stat) } != 0 {
+        return None;
+    }
+    #[allow(clippy::unnecessary_cast)] // the fields' types differ between platforms
+    Some(stat.f_bavail as u64 * stat.f_frsize as u64)
+}
+
+#[cfg(not(unix))]
+fn free_space_of(_dir: &Path) -> Option<u64> {
+    None
+}
+
+/// Refuses to start a picture of at most `needed` bytes at `out` when the
+/// disk has only `free` bytes left, saying both.
+pub fn check_room(out: &Path, needed: u64, free: Option<u64>) -> Result<()> {
+    match free {
+        Some(free) if needed > free => bail!(
+            "{} would take up to {} (its uncompressed size) but its disk has {} free: free some space, write elsewhere with --out, or give a smaller --width/--height",
+            out.display(),
+            human_bytes(needed),
+            human_bytes(free)
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// `1.5 GB`, `230 MB`, `12 kB` (powers of 1000, as disks are sold).
+pub fn human_bytes(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b >= 1e9 {
+        format!("{:.1} GB", b / 1e9)
+    } else if b >= 1e6 {
+        format!("{:.0} MB", b / 1e6)
+    } else if b >= 1e3 {
+        format!("{:.0} kB", b / 1e3)
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
 /// A title and, under it, the collection's attribution line: how many
@@ -641,6 +721,39 @@ mod tests {
         assert_eq!(cols.last().unwrap().1, 30000);
         assert!(cols.windows(2).all(|w| w[0].1 == w[1].0));
         assert!(cols.iter().all(|(a, b)| b - a <= 8192));
+    }
+
+    #[test]
+    fn a_poster_is_refused_when_the_disk_cannot_hold_its_largest_size() {
+        // 1000 × 1000: 1000 rows of 4001 bytes = 4 001 000; 62 stored-block
+        // headers (310 bytes) and the 6-byte zlib frame: 4 001 316; 4 chunk
+        // frames (48) and 1024 for the header chunks: 4 002 388.
+        assert_eq!(png_size_bound(1000, 1000), 4_002_388);
+        assert_eq!(png_size_bound(1, 1), 5 + 5 + 6 + 12 + 1024);
+        // 200000² (the largest side accepted) is 160 GB without wrapping.
+        assert!(png_size_bound(200_000, 200_000) > 160_000_000_000);
+        let out = Path::new("/data/poster.png");
+        assert!(check_room(out, 4_002_388, Some(4_002_388)).is_ok());
+        assert!(check_room(out, 4_002_388, None).is_ok());
+        let err = check_room(out, 160_004_000_000, Some(42_100_000_000))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("/data/poster.png would take up to 160.0 GB"),
+            "{err}"
+        );
+        assert!(err.contains("42.1 GB free"), "{err}");
+        assert_eq!(human_bytes(999), "999 bytes");
+        assert_eq!(human_bytes(4_002_388), "4 MB");
+    }
+
+    #[test]
+    fn free_space_is_read_from_the_output_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let free = free_space(&dir.path().join("poster.png")).expect("a free-space figure");
+        assert!(free > 0);
+        assert_eq!(free_space(Path::new("-")), None);
+        assert_eq!(free_space(&dir.path().join("missing/poster.png")), None);
     }
 
     #[test]
