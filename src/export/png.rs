@@ -18,6 +18,7 @@ use crate::render::{
     AtlasConfig, Bounds, Camera, ClusterOverlay, FrameOptions, Layer, OFFSCREEN_FORMAT,
     OffscreenTarget, Renderer, Scene,
     atlas::{LEVEL_CELLS, level_cell, level_for_pixels},
+    detail::{ATLAS_LARGEST, DetailCounts, DetailSources},
     overlay::LabelCount,
 };
 
@@ -103,6 +104,8 @@ pub struct PngSummary {
     pub placeholders: usize,
     /// Cluster labels asked for (`--labels`) and how many found room.
     pub labels: Option<LabelCount>,
+    /// Where the images drawn larger than the 256 px thumbnails came from.
+    pub sources: DetailCounts,
 }
 
 /// Where the map goes in a picture: below the title, left of the legend.
@@ -367,9 +370,28 @@ pub fn write(
         ctx.adapter_name()
     );
 
+    // Images larger on the poster than the atlas's cells are drawn from a
+    // source of at least their size (chosen once, for the whole poster).
+    let detail = detail_sources(project, &scene, camera.zoom)?;
+    let detailed = detail.images.iter().filter(|d| d.is_some()).count();
     // The export may use more GPU memory than an interactive window: every
     // band is complete before it is read back.
-    let mut renderer = picture_renderer(&ctx, scene, camera.zoom);
+    let pixels: Vec<f32> = scene
+        .sprites
+        .iter()
+        .zip(&detail.images)
+        .filter(|(_, d)| d.is_none())
+        .map(|(s, _)| 2.0 * s.size * camera.zoom)
+        .collect();
+    let mut renderer = Renderer::new(
+        &ctx,
+        OFFSCREEN_FORMAT,
+        scene,
+        &atlas_for(pixels.into_iter()),
+    );
+    if detailed > 0 {
+        renderer.set_detail_sources(detail);
+    }
     let mut label_count = None;
     if (style.hulls || style.labels) && !clusters.is_empty() {
         label_count = renderer.set_cluster_overlay(
@@ -455,14 +477,81 @@ pub fn write(
         .finish()
         .with_context(|| format!("cannot write {}", out.display()))?;
     file.finish()?;
+    let sources = renderer.detail_counts().unwrap_or_default();
     Ok(PngSummary {
         width,
         height,
         tiles,
         images,
-        placeholders: no_thumbnail + renderer.atlas().failed_count(),
+        placeholders: no_thumbnail + renderer.atlas().failed_count() + sources.failed,
         labels: label_count,
+        sources,
     })
+}
+
+/// The source each image of `scene` is drawn from on a picture at `zoom`
+/// when the atlas's 256 px cells are smaller than it is there: its 1024 px
+/// level or its original (see [`crate::render::detail::DetailSource`]).
+pub fn detail_sources(project: &Project, scene: &Scene, zoom: f32) -> Result<DetailSources> {
+    let pixels = |s: &crate::render::SpriteInstance| 2.0 * s.size * zoom;
+    let mut sources = DetailSources {
+        project_dir: project.dir().to_path_buf(),
+        images: vec![None; scene.sprites.len()],
+    };
+    let larger = scene
+        .sprites
+        .iter()
+        .zip(&scene.thumbs.keys)
+        .any(|(s, k)| k.is_some() && pixels(s) > ATLAS_LARGEST as f32);
+    if !larger {
+        return Ok(sources);
+    }
+    // Originals by content: the same bytes are the same original.
+    let mut originals = std::collections::HashMap::new();
+    let conn = project.conn();
+    let mut stmt = conn.prepare(
+        "SELECT content_hash, file, width, height FROM images
+         WHERE status = 'done' AND content_hash IS NOT NULL AND width > 0 AND height > 0",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            (
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+            ),
+        ))
+    })?;
+    for row in rows {
+        let (hash, original) = row?;
+        originals.entry(hash).or_insert(original);
+    }
+    for ((sprite, key), source) in scene
+        .sprites
+        .iter()
+        .zip(&scene.thumbs.keys)
+        .zip(&mut sources.images)
+    {
+        let Some(key) = key else { continue };
+        let Some((file, w, h)) = originals.get(&key.hash) else {
+            continue;
+        };
+        let side = |v: i64| u32::try_from(v).unwrap_or(u32::MAX);
+        // A path the store wrote (originals/ab/<hash>.<ext>), nothing else.
+        let file = file
+            .clone()
+            .filter(|f| f.starts_with("originals/") && !f.contains(".."));
+        *source = DetailSources::source_for(
+            pixels(sprite),
+            side(*w),
+            side(*h),
+            &key.hash,
+            &key.ext,
+            file,
+        );
+    }
+    Ok(sources)
 }
 
 /// The most bytes a `width`×`height` RGBA PNG written here can take: its
