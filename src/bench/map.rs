@@ -188,7 +188,11 @@ fn add_thumbnails(
 /// A 96 × 72 (or 72 × 96) JPEG: the cluster's hue, stripes whose spacing
 /// and direction follow the image's index, so no two neighbours look alike.
 fn bench_picture(index: usize, cluster: u32) -> Result<Vec<u8>> {
-    let (w, h) = if index % 3 == 0 { (72, 96) } else { (96, 72) };
+    let (w, h) = if index.is_multiple_of(3) {
+        (72, 96)
+    } else {
+        (96, 72)
+    };
     let hue = (cluster as f32 * 0.618_034).fract();
     let rgb = |t: f32| -> [u8; 3] {
         // A hue wheel, lighter and darker along the stripes.
@@ -199,12 +203,16 @@ fn bench_picture(index: usize, cluster: u32) -> Result<Vec<u8>> {
         [c(0.0), c(1.0 / 3.0), c(2.0 / 3.0)]
     };
     let period = 4 + (index % 13) as u32;
-    let diagonal = index % 2 == 0;
+    let diagonal = index.is_multiple_of(2);
     let mut pixels = Vec::with_capacity((w * h * 3) as usize);
     for y in 0..h {
         for x in 0..w {
             let along = if diagonal { x + y } else { x };
-            let t = if (along / period) % 2 == 0 { 1.0 } else { 0.0 };
+            let t = if (along / period).is_multiple_of(2) {
+                1.0
+            } else {
+                0.0
+            };
             pixels.extend_from_slice(&rgb(t));
         }
     }
