@@ -1295,3 +1295,102 @@ fn detailed_images_over_the_texture_budget_are_drawn_in_passes() {
     // The tag dot is drawn over the middle image.
     assert!(close(pixel(&passes, w, 480, 160), [255, 255, 0], 3));
 }
+
+/// Issue 11: tiles of a picture far from the layout's origin, at a zoom
+/// where one f32 step of the centre is half a pixel, draw what the
+/// picture drawn in one piece draws, to the grey level: each tile's centre
+/// reaches the shaders in f64 precision (its f32 rounding and the rest).
+/// Drawn from the rounded centre alone, the same tiles are visibly off.
+#[test]
+fn tiles_far_from_the_origin_meet_the_whole_picture_exactly() {
+    let ctx = gpu();
+    let tmp = tempfile::tempdir().unwrap();
+    let hash = hash_of(77);
+    // A 256 px checker of single texels: any sub-pixel shift shows.
+    for level in LEVEL_CELLS {
+        let path = tmp
+            .path()
+            .join(tagscape::fetch::store::thumb_path(level, &hash, "png"));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        image::RgbImage::from_fn(level, level, |x, y| {
+            image::Rgb(if (x + y) % 2 == 0 {
+                [250, 250, 250]
+            } else {
+                [10, 10, 10]
+            })
+        })
+        .save(&path)
+        .unwrap();
+    }
+    let scene = || Scene {
+        positions: vec![Vec2::new(44_000.3, -35_000.7)],
+        // 260 px on the picture: about one texel a pixel.
+        sprites: vec![SpriteInstance::new(0, 1.0, 1.0, 0x808080)],
+        thumbs: ThumbFiles {
+            project_dir: tmp.path().to_path_buf(),
+            keys: vec![Some(ThumbKey {
+                hash: hash.clone(),
+                ext: "png".into(),
+            })],
+        },
+        ..Scene::default()
+    };
+    let (w, h) = (600u32, 400u32);
+    // 130 px a world unit: f32 steps of 0.0039 at 44000 are half a pixel.
+    let camera = Camera {
+        center: Vec2::new(44_000.0, -35_000.0),
+        zoom: 130.0,
+        viewport: Vec2::new(w as f32, h as f32),
+    };
+    let opts = FrameOptions::default();
+    let wait = Some(Duration::from_secs(60));
+    let mut renderer = Renderer::new(&ctx, OFFSCREEN_FORMAT, scene(), &AtlasConfig::default());
+    let target = OffscreenTarget::new(&ctx.device, w, h);
+    renderer.render_offscreen(&target, &camera, &opts, wait);
+    let whole = target.read_rgba(&ctx.device, &ctx.queue).unwrap();
+    assert!(whole.chunks(4).any(|p| p[0] < 50), "the checker is drawn");
+    // 4 × 4 tiles of 150 × 100 px, with the tile's exact centre and with
+    // its f32 rounding only.
+    let mut tiled = |exact: bool| {
+        let (tw, th) = (150u32, 100u32);
+        let tile_target = OffscreenTarget::new(&ctx.device, tw, th);
+        let mut out = vec![0u8; (w * h * 4) as usize];
+        for ty in 0..h / th {
+            for tx in 0..w / tw {
+                let tile = camera.tile(tx * tw, ty * th, tw, th);
+                if exact {
+                    renderer.render_tile(&tile_target, &tile, &opts, wait);
+                } else {
+                    renderer.render_offscreen(&tile_target, &tile.camera, &opts, wait);
+                }
+                let px = tile_target.read_rgba(&ctx.device, &ctx.queue).unwrap();
+                for r in 0..th {
+                    let from = (r * tw * 4) as usize;
+                    let to = (((ty * th + r) * w + tx * tw) * 4) as usize;
+                    out[to..to + (tw * 4) as usize]
+                        .copy_from_slice(&px[from..from + (tw * 4) as usize]);
+                }
+            }
+        }
+        out
+    };
+    let worst = |a: &[u8], b: &[u8]| a.iter().zip(b).map(|(x, y)| x.abs_diff(*y)).max().unwrap();
+    let exact = tiled(true);
+    save_png(&exact, w, h, "tiles-far-from-origin.png");
+    let rounded = tiled(false);
+    eprintln!(
+        "largest difference from the whole picture: {} grey levels (exact centres), {} (rounded)",
+        worst(&whole, &exact),
+        worst(&whole, &rounded)
+    );
+    assert!(
+        worst(&whole, &exact) <= 2,
+        "tiles differ by {} grey levels",
+        worst(&whole, &exact)
+    );
+    assert!(
+        worst(&whole, &rounded) > 20,
+        "the rounded centres alone differ by only {}: the test cannot see drift",
+        worst(&whole, &rounded)
+    );
+}
