@@ -1170,9 +1170,37 @@ fn a_poster_draws_large_images_from_sources_of_their_size() {
     // Without its original, C is as soft as the 256 px level.
     assert!(sc < 2.0 * from_256, "C {sc:.1} against {from_256:.1}");
 
-    // A second poster reads the 1024 px level it made.
-    let drawn = write(&project, &out, Some(3100), None, &style).unwrap();
-    assert_eq!((drawn.sources.level, drawn.sources.level_made), (1, 0));
+    // A second poster reads the 1024 px level it made; the summary says
+    // where the images came from, and warns once of the missing original.
+    drop(project);
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_tagscape"))
+        .args(["export", tmp.path().join("study").to_str().unwrap()])
+        .args([
+            "--format",
+            "png",
+            "--width",
+            "3100",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr),
+    );
+    assert!(run.status.success(), "{stderr}");
+    assert!(
+        stdout.contains(
+            "3 images drawn larger than 256 px: 1 from the 1024 px level (0 made now from the originals), 1 from their originals, 1 from a smaller thumbnail (no original)"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(
+        stderr.matches("their originals are not in").count(),
+        1,
+        "{stderr}"
+    );
 }
 
 /// A view whose detailed images need more than the detail texture budget

@@ -302,9 +302,6 @@ pub fn export(
                 drawn.images,
                 drawn.placeholders
             );
-            if let Some(sources) = sources_note(&drawn.sources) {
-                tracing::info!("{sources}");
-            }
             if drawn.sources.without_original > 0 {
                 tracing::warn!(
                     "{} images are larger on the poster than any source the project still holds (their originals are not in {}): drawn from their largest thumbnails, softer than the poster's scale; keep the originals in the project to draw them sharp",
@@ -312,7 +309,14 @@ pub fn export(
                     project.originals_dir().display()
                 );
             }
-            note = drawn.labels.as_ref().map(|l| labels_note(l, drawn.width));
+            let notes: Vec<String> = [
+                sources_note(&drawn.sources),
+                drawn.labels.as_ref().map(|l| labels_note(l, drawn.width)),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            note = (!notes.is_empty()).then(|| notes.join("; "));
             vec![out.to_path_buf()]
         }
         ExportFormat::Duplicates => {
