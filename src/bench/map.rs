@@ -38,12 +38,16 @@ pub struct Options {
     /// Also write the graph, the map and its clusters as a project here.
     #[arg(long, value_name = "DIR")]
     pub save: Option<PathBuf>,
-    /// With --save: give every image a small generated picture (a 96 px
-    /// JPEG in its planted cluster's hue, striped by its index), stored as a
+    /// With --save: give every image a generated picture (a JPEG in its
+    /// planted cluster's hue, striped by its index), stored as a
     /// fetched original with its thumbnail pyramid, so exports draw real
     /// thumbnails instead of grey placeholders.
     #[arg(long, requires = "save")]
     pub thumbnails: bool,
+    /// With --thumbnails: the pictures' longest side in pixels (1600 makes
+    /// originals that posters draw from their 1024 px level or themselves).
+    #[arg(long, default_value_t = 96, value_parser = clap::value_parser!(u32).range(16..=8192), requires = "thumbnails")]
+    pub picture_size: u32,
 }
 
 pub fn run(opts: &Options) -> Result<()> {
@@ -114,7 +118,7 @@ pub fn run(opts: &Options) -> Result<()> {
         if opts.thumbnails {
             let mut graph = graph.clone();
             let t = Instant::now();
-            add_thumbnails(&mut project, &mut graph, &data.clusters)?;
+            add_thumbnails(&mut project, &mut graph, &data.clusters, opts.picture_size)?;
             println!(
                 "thumbnails: {} images in {:.1} s",
                 graph.n_images,
@@ -145,6 +149,7 @@ fn add_thumbnails(
     project: &mut crate::project::Project,
     graph: &mut crate::graph::Graph,
     clusters: &[u32],
+    side: u32,
 ) -> Result<()> {
     use rayon::prelude::*;
     let dir = project.dir().to_path_buf();
@@ -153,7 +158,7 @@ fn add_thumbnails(
         .into_par_iter()
         .map(|i| {
             let cluster = clusters.get(i).copied().unwrap_or(0);
-            let bytes = bench_picture(i, cluster)?;
+            let bytes = bench_picture(i, cluster, side)?;
             match crate::fetch::process_body(&dir, &bytes, &limits)? {
                 Ok(p) => Ok(p),
                 Err(f) => anyhow::bail!("generated picture {i}: {}", f.detail),
@@ -185,13 +190,15 @@ fn add_thumbnails(
     Ok(())
 }
 
-/// A 96 × 72 (or 72 × 96) JPEG: the cluster's hue, stripes whose spacing
-/// and direction follow the image's index, so no two neighbours look alike.
-fn bench_picture(index: usize, cluster: u32) -> Result<Vec<u8>> {
+/// A `side` × ¾`side` (or ¾`side` × `side`) JPEG: the cluster's hue,
+/// stripes whose spacing (4 to 16 px) and direction follow the image's
+/// index, so no two neighbours look alike.
+fn bench_picture(index: usize, cluster: u32, side: u32) -> Result<Vec<u8>> {
+    let short = (side * 3 / 4).max(1);
     let (w, h) = if index.is_multiple_of(3) {
-        (72, 96)
+        (short, side)
     } else {
-        (96, 72)
+        (side, short)
     };
     let hue = (cluster as f32 * 0.618_034).fract();
     let rgb = |t: f32| -> [u8; 3] {
