@@ -109,6 +109,34 @@ fn a_poster_too_large_for_the_disk_or_empty_is_refused_before_drawing() {
         "{left:?}"
     );
 
+    // The same for a deep-zoom site (its tiles at their uncompressed size).
+    let site = folder.join("huge-site");
+    let run = tagscape(&[
+        "export",
+        s(&dir),
+        "--format",
+        "dzi",
+        "--width",
+        &side_arg,
+        "--height",
+        &side_arg,
+        "--out",
+        s(&site),
+    ]);
+    assert!(!run.status.success());
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(err.contains("huge-site would take up to"), "{err}");
+    assert!(!site.exists());
+    let left: Vec<_> = std::fs::read_dir(folder)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(
+        left.iter().all(|n| !n.to_string_lossy().contains("dzi")),
+        "{left:?}"
+    );
+
     // A width or height of 0 is refused by the argument parser, naming it.
     for (size, named) in [
         (["--width", "0", "--height", "300"], "'0' for '--width"),
