@@ -239,15 +239,12 @@ pub fn resize_rgba(
 /// A pyramid level file of `rgba` in the pyramid's format for the image:
 /// JPEG when its thumbnails are `jpg` (opaque), PNG otherwise.
 pub fn encode_level(rgba: &RgbaImage, extension: &str) -> Result<Vec<u8>, Failure> {
+    use image::buffer::ConvertBuffer;
     let (w, h) = rgba.dimensions();
     let opaque = extension == "jpg";
     let (buffer, pixel_type) = if opaque {
-        let rgb: Vec<u8> = rgba
-            .as_raw()
-            .chunks_exact(4)
-            .flat_map(|p| [p[0], p[1], p[2]])
-            .collect();
-        (rgb, PixelType::U8x3)
+        let rgb: RgbImage = rgba.convert();
+        (rgb.into_raw(), PixelType::U8x3)
     } else {
         (rgba.as_raw().clone(), PixelType::U8x4)
     };

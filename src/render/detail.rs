@@ -249,6 +249,37 @@ fn load_source(
     )
 }
 
+/// `rgba` with premultiplied alpha (what the renderer blends), through
+/// fast_image_resize's SIMD code: a detail texture can be 64 Mpx.
+fn premultiplied(rgba: &RgbaImage) -> Vec<u8> {
+    let (w, h) = rgba.dimensions();
+    let mut px = rgba.as_raw().clone();
+    if rgba.pixels().all(|p| p.0[3] == 255) {
+        return px;
+    }
+    let done = fast_image_resize::images::Image::from_slice_u8(
+        w,
+        h,
+        &mut px,
+        fast_image_resize::PixelType::U8x4,
+    )
+    .ok()
+    .and_then(|mut image| {
+        fast_image_resize::MulDiv::default()
+            .multiply_alpha_inplace(&mut image)
+            .ok()
+    });
+    if done.is_none() {
+        for p in px.chunks_exact_mut(4) {
+            let a = u16::from(p[3]);
+            for c in &mut p[..3] {
+                *c = ((u16::from(*c) * a + 127) / 255) as u8;
+            }
+        }
+    }
+    px
+}
+
 /// Mirrors `Quad` in detail.wgsl (64 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
@@ -507,13 +538,7 @@ impl DetailLayer {
     fn upload(&mut self, shared: &Shared, image: u32, rgba: &RgbaImage) {
         let device = &shared.device;
         let (w, h) = rgba.dimensions();
-        let mut px = rgba.as_raw().clone();
-        for p in px.chunks_exact_mut(4) {
-            let a = u16::from(p[3]);
-            for c in &mut p[..3] {
-                *c = ((u16::from(*c) * a + 127) / 255) as u8;
-            }
-        }
+        let px = premultiplied(rgba);
         let texture = device.create_texture_with_data(
             &shared.queue,
             &wgpu::TextureDescriptor {
@@ -622,6 +647,18 @@ mod tests {
         // Never more than the texture cap.
         assert_eq!(src(40_000.0, 50_000, 50_000).unwrap().side, DETAIL_MAX_SIDE);
         assert_eq!(src(f32::NAN, 3000, 2000), None);
+    }
+
+    #[test]
+    fn textures_are_premultiplied() {
+        let mut rgba = RgbaImage::from_pixel(40, 3, image::Rgba([200, 100, 50, 128]));
+        rgba.put_pixel(0, 0, image::Rgba([10, 20, 30, 255]));
+        rgba.put_pixel(1, 0, image::Rgba([10, 20, 30, 0]));
+        let px = premultiplied(&rgba);
+        assert_eq!(&px[..12], &[10, 20, 30, 255, 0, 0, 0, 0, 100, 50, 25, 128]);
+        // Opaque pictures are as they are.
+        let opaque = RgbaImage::from_pixel(5, 5, image::Rgba([1, 2, 3, 255]));
+        assert_eq!(premultiplied(&opaque), opaque.into_raw());
     }
 
     #[test]
