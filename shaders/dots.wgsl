@@ -7,6 +7,8 @@ struct Camera {
     zoom: f32,
     _pad: f32,
     highlight: vec4<f32>,
+    center_lo: vec2<f32>,  // what rounding a tile's centre to f32 left out (world units)
+    _pad2: vec2<f32>,
 };
 
 struct Dot {
@@ -51,7 +53,7 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
         out.color = vec4<f32>(0.0);
         return out;
     }
-    out.clip = vec4<f32>((world - camera.center) * camera.scale, 0.0, 1.0);
+    out.clip = vec4<f32>((world - camera.center - camera.center_lo) * camera.scale, 0.0, 1.0);
     out.offset = corner * reach;
     out.radius_px = radius_px;
     out.color = unpack4x8unorm(d.color);

@@ -7,6 +7,8 @@ struct Camera {
     zoom: f32,
     _pad: f32,
     highlight: vec4<f32>,
+    center_lo: vec2<f32>,  // what rounding a tile's centre to f32 left out (world units)
+    _pad2: vec2<f32>,
 };
 
 struct Style {
@@ -36,8 +38,8 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
     let b = positions[e.y];
     let corner = CORNERS[vi];
     // Work in pixels so the width is the same at every zoom.
-    let pa = (a - camera.center) * camera.zoom;
-    let pb = (b - camera.center) * camera.zoom;
+    let pa = (a - camera.center - camera.center_lo) * camera.zoom;
+    let pb = (b - camera.center - camera.center_lo) * camera.zoom;
     var dir = pb - pa;
     let len = length(dir);
     if (len < 1e-6) { dir = vec2<f32>(1.0, 0.0); } else { dir = dir / len; }

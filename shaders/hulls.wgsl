@@ -8,6 +8,8 @@ struct Camera {
     zoom: f32,
     _pad: f32,
     highlight: vec4<f32>,
+    center_lo: vec2<f32>,  // what rounding a tile's centre to f32 left out (world units)
+    _pad2: vec2<f32>,
 };
 
 struct Vertex {
@@ -27,7 +29,7 @@ struct Out {
 @vertex
 fn vs_main(@builtin(vertex_index) vi: u32) -> Out {
     let v = vertices[vi];
-    let clip = (v.pos - camera.center) * camera.scale + v.offset * 2.0 / camera.viewport;
+    let clip = (v.pos - camera.center - camera.center_lo) * camera.scale + v.offset * 2.0 / camera.viewport;
     var out: Out;
     out.pos = vec4<f32>(clip, 0.0, 1.0);
     out.color = v.color;

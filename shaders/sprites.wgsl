@@ -9,6 +9,8 @@ struct Camera {
     zoom: f32,             // pixels per world unit
     _pad: f32,
     highlight: vec4<f32>,  // premultiplied border colour of highlighted sprites
+    center_lo: vec2<f32>,  // what rounding a tile's centre to f32 left out (world units)
+    _pad2: vec2<f32>,
 };
 
 struct Sprite {
@@ -67,7 +69,7 @@ fn vs_main(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> 
     // cloud of coloured points instead of vanishing when zoomed out.
     half = max(half, vec2<f32>(0.5 / camera.zoom));
     let world = positions[s.node] + (corner * 2.0 - 1.0) * half;
-    out.clip = vec4<f32>((world - camera.center) * camera.scale, 0.0, 1.0);
+    out.clip = vec4<f32>((world - camera.center - camera.center_lo) * camera.scale, 0.0, 1.0);
     out.local = vec2<f32>(corner.x, 1.0 - corner.y);
     out.entry = entries[si];
     out.color = unpack4x8unorm(s.color);

@@ -11,7 +11,7 @@ use measure::run_measured;
 mod cli;
 #[path = "support/project.rs"]
 mod project;
-use cli::tagscape_ok;
+use cli::{tagscape, tagscape_ok};
 use project::tagged_project;
 
 use std::path::Path;
@@ -49,4 +49,108 @@ fn a_poster_larger_than_memory_would_hold_is_streamed() {
         peak >> 20,
         picture >> 20
     );
+}
+
+/// Issue 11: a poster the disk cannot hold, or of no pixels, is refused
+/// before anything is drawn, with its size and the disk's free space.
+#[test]
+fn a_poster_too_large_for_the_disk_or_empty_is_refused_before_drawing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tagged_project(tmp.path(), 6, |i| vec![["a", "b"][i % 2]]);
+    tagscape_ok(&["layout", s(&dir), "--iterations", "20"]);
+
+    // A square whose largest PNG is more than the temporary folder's disk
+    // holds (within the 200000 px a side accepted; /dev/shm when that disk
+    // is larger, as RAM-backed folders are smaller).
+    let shm = tempfile::tempdir_in("/dev/shm").ok();
+    let (folder, free, side) = [Some(tmp.path()), shm.as_ref().map(|d| d.path())]
+        .into_iter()
+        .flatten()
+        .find_map(|folder| {
+            let free = tagscape::export::png::free_space(&folder.join("x.png"))?;
+            let side = ((free as f64 / 4.0).sqrt() as u32).saturating_add(2000);
+            (side <= 200_000).then_some((folder, free, side))
+        })
+        .expect("a folder with less than 160 GB free");
+    assert!(tagscape::export::png::png_size_bound(side, side) > free);
+    let out = folder.join("huge.png");
+    let side_arg = side.to_string();
+    let run = tagscape(&[
+        "export",
+        s(&dir),
+        "--format",
+        "png",
+        "--width",
+        &side_arg,
+        "--height",
+        &side_arg,
+        "--out",
+        s(&out),
+    ]);
+    assert!(!run.status.success());
+    let err = String::from_utf8_lossy(&run.stderr);
+    let line = err
+        .lines()
+        .find(|l| l.contains("huge.png"))
+        .unwrap_or_default();
+    assert!(line.contains("would take up to"), "{err}");
+    assert!(line.contains("free"), "{err}");
+    assert!(line.contains("--width"), "{err}");
+    assert!(!out.exists());
+    assert!(!err.contains("panicked"), "{err}");
+    // No temporary file was left beside it either.
+    let left: Vec<_> = std::fs::read_dir(folder)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(
+        left.iter().all(|n| !n.to_string_lossy().contains("huge")),
+        "{left:?}"
+    );
+
+    // The same for a deep-zoom site (its tiles at their uncompressed size).
+    let site = folder.join("huge-site");
+    let run = tagscape(&[
+        "export",
+        s(&dir),
+        "--format",
+        "dzi",
+        "--width",
+        &side_arg,
+        "--height",
+        &side_arg,
+        "--out",
+        s(&site),
+    ]);
+    assert!(!run.status.success());
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(err.contains("huge-site would take up to"), "{err}");
+    assert!(!site.exists());
+    let left: Vec<_> = std::fs::read_dir(folder)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(
+        left.iter().all(|n| !n.to_string_lossy().contains("dzi")),
+        "{left:?}"
+    );
+
+    // A width or height of 0 is refused by the argument parser, naming it.
+    for (size, named) in [
+        (["--width", "0", "--height", "300"], "'0' for '--width"),
+        (["--width", "300", "--height", "0"], "'0' for '--height"),
+    ] {
+        let mut args = vec!["export", s(&dir), "--format", "png"];
+        args.extend(size);
+        let empty = tmp.path().join("empty.png");
+        args.extend(["--out", s(&empty)]);
+        let run = tagscape(&args);
+        assert!(!run.status.success());
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert!(err.contains("0 is not in 1..=200000"), "{err}");
+        assert!(err.contains(named), "{err}");
+        assert!(!empty.exists());
+    }
 }

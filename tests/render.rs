@@ -942,3 +942,483 @@ fn tag_labels_sit_beside_their_dots_and_hiding_a_tag_removes_dot_label_and_edges
     let back = frame(&mut renderer, &opts, "tag-labels-shown.png");
     assert!(dot(&back, 80) && label(&back, 80) >= 20 && edge(&back, 140) > 0);
 }
+
+/// Mean absolute Laplacian of the luma of a `size`×`size` square centred on
+/// `(cx, cy)`: how much fine detail an image shows there.
+fn sharpness(img: &image::RgbaImage, cx: u32, cy: u32, size: u32) -> f64 {
+    let luma = |x: u32, y: u32| {
+        let p = img.get_pixel(x, y).0;
+        0.299 * f64::from(p[0]) + 0.587 * f64::from(p[1]) + 0.114 * f64::from(p[2])
+    };
+    let (x0, y0) = (cx - size / 2, cy - size / 2);
+    let mut sum = 0.0;
+    for y in y0..y0 + size {
+        for x in x0..x0 + size {
+            let l = 4.0 * luma(x, y)
+                - luma(x - 1, y)
+                - luma(x + 1, y)
+                - luma(x, y - 1)
+                - luma(x, y + 1);
+            sum += l.abs();
+        }
+    }
+    sum / f64::from(size * size)
+}
+
+/// Issue 11: at a scale where the 256 px thumbnails would be upscaled, a
+/// poster draws each image from a source of at least its size there: the
+/// 1024 px level (made from the original on demand, then kept in the
+/// store) or the original itself; an image whose original is gone is drawn
+/// from its largest thumbnail, and the summary says so.
+#[test]
+fn a_poster_draws_large_images_from_sources_of_their_size() {
+    use tagscape::export::png::{PngStyle, write};
+    use tagscape::graph::{Edge, Graph, Node, NodeKind};
+    use tagscape::layout::{Placement, save_positions};
+    use tagscape::project::Project;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let mut project = Project::init(&tmp.path().join("study")).unwrap();
+    // 1600 × 1200 originals: coloured 96 px squares (what the 256 px level
+    // holds) under fine detail, a 5 × 7 px grid of dots, which it cannot
+    // (its pixels are 6 original pixels wide).
+    let (ow, oh) = (1600u32, 1200u32);
+    let detail = |shift: u32| -> Vec<u8> {
+        let mut rgb = Vec::with_capacity((ow * oh * 3) as usize);
+        for y in 0..oh {
+            for x in 0..ow {
+                let t = (std::f64::consts::TAU * f64::from(x + shift) / 5.0).sin()
+                    * (std::f64::consts::TAU * f64::from(y) / 7.0).sin();
+                let square = ((x / 96 + y / 96) % 2) as f64;
+                let v = 128.0 + 70.0 * t;
+                let px = [v + 40.0 * square, v, v - 40.0 * square];
+                rgb.extend(px.map(|c| c.clamp(0.0, 255.0) as u8));
+            }
+        }
+        tagscape::fetch::jpeg::encode_rgb(&rgb, ow, oh, 95).unwrap()
+    };
+    // A (about 960 px on the poster: the 1024 px level), B (about 1530 px:
+    // the original), C (as A, but its original is gone).
+    let layout = [
+        ([-15.0f32, 0.0f32], 10.0f32),
+        ([20.0, 0.0], 16.0),
+        ([-15.0, -16.0], 10.0),
+    ];
+    let mut nodes = Vec::new();
+    let mut placements = Vec::new();
+    let mut processed = Vec::new();
+    for (i, (pos, size)) in layout.iter().enumerate() {
+        let p =
+            tagscape::fetch::process_body(project.dir(), &detail(i as u32), &Default::default())
+                .unwrap()
+                .unwrap();
+        let url = format!("https://example.org/{i}.jpg");
+        project
+            .conn()
+            .execute(
+                "INSERT INTO images(url, status, content_hash, file, format, width, height, mean_color, thumb_ext)
+                 VALUES (?1, 'done', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                rusqlite::params![url, p.content_hash, p.file, p.format, p.width, p.height, p.mean_color, p.thumb_ext],
+            )
+            .unwrap();
+        nodes.push(Node {
+            kind: NodeKind::Image,
+            id: url.clone(),
+            label: url,
+            image_id: Some(project.conn().last_insert_rowid()),
+            frequency: 1,
+        });
+        placements.push(Placement {
+            x: pos[0],
+            y: pos[1],
+            size: *size,
+        });
+        processed.push(p);
+    }
+    std::fs::remove_file(project.dir().join(&processed[2].file)).unwrap();
+    nodes.push(Node {
+        kind: NodeKind::Tag,
+        id: "dots".into(),
+        label: "dots".into(),
+        image_id: None,
+        frequency: 3,
+    });
+    placements.push(Placement {
+        x: 0.0,
+        y: 0.0,
+        size: 1.0,
+    });
+    let edges = (0..3)
+        .map(|i| Edge {
+            source: i,
+            target: 3,
+            weight: 1.0,
+        })
+        .collect();
+    let graph = Graph::new(nodes, 3, edges);
+    graph.save(&mut project).unwrap();
+    save_positions(&mut project, &graph, &placements).unwrap();
+
+    // Bounds: x −25..36 (61 units), y −23.5..12 (35.5 units); 3100 px wide,
+    // margin 93: zoom = 2914 / 61 = 47.77, so A is 955 px wide and B 1529.
+    let out = tmp.path().join("poster.png");
+    let style = PngStyle {
+        tile_limit: Some(1024),
+        ..Default::default()
+    };
+    let drawn = write(&project, &out, Some(3100), None, &style).unwrap();
+    let counts = drawn.sources;
+    assert_eq!(
+        (
+            counts.level,
+            counts.level_made,
+            counts.original,
+            counts.without_original,
+            counts.failed
+        ),
+        (1, 1, 1, 1, 0),
+        "{counts:?}"
+    );
+    assert_eq!(drawn.placeholders, 0);
+    let level_file = |p: &tagscape::fetch::Processed| {
+        project.dir().join(tagscape::fetch::store::thumb_path(
+            1024,
+            &p.content_hash,
+            p.thumb_ext,
+        ))
+    };
+    // Made once from the original and kept beside the other levels.
+    let made = image::open(level_file(&processed[0])).unwrap();
+    assert_eq!((made.width(), made.height()), (1024, 768));
+    assert!(!level_file(&processed[2]).exists());
+
+    let poster = image::open(&out).unwrap().into_rgba8();
+    let (w, h) = poster.dimensions();
+    assert_eq!(w, 3100);
+    let zoom = 2914.0 / 61.0;
+    let at = |x: f32, y: f32| {
+        (
+            (w as f32 / 2.0 + (x - 5.5) * zoom).round() as u32,
+            (h as f32 / 2.0 - (y + 5.75) * zoom).round() as u32,
+        )
+    };
+    let (a, b, c) = (at(-15.0, 0.0), at(20.0, 0.0), at(-15.0, -16.0));
+    save_png(poster.as_raw(), w, h, "poster-sources.png");
+    for (name, (x, y)) in [("a", a), ("b", b), ("c", c)] {
+        let crop = image::imageops::crop_imm(&poster, x - 100, y - 60, 200, 120).to_image();
+        save_png(
+            crop.as_raw(),
+            200,
+            120,
+            &format!("poster-sources-{name}.png"),
+        );
+    }
+
+    // The same squares rendered from the 256 px level by hand: the
+    // thumbnail upscaled to A's size on the poster (bilinear, as the GPU
+    // samples), and the original downscaled to it (the sharpest possible).
+    let a_size = (20.0 * zoom).round() as u32;
+    let (aw, ah) = (a_size, a_size * 3 / 4);
+    let thumb = image::open(project.dir().join(tagscape::fetch::store::thumb_path(
+        256,
+        &processed[0].content_hash,
+        "jpg",
+    )))
+    .unwrap()
+    .into_rgba8();
+    let upscaled = image::imageops::resize(&thumb, aw, ah, image::imageops::FilterType::Triangle);
+    let original = image::load_from_memory(&detail(0)).unwrap().into_rgba8();
+    let ideal = image::imageops::resize(&original, aw, ah, image::imageops::FilterType::Lanczos3);
+    let from_256 = sharpness(&upscaled, aw / 2, ah / 2, 300);
+    for (name, img) in [("256-upscaled", &upscaled), ("ideal", &ideal)] {
+        let crop = image::imageops::crop_imm(img, aw / 2 - 100, ah / 2 - 60, 200, 120).to_image();
+        save_png(
+            crop.as_raw(),
+            200,
+            120,
+            &format!("poster-sources-{name}.png"),
+        );
+    }
+    let best = sharpness(&ideal, aw / 2, ah / 2, 300);
+    let (sa, sb, sc) = (
+        sharpness(&poster, a.0, a.1, 300),
+        sharpness(&poster, b.0, b.1, 300),
+        sharpness(&poster, c.0, c.1, 300),
+    );
+    eprintln!(
+        "sharpness: 256 px upscaled {from_256:.1}, ideal {best:.1}; poster A {sa:.1}, B {sb:.1}, C {sc:.1}"
+    );
+    // Sharper by far than the 256 px level upscaled; not all of the
+    // original's detail (the 1024 px level is a JPEG, and the image's edges
+    // fall between pixels, so the GPU blends neighbouring texels).
+    assert!(
+        sa > 5.0 * from_256,
+        "A {sa:.1} against {from_256:.1} from the 256 px level"
+    );
+    assert!(
+        sb > 5.0 * from_256,
+        "B {sb:.1} against {from_256:.1} from the 256 px level"
+    );
+    assert!(
+        sa > 0.4 * best,
+        "A {sa:.1} against {best:.1} from the original"
+    );
+    assert!(
+        sb > 0.3 * best,
+        "B {sb:.1} against {best:.1} from the original"
+    );
+    // Without its original, C is as soft as the 256 px level.
+    assert!(sc < 2.0 * from_256, "C {sc:.1} against {from_256:.1}");
+
+    // A second poster reads the 1024 px level it made; the summary says
+    // where the images came from, and warns once of the missing original.
+    drop(project);
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_tagscape"))
+        .args(["export", tmp.path().join("study").to_str().unwrap()])
+        .args([
+            "--format",
+            "png",
+            "--width",
+            "3100",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr),
+    );
+    assert!(run.status.success(), "{stderr}");
+    assert!(
+        stdout.contains(
+            "3 images drawn larger than 256 px: 1 from the 1024 px level (0 made now from the originals), 1 from their originals, 1 from a smaller thumbnail (no original)"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(
+        stderr.matches("their originals are not in").count(),
+        1,
+        "{stderr}"
+    );
+}
+
+/// A view whose detailed images need more than the detail texture budget
+/// is drawn in several passes, each with only its own images loaded: the
+/// same picture as in one pass, the layers above the images (tag dots)
+/// still on top, and never more than the budget resident.
+#[test]
+fn detailed_images_over_the_texture_budget_are_drawn_in_passes() {
+    use tagscape::render::detail::{DetailSource, DetailSources};
+    let ctx = gpu();
+    let tmp = tempfile::tempdir().unwrap();
+    let colors = [[200u8, 40, 40], [40, 160, 60], [50, 70, 200]];
+    let mut keys = Vec::new();
+    let mut sources = Vec::new();
+    for (i, color) in colors.iter().enumerate() {
+        let hash = hash_of(i + 50);
+        // The pyramid in grey: only the detail source has the colour.
+        write_pyramid(tmp.path(), &hash, 600, 600, |_| [128, 128, 128]);
+        let original = format!("originals/{}/{hash}.png", &hash[..2]);
+        let path = tmp.path().join(&original);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        // Left half the colour, right half black.
+        image::RgbImage::from_fn(600, 600, |x, _| {
+            image::Rgb(if x < 300 { *color } else { [0, 0, 0] })
+        })
+        .save(&path)
+        .unwrap();
+        keys.push(Some(ThumbKey {
+            hash: hash.clone(),
+            ext: "png".into(),
+        }));
+        sources.push(Some(DetailSource {
+            side: 300,
+            width: 600,
+            height: 600,
+            hash,
+            ext: "png".into(),
+            original: Some(original),
+        }));
+    }
+    // Three images 300 px wide side by side at zoom 1, a tag dot on the
+    // middle one.
+    let scene = || Scene {
+        positions: vec![
+            Vec2::new(-310.0, 0.0),
+            Vec2::new(0.0, 0.0),
+            Vec2::new(310.0, 0.0),
+            Vec2::new(0.0, 0.0),
+        ],
+        sprites: (0..3)
+            .map(|i| SpriteInstance::new(i, 150.0, 1.0, 0x808080))
+            .collect(),
+        dots: vec![DotInstance {
+            node: 3,
+            radius: 10.0,
+            color: pack_rgba(0xFFFF00, 255),
+            flags: 0,
+        }],
+        thumbs: ThumbFiles {
+            project_dir: tmp.path().to_path_buf(),
+            keys: keys.clone(),
+        },
+        ..Scene::default()
+    };
+    let (w, h) = (960u32, 320u32);
+    let camera = Camera {
+        center: Vec2::ZERO,
+        zoom: 1.0,
+        viewport: Vec2::new(w as f32, h as f32),
+    };
+    let opts = FrameOptions {
+        show_tags: true,
+        tag_labels: false,
+        ..FrameOptions::default()
+    };
+    let draw = |budget: Option<u64>| {
+        let mut renderer = Renderer::new(&ctx, OFFSCREEN_FORMAT, scene(), &AtlasConfig::default());
+        renderer.set_detail_sources(DetailSources {
+            project_dir: tmp.path().to_path_buf(),
+            images: sources.clone(),
+        });
+        if let Some(b) = budget {
+            renderer.set_detail_budget(b);
+        }
+        let target = OffscreenTarget::new(&ctx.device, w, h);
+        renderer.render_offscreen(&target, &camera, &opts, Some(Duration::from_secs(60)));
+        let resident = renderer.detail_bytes();
+        (target.read_rgba(&ctx.device, &ctx.queue).unwrap(), resident)
+    };
+    let (whole, _) = draw(None);
+    // One image's texture (300 × 300 RGBA) at a time: three passes.
+    let one = 300 * 300 * 4;
+    let (passes, resident) = draw(Some(one));
+    assert!(
+        resident <= one,
+        "{resident} bytes resident over the {one} budget"
+    );
+    save_png(&passes, w, h, "detail-passes.png");
+    let differ = whole
+        .chunks(4)
+        .zip(passes.chunks(4))
+        .filter(|(a, b)| a != b)
+        .count();
+    assert_eq!(
+        differ, 0,
+        "{differ} pixels differ between one pass and three"
+    );
+    for (i, color) in colors.iter().enumerate() {
+        // Each image's left half shows its original's colour, its right half black.
+        let cx = 480 + (i as i32 - 1) * 310;
+        assert!(
+            close(pixel(&passes, w, (cx - 75) as u32, 100), *color, 3),
+            "image {i}"
+        );
+        assert!(
+            close(pixel(&passes, w, (cx + 75) as u32, 100), [0, 0, 0], 3),
+            "image {i}"
+        );
+    }
+    // The tag dot is drawn over the middle image.
+    assert!(close(pixel(&passes, w, 480, 160), [255, 255, 0], 3));
+}
+
+/// Issue 11: tiles of a picture far from the layout's origin, at a zoom
+/// where one f32 step of the centre is half a pixel, draw what the
+/// picture drawn in one piece draws, to the grey level: each tile's centre
+/// reaches the shaders in f64 precision (its f32 rounding and the rest).
+/// Drawn from the rounded centre alone, the same tiles are visibly off.
+#[test]
+fn tiles_far_from_the_origin_meet_the_whole_picture_exactly() {
+    let ctx = gpu();
+    let tmp = tempfile::tempdir().unwrap();
+    let hash = hash_of(77);
+    // A 256 px checker of single texels: any sub-pixel shift shows.
+    for level in LEVEL_CELLS {
+        let path = tmp
+            .path()
+            .join(tagscape::fetch::store::thumb_path(level, &hash, "png"));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        image::RgbImage::from_fn(level, level, |x, y| {
+            image::Rgb(if (x + y) % 2 == 0 {
+                [250, 250, 250]
+            } else {
+                [10, 10, 10]
+            })
+        })
+        .save(&path)
+        .unwrap();
+    }
+    let scene = || Scene {
+        positions: vec![Vec2::new(44_000.3, -35_000.7)],
+        // 260 px on the picture: about one texel a pixel.
+        sprites: vec![SpriteInstance::new(0, 1.0, 1.0, 0x808080)],
+        thumbs: ThumbFiles {
+            project_dir: tmp.path().to_path_buf(),
+            keys: vec![Some(ThumbKey {
+                hash: hash.clone(),
+                ext: "png".into(),
+            })],
+        },
+        ..Scene::default()
+    };
+    let (w, h) = (600u32, 400u32);
+    // 130 px a world unit: f32 steps of 0.0039 at 44000 are half a pixel.
+    let camera = Camera {
+        center: Vec2::new(44_000.0, -35_000.0),
+        zoom: 130.0,
+        viewport: Vec2::new(w as f32, h as f32),
+    };
+    let opts = FrameOptions::default();
+    let wait = Some(Duration::from_secs(60));
+    let mut renderer = Renderer::new(&ctx, OFFSCREEN_FORMAT, scene(), &AtlasConfig::default());
+    let target = OffscreenTarget::new(&ctx.device, w, h);
+    renderer.render_offscreen(&target, &camera, &opts, wait);
+    let whole = target.read_rgba(&ctx.device, &ctx.queue).unwrap();
+    assert!(whole.chunks(4).any(|p| p[0] < 50), "the checker is drawn");
+    // 4 × 4 tiles of 150 × 100 px, with the tile's exact centre and with
+    // its f32 rounding only.
+    let mut tiled = |exact: bool| {
+        let (tw, th) = (150u32, 100u32);
+        let tile_target = OffscreenTarget::new(&ctx.device, tw, th);
+        let mut out = vec![0u8; (w * h * 4) as usize];
+        for ty in 0..h / th {
+            for tx in 0..w / tw {
+                let tile = camera.tile(tx * tw, ty * th, tw, th);
+                if exact {
+                    renderer.render_tile(&tile_target, &tile, &opts, wait);
+                } else {
+                    renderer.render_offscreen(&tile_target, &tile.camera, &opts, wait);
+                }
+                let px = tile_target.read_rgba(&ctx.device, &ctx.queue).unwrap();
+                for r in 0..th {
+                    let from = (r * tw * 4) as usize;
+                    let to = (((ty * th + r) * w + tx * tw) * 4) as usize;
+                    out[to..to + (tw * 4) as usize]
+                        .copy_from_slice(&px[from..from + (tw * 4) as usize]);
+                }
+            }
+        }
+        out
+    };
+    let worst = |a: &[u8], b: &[u8]| a.iter().zip(b).map(|(x, y)| x.abs_diff(*y)).max().unwrap();
+    let exact = tiled(true);
+    save_png(&exact, w, h, "tiles-far-from-origin.png");
+    let rounded = tiled(false);
+    eprintln!(
+        "largest difference from the whole picture: {} grey levels (exact centres), {} (rounded)",
+        worst(&whole, &exact),
+        worst(&whole, &rounded)
+    );
+    assert!(
+        worst(&whole, &exact) <= 2,
+        "tiles differ by {} grey levels",
+        worst(&whole, &exact)
+    );
+    assert!(
+        worst(&whole, &rounded) > 20,
+        "the rounded centres alone differ by only {}: the test cannot see drift",
+        worst(&whole, &rounded)
+    );
+}

@@ -221,6 +221,27 @@ pub fn levels(width: u32, height: u32) -> Vec<(u32, u32)> {
 
 /// The pixels of tile `index` along one axis of a level `length` long:
 /// (first pixel, count), overlapping its neighbours by `OVERLAP`.
+/// The most bytes the tiles of a `width`×`height` pyramid take: every
+/// tile at its uncompressed RGB size (JPEG tiles of a map are far smaller;
+/// of noise at this quality, about that size) and 4 KiB of file-system
+/// block each.
+pub fn tiles_size_bound(width: u32, height: u32) -> u64 {
+    levels(width, height)
+        .iter()
+        .map(|&(lw, lh)| {
+            let (cols, rows) = (lw.div_ceil(TILE_SIZE), lh.div_ceil(TILE_SIZE));
+            (0..rows)
+                .map(|r| {
+                    let th = u64::from(tile_span(r, lh).1);
+                    (0..cols)
+                        .map(|c| u64::from(tile_span(c, lw).1) * th * 3 + 4096)
+                        .sum::<u64>()
+                })
+                .sum::<u64>()
+        })
+        .sum()
+}
+
 pub fn tile_span(index: u32, length: u32) -> (u32, u32) {
     let start = if index == 0 {
         0
@@ -324,6 +345,12 @@ pub fn write(
         |_| None,
     )?;
     let (width, height, camera) = (layout.width, layout.height, layout.camera);
+    // Before anything is drawn: a site the disk cannot hold.
+    super::png::check_room(
+        out,
+        tiles_size_bound(width, height),
+        super::png::free_space(out),
+    )?;
     let data = page_data(project, &camera, width, height, style, &clusters)?;
 
     // Written into a fresh folder beside `out`, which replaces `out` only
@@ -379,8 +406,8 @@ pub fn write(
             let (y0, th) = tile_span(row, lh);
             for col in 0..lw.div_ceil(TILE_SIZE) {
                 let (x0, tw) = tile_span(col, lw);
-                let view = level_camera.sub_view(x0 as f32, y0 as f32, full as f32, full as f32);
-                renderer.render_offscreen(
+                let view = level_camera.tile(x0, y0, full, full);
+                renderer.render_tile(
                     &target,
                     &view,
                     &opts,
@@ -577,6 +604,22 @@ mod tests {
         assert_eq!(l[0], (1, 1));
         assert_eq!(levels(1024, 1).len(), 11);
         assert_eq!(levels(1025, 1).len(), 12);
+    }
+
+    #[test]
+    fn the_disk_bound_counts_every_tile_of_every_level_uncompressed() {
+        // 254 × 254: one tile a level, 1, 2, 4, … 64, 127 and 254 px
+        // square: 3 bytes a pixel (86106 pixels) and 4096 bytes a file (9).
+        assert_eq!(tiles_size_bound(254, 254), 3 * 86_106 + 9 * 4096);
+        // 255 × 255: the top level is 2 × 2 tiles, 255 and 2 px a side (the
+        // second starts one pixel of overlap before 254); below it 128 … 1.
+        let top = 3 * (255 * 255 + 2 * 255 * 2 + 2 * 2) + 4 * 4096;
+        assert_eq!(tiles_size_bound(255, 255), top + 3 * 21_845 + 8 * 4096);
+        // A third more than the top level's pixels, as a pyramid is, plus
+        // the overlaps (256 px of every 254) and the blocks (2%).
+        let big = tiles_size_bound(100_000, 100_000) as f64;
+        let top = 3.0 * 1e10;
+        assert!(big > top * 1.37 && big < top * 1.39, "{big}");
     }
 
     #[test]

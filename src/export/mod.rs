@@ -302,7 +302,21 @@ pub fn export(
                 drawn.images,
                 drawn.placeholders
             );
-            note = drawn.labels.as_ref().map(|l| labels_note(l, drawn.width));
+            if drawn.sources.without_original > 0 {
+                tracing::warn!(
+                    "{} images are larger on the poster than any source the project still holds (their originals are not in {}): drawn from their largest thumbnails, softer than the poster's scale; keep the originals in the project to draw them sharp",
+                    drawn.sources.without_original,
+                    project.originals_dir().display()
+                );
+            }
+            let notes: Vec<String> = [
+                sources_note(&drawn.sources),
+                drawn.labels.as_ref().map(|l| labels_note(l, drawn.width)),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            note = (!notes.is_empty()).then(|| notes.join("; "));
             vec![out.to_path_buf()]
         }
         ExportFormat::Duplicates => {
@@ -547,6 +561,35 @@ impl Write for AtomicFile {
     fn flush(&mut self) -> std::io::Result<()> {
         self.file.flush()
     }
+}
+
+/// The summary's words on the sources of images drawn larger than their
+/// 256 px thumbnails; `None` when there were none.
+fn sources_note(c: &crate::render::detail::DetailCounts) -> Option<String> {
+    let total = c.level + c.original + c.without_original + c.failed;
+    if total == 0 {
+        return None;
+    }
+    let mut parts = vec![format!(
+        "{} from the 1024 px level ({} made now from the originals)",
+        c.level, c.level_made
+    )];
+    if c.original > 0 {
+        parts.push(format!("{} from their originals", c.original));
+    }
+    if c.without_original > 0 {
+        parts.push(format!(
+            "{} from a smaller thumbnail (no original)",
+            c.without_original
+        ));
+    }
+    if c.failed > 0 {
+        parts.push(format!("{} unreadable (grey)", c.failed));
+    }
+    Some(format!(
+        "{total} images drawn larger than 256 px: {}",
+        parts.join(", ")
+    ))
 }
 
 /// The summary's words on a picture's cluster labels: all drawn, or which

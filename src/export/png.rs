@@ -18,6 +18,7 @@ use crate::render::{
     AtlasConfig, Bounds, Camera, ClusterOverlay, FrameOptions, Layer, OFFSCREEN_FORMAT,
     OffscreenTarget, Renderer, Scene,
     atlas::{LEVEL_CELLS, level_cell, level_for_pixels},
+    detail::{ATLAS_LARGEST, DetailCounts, DetailSources},
     overlay::LabelCount,
 };
 
@@ -103,6 +104,8 @@ pub struct PngSummary {
     pub placeholders: usize,
     /// Cluster labels asked for (`--labels`) and how many found room.
     pub labels: Option<LabelCount>,
+    /// Where the images drawn larger than the 256 px thumbnails came from.
+    pub sources: DetailCounts,
 }
 
 /// Where the map goes in a picture: below the title, left of the legend.
@@ -207,11 +210,17 @@ pub(super) fn page<T>(
     clusters: &[crate::cluster::Cluster],
     mut shape: impl FnMut(&[Span]) -> Option<(T, Vec2)>,
 ) -> Result<Page<T>> {
+    let asked = match height {
+        Some(h) => format!("{width}×{h} px"),
+        None => format!("{width} px wide"),
+    };
     if width == 0 || height == Some(0) {
-        bail!("--width and --height must be at least 1 pixel");
+        bail!("--width and --height must be at least 1 pixel: a {asked} picture has no pixels");
     }
     if width > MAX_SIDE || height.is_some_and(|h| h > MAX_SIDE) {
-        bail!("--width and --height must be at most {MAX_SIDE} pixels");
+        bail!(
+            "--width and --height must be at most {MAX_SIDE} pixels (asked for a {asked} picture)"
+        );
     }
     if style.dpi.is_some_and(|d| !(1..=10_000).contains(&d)) {
         bail!("--dpi must be between 1 and 10000 (print posters use 150 to 300)");
@@ -350,6 +359,9 @@ pub fn write(
     } = page(project, &bounds, width, height, style, &clusters, |spans| {
         text.as_mut().map(|t| t.add(spans))
     })?;
+    // Before anything is drawn or written: a picture the disk cannot hold
+    // would otherwise fail after hours.
+    check_room(out, png_size_bound(width, height), free_space(out))?;
     let max = ctx.device.limits().max_texture_dimension_2d;
     let max = style.tile_limit.map_or(max, |t| t.clamp(1, max));
     let columns = tile_columns(width, max);
@@ -358,9 +370,28 @@ pub fn write(
         ctx.adapter_name()
     );
 
+    // Images larger on the poster than the atlas's cells are drawn from a
+    // source of at least their size (chosen once, for the whole poster).
+    let detail = detail_sources(project, &scene, camera.zoom)?;
+    let detailed = detail.images.iter().filter(|d| d.is_some()).count();
     // The export may use more GPU memory than an interactive window: every
     // band is complete before it is read back.
-    let mut renderer = picture_renderer(&ctx, scene, camera.zoom);
+    let pixels: Vec<f32> = scene
+        .sprites
+        .iter()
+        .zip(&detail.images)
+        .filter(|(_, d)| d.is_none())
+        .map(|(s, _)| 2.0 * s.size * camera.zoom)
+        .collect();
+    let mut renderer = Renderer::new(
+        &ctx,
+        OFFSCREEN_FORMAT,
+        scene,
+        &atlas_for(pixels.into_iter()),
+    );
+    if detailed > 0 {
+        renderer.set_detail_sources(detail);
+    }
     let mut label_count = None;
     if (style.hulls || style.labels) && !clusters.is_empty() {
         label_count = renderer.set_cluster_overlay(
@@ -418,8 +449,8 @@ pub fn write(
         for &(x0, x1) in &columns {
             // Each tile is the whole picture's camera moved by whole pixels,
             // so tiles meet without a seam.
-            let tile = camera.sub_view(x0 as f32, y0 as f32, tile_width as f32, band_rows as f32);
-            renderer.render_offscreen(&target, &tile, &opts, Some(BAND_WAIT));
+            let tile = camera.tile(x0, y0, tile_width, band_rows);
+            renderer.render_tile(&target, &tile, &opts, Some(BAND_WAIT));
             let pixels = target.read_rgba(&ctx.device, &ctx.queue)?;
             let tile_bytes = (x1 - x0) as usize * 4;
             for r in 0..rows as usize {
@@ -446,14 +477,152 @@ pub fn write(
         .finish()
         .with_context(|| format!("cannot write {}", out.display()))?;
     file.finish()?;
+    let sources = renderer.detail_counts().unwrap_or_default();
     Ok(PngSummary {
         width,
         height,
         tiles,
         images,
-        placeholders: no_thumbnail + renderer.atlas().failed_count(),
+        placeholders: no_thumbnail + renderer.atlas().failed_count() + sources.failed,
         labels: label_count,
+        sources,
     })
+}
+
+/// The source each image of `scene` is drawn from on a picture at `zoom`
+/// when the atlas's 256 px cells are smaller than it is there: its 1024 px
+/// level or its original (see [`crate::render::detail::DetailSource`]).
+pub fn detail_sources(project: &Project, scene: &Scene, zoom: f32) -> Result<DetailSources> {
+    let pixels = |s: &crate::render::SpriteInstance| 2.0 * s.size * zoom;
+    let mut sources = DetailSources {
+        project_dir: project.dir().to_path_buf(),
+        images: vec![None; scene.sprites.len()],
+    };
+    let larger = scene
+        .sprites
+        .iter()
+        .zip(&scene.thumbs.keys)
+        .any(|(s, k)| k.is_some() && pixels(s) > ATLAS_LARGEST as f32);
+    if !larger {
+        return Ok(sources);
+    }
+    // Originals by content: the same bytes are the same original.
+    let mut originals = std::collections::HashMap::new();
+    let conn = project.conn();
+    let mut stmt = conn.prepare(
+        "SELECT content_hash, file, width, height FROM images
+         WHERE status = 'done' AND content_hash IS NOT NULL AND width > 0 AND height > 0",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            (
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+            ),
+        ))
+    })?;
+    for row in rows {
+        let (hash, original) = row?;
+        originals.entry(hash).or_insert(original);
+    }
+    for ((sprite, key), source) in scene
+        .sprites
+        .iter()
+        .zip(&scene.thumbs.keys)
+        .zip(&mut sources.images)
+    {
+        let Some(key) = key else { continue };
+        let Some((file, w, h)) = originals.get(&key.hash) else {
+            continue;
+        };
+        let side = |v: i64| u32::try_from(v).unwrap_or(u32::MAX);
+        // A path the store wrote (originals/ab/<hash>.<ext>), nothing else.
+        let file = file
+            .clone()
+            .filter(|f| f.starts_with("originals/") && !f.contains(".."));
+        *source = DetailSources::source_for(
+            pixels(sprite),
+            side(*w),
+            side(*h),
+            &key.hash,
+            &key.ext,
+            file,
+        );
+    }
+    Ok(sources)
+}
+
+/// The most bytes a `width`×`height` RGBA PNG written here can take: its
+/// rows (a filter byte and 4 bytes a pixel) as deflate's stored blocks (5
+/// bytes of header per 65535), the zlib wrapper, one 12-byte chunk frame per
+/// MiB of data (the stream writer's chunk size) and the header chunks. The
+/// pictures are mostly background, so real files are far smaller; this is
+/// the bound a disk must have room for before a poster is started.
+pub fn png_size_bound(width: u32, height: u32) -> u64 {
+    let raw = u64::from(height) * (1 + 4 * u64::from(width));
+    let deflated = raw + raw.div_ceil(65_535) * 5 + 6;
+    deflated + deflated.div_ceil(1 << 20) * 12 + 1024
+}
+
+/// Free bytes (for an unprivileged user) on the file system `out` is
+/// written to; `None` for standard output and where it cannot be known.
+pub fn free_space(out: &Path) -> Option<u64> {
+    if out.as_os_str() == "-" {
+        return None;
+    }
+    let dir = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    free_space_of(dir)
+}
+
+#[cfg(unix)]
+fn free_space_of(dir: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: a NUL-terminated path and a zeroed struct statvfs fills.
+    if unsafe { libc::statvfs(path.as_ptr(), &mut stat) } != 0 {
+        return None;
+    }
+    #[allow(clippy::unnecessary_cast)] // the fields' types differ between platforms
+    Some(stat.f_bavail as u64 * stat.f_frsize as u64)
+}
+
+#[cfg(not(unix))]
+fn free_space_of(_dir: &Path) -> Option<u64> {
+    None
+}
+
+/// Refuses to start a picture of at most `needed` bytes at `out` when the
+/// disk has only `free` bytes left, saying both.
+pub fn check_room(out: &Path, needed: u64, free: Option<u64>) -> Result<()> {
+    match free {
+        Some(free) if needed > free => bail!(
+            "{} would take up to {} (its uncompressed size) but its disk has {} free: free some space, write elsewhere with --out, or give a smaller --width/--height",
+            out.display(),
+            human_bytes(needed),
+            human_bytes(free)
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// `1.5 GB`, `230 MB`, `12 kB` (powers of 1000, as disks are sold).
+pub fn human_bytes(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b >= 1e9 {
+        format!("{:.1} GB", b / 1e9)
+    } else if b >= 1e6 {
+        format!("{:.0} MB", b / 1e6)
+    } else if b >= 1e3 {
+        format!("{:.0} kB", b / 1e3)
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
 /// A title and, under it, the collection's attribution line: how many
@@ -641,6 +810,39 @@ mod tests {
         assert_eq!(cols.last().unwrap().1, 30000);
         assert!(cols.windows(2).all(|w| w[0].1 == w[1].0));
         assert!(cols.iter().all(|(a, b)| b - a <= 8192));
+    }
+
+    #[test]
+    fn a_poster_is_refused_when_the_disk_cannot_hold_its_largest_size() {
+        // 1000 × 1000: 1000 rows of 4001 bytes = 4 001 000; 62 stored-block
+        // headers (310 bytes) and the 6-byte zlib frame: 4 001 316; 4 chunk
+        // frames (48) and 1024 for the header chunks: 4 002 388.
+        assert_eq!(png_size_bound(1000, 1000), 4_002_388);
+        assert_eq!(png_size_bound(1, 1), 5 + 5 + 6 + 12 + 1024);
+        // 200000² (the largest side accepted) is 160 GB without wrapping.
+        assert!(png_size_bound(200_000, 200_000) > 160_000_000_000);
+        let out = Path::new("/data/poster.png");
+        assert!(check_room(out, 4_002_388, Some(4_002_388)).is_ok());
+        assert!(check_room(out, 4_002_388, None).is_ok());
+        let err = check_room(out, 160_004_000_000, Some(42_100_000_000))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("/data/poster.png would take up to 160.0 GB"),
+            "{err}"
+        );
+        assert!(err.contains("42.1 GB free"), "{err}");
+        assert_eq!(human_bytes(999), "999 bytes");
+        assert_eq!(human_bytes(4_002_388), "4 MB");
+    }
+
+    #[test]
+    fn free_space_is_read_from_the_output_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let free = free_space(&dir.path().join("poster.png")).expect("a free-space figure");
+        assert!(free > 0);
+        assert_eq!(free_space(Path::new("-")), None);
+        assert_eq!(free_space(&dir.path().join("missing/poster.png")), None);
     }
 
     #[test]

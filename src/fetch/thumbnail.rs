@@ -187,6 +187,72 @@ pub fn make_thumbnails_with(
     })
 }
 
+/// The level made on demand, from the stored original, for posters whose
+/// images are drawn larger than the largest pyramid level; stored beside
+/// the others (`thumbs/1024/…`) once made.
+pub const POSTER_LEVEL: u32 = 1024;
+
+/// An original's pixels with the longest side at most `max_side` (never
+/// upscaled), oriented, as straight-alpha RGBA8: decoded under `limits`
+/// (JPEGs at the smallest DCT scale that covers `max_side`), then resized
+/// with Lanczos3. What a poster draws an image from when it is larger on
+/// the poster than the pyramid's levels.
+pub fn decode_rgba_at(
+    bytes: &[u8],
+    format: Format,
+    limits: &DecodeLimits,
+    max_side: u32,
+) -> Result<RgbaImage, Failure> {
+    let decoded = decode(bytes, format, limits, max_side, true)?;
+    resize_rgba(
+        decoded.pixels.into_rgba8(),
+        decoded.width,
+        decoded.height,
+        max_side,
+    )
+}
+
+/// `rgba` (of an image `width`×`height` at full size) at
+/// `fit(width, height, max_side)`, Lanczos3; as it is when already that size.
+pub fn resize_rgba(
+    rgba: RgbaImage,
+    width: u32,
+    height: u32,
+    max_side: u32,
+) -> Result<RgbaImage, Failure> {
+    let (w, h) = fit(width, height, max_side);
+    if (w, h) == rgba.dimensions() {
+        return Ok(rgba);
+    }
+    let failed = |e: String| Failure::new("decode_error", format!("resizing failed: {e}"));
+    let (sw, sh) = rgba.dimensions();
+    let src = Image::from_vec_u8(sw, sh, rgba.into_raw(), PixelType::U8x4)
+        .map_err(|e| failed(e.to_string()))?;
+    let mut dst = Image::new(w, h, PixelType::U8x4);
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
+    Resizer::new()
+        .resize(&src, &mut dst, &options)
+        .map_err(|e| failed(e.to_string()))?;
+    RgbaImage::from_raw(w, h, dst.into_vec()).ok_or_else(|| failed("buffer size".into()))
+}
+
+/// A pyramid level file of `rgba` in the pyramid's format for the image:
+/// JPEG when its thumbnails are `jpg` (opaque), PNG otherwise.
+pub fn encode_level(rgba: &RgbaImage, extension: &str) -> Result<Vec<u8>, Failure> {
+    use image::buffer::ConvertBuffer;
+    let (w, h) = rgba.dimensions();
+    let opaque = extension == "jpg";
+    let (buffer, pixel_type) = if opaque {
+        let rgb: RgbImage = rgba.convert();
+        (rgb.into_raw(), PixelType::U8x3)
+    } else {
+        (rgba.as_raw().clone(), PixelType::U8x4)
+    };
+    let image = Image::from_vec_u8(w, h, buffer, pixel_type)
+        .map_err(|e| Failure::new("decode_error", format!("unusable pixel buffer: {e}")))?;
+    encode(&image, opaque)
+}
+
 /// The size of a `level` thumbnail of a `width`×`height` image: the longest
 /// side becomes `level` (never more than the image), the aspect ratio is kept.
 pub fn fit(width: u32, height: u32, level: u32) -> (u32, u32) {

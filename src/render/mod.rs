@@ -19,6 +19,7 @@
 
 pub mod atlas;
 pub mod camera;
+pub mod detail;
 pub mod edges;
 pub mod hulls;
 pub mod labels;
@@ -37,7 +38,7 @@ use wgpu::util::DeviceExt;
 
 use crate::gpu::GpuContext;
 pub use atlas::{Atlas, AtlasConfig, LEVEL_CELLS, LevelStats};
-pub use camera::{Bounds, Camera};
+pub use camera::{Bounds, Camera, Tile};
 use edges::EdgeLayer;
 use labels::{LabelLayer, LabelSpec};
 use nodes::DotLayer;
@@ -157,6 +158,12 @@ pub struct Renderer {
     /// Whether `lod_positions` are the drawn positions, so off-screen sprites
     /// can be left out of the draw (not while a live layout moves them).
     cull_on_cpu: bool,
+    /// Of the tile being drawn: what rounding its centre to f32 left out.
+    center_lo: Vec2,
+    /// Exports: images drawn larger than the atlas's cells, from their own
+    /// textures (see [`detail`]), and those of them in the current view.
+    detail: Option<detail::DetailLayer>,
+    detail_visible: Vec<u32>,
 }
 
 impl Renderer {
@@ -171,7 +178,7 @@ impl Renderer {
         let queue = ctx.queue.clone();
         let camera = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("camera"),
-            contents: bytemuck::bytes_of(&Camera::new(Vec2::ONE).uniform([0.0; 4])),
+            contents: bytemuck::bytes_of(&Camera::new(Vec2::ONE).uniform([0.0; 4], Vec2::ZERO)),
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
         });
         let shared = Shared {
@@ -205,6 +212,9 @@ impl Renderer {
             lod_positions: scene.positions,
             required,
             cull_on_cpu: true,
+            center_lo: Vec2::ZERO,
+            detail: None,
+            detail_visible: Vec::new(),
         }
     }
 
@@ -214,6 +224,34 @@ impl Renderer {
 
     pub fn atlas(&self) -> &Atlas {
         &self.atlas
+    }
+
+    /// Draws the images `sources` names from textures made at their size
+    /// on the picture instead of the atlas (exports drawn through
+    /// `render_offscreen`; see [`detail`]).
+    pub fn set_detail_sources(&mut self, sources: detail::DetailSources) {
+        self.detail = Some(detail::DetailLayer::new(&self.shared, sources));
+    }
+
+    /// Where the detailed images drawn so far came from.
+    pub fn detail_counts(&self) -> Option<detail::DetailCounts> {
+        self.detail.as_ref().map(detail::DetailLayer::counts)
+    }
+
+    /// Bytes of detail textures kept at once (default
+    /// [`detail::DETAIL_BUDGET`]); a view whose detailed images need more
+    /// is drawn in several passes.
+    pub fn set_detail_budget(&mut self, bytes: u64) {
+        if let Some(detail) = &mut self.detail {
+            detail.set_budget(bytes);
+        }
+    }
+
+    /// Bytes of detail textures resident now.
+    pub fn detail_bytes(&self) -> u64 {
+        self.detail
+            .as_ref()
+            .map_or(0, detail::DetailLayer::resident_bytes)
     }
 
     /// The sprites as last uploaded (index = image node index).
@@ -309,7 +347,7 @@ impl Renderer {
         queue.write_buffer(
             &self.shared.camera,
             0,
-            bytemuck::bytes_of(&camera.uniform(highlight)),
+            bytemuck::bytes_of(&camera.uniform(highlight, self.center_lo)),
         );
         self.dots.upload(queue);
         if self.edges_stale {
@@ -351,6 +389,17 @@ impl Renderer {
                 visible.push((i as u32, 2.0 * s.size * camera.zoom));
             }
         }
+        if let Some(detail) = &self.detail {
+            // Drawn from their own textures, not the atlas.
+            self.detail_visible.clear();
+            visible.retain(|&(i, _)| {
+                let own = detail.has_source(i);
+                if own {
+                    self.detail_visible.push(i);
+                }
+                !own
+            });
+        }
         let drawn: Vec<u32> = visible.iter().map(|v| v.0).collect();
         self.sprites
             .set_drawn(queue, self.cull_on_cpu.then_some(drawn.as_slice()));
@@ -366,7 +415,7 @@ impl Renderer {
             None => self.atlas.receive(),
         };
         let mut stats = FrameStats {
-            visible: visible.len(),
+            visible: visible.len() + self.detail_visible.len(),
             waiting: 0,
         };
         for &(image, level) in &adjusted {
@@ -409,34 +458,17 @@ impl Renderer {
         target: &wgpu::TextureView,
         opts: &FrameOptions,
     ) {
-        let bg = premultiplied(opts.background, opts.background_alpha);
-        let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-            label: Some("map"),
-            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                view: target,
-                depth_slice: None,
-                resolve_target: None,
-                ops: wgpu::Operations {
-                    load: wgpu::LoadOp::Clear(wgpu::Color {
-                        r: f64::from(bg[0]),
-                        g: f64::from(bg[1]),
-                        b: f64::from(bg[2]),
-                        a: f64::from(bg[3]),
-                    }),
-                    store: wgpu::StoreOp::Store,
-                },
-            })],
-            depth_stencil_attachment: None,
-            timestamp_writes: None,
-            occlusion_query_set: None,
-            multiview_mask: None,
-        });
+        let mut pass = begin_pass(encoder, target, Some(opts));
         self.draw(&mut pass, opts);
     }
 
     /// Draws the layers into an open pass (e.g. one egui also draws into).
     pub fn draw(&self, pass: &mut wgpu::RenderPass<'_>, opts: &FrameOptions) {
-        for layer in &self.layers {
+        self.draw_layers(pass, opts, &self.layers);
+    }
+
+    fn draw_layers(&self, pass: &mut wgpu::RenderPass<'_>, opts: &FrameOptions, layers: &[Layer]) {
+        for layer in layers {
             match layer {
                 Layer::Edges if opts.show_edges => self.edges.draw(pass),
                 Layer::Sprites if opts.show_images => self.sprites.draw(pass),
@@ -499,6 +531,10 @@ impl Renderer {
         wait: Option<Duration>,
     ) -> FrameStats {
         let stats = self.prepare_inner(camera, opts, wait);
+        if self.detail.is_some() && !self.detail_visible.is_empty() {
+            self.encode_with_detail(&target.view, opts);
+            return stats;
+        }
         let mut encoder =
             self.shared
                 .device
@@ -510,6 +546,69 @@ impl Renderer {
         stats
     }
 
+    /// The frame with the view's detailed images, in as many passes as the
+    /// detail texture budget needs: the layers up to the sprites and the
+    /// first group of images, then each further group (its textures loaded
+    /// once the previous group is drawn), then the layers above the sprites.
+    fn encode_with_detail(&mut self, target: &wgpu::TextureView, opts: &FrameOptions) {
+        let Some(mut detail) = self.detail.take() else {
+            return;
+        };
+        let batches = detail.batches(&self.detail_visible);
+        let split = self
+            .layers
+            .iter()
+            .position(|l| matches!(l, Layer::Sprites))
+            .map_or(0, |i| i + 1);
+        for (k, batch) in batches.iter().enumerate() {
+            if k > 0 {
+                // The previous group's textures may be evicted now.
+                let _ = self.shared.device.poll(wgpu::PollType::wait_indefinitely());
+            }
+            detail.load(
+                &self.shared,
+                batch,
+                &self.sprites.instances,
+                &self.lod_positions,
+            );
+            let mut encoder =
+                self.shared
+                    .device
+                    .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                        label: Some("offscreen frame with detail"),
+                    });
+            {
+                let mut pass = begin_pass(&mut encoder, target, (k == 0).then_some(opts));
+                if k == 0 {
+                    self.draw_layers(&mut pass, opts, &self.layers[..split]);
+                }
+                if opts.show_images {
+                    detail.draw(&mut pass, batch);
+                }
+                if k + 1 == batches.len() {
+                    self.draw_layers(&mut pass, opts, &self.layers[split..]);
+                }
+            }
+            self.shared.queue.submit([encoder.finish()]);
+        }
+        self.detail = Some(detail);
+    }
+
+    /// `render_offscreen` of one tile of a large picture (see
+    /// [`Camera::tile`]): drawn on the whole picture's pixel grid.
+    pub fn render_tile(
+        &mut self,
+        target: &OffscreenTarget,
+        tile: &camera::Tile,
+        opts: &FrameOptions,
+        wait: Option<Duration>,
+    ) -> FrameStats {
+        self.center_lo = tile.center_lo;
+        let stats = self.render_offscreen(target, &tile.camera, opts, wait);
+        self.center_lo = Vec2::ZERO;
+        stats
+    }
+
     /// Blocks until submitted frames are done.
     pub fn wait_idle(&self) -> Result<()> {
         self.shared
@@ -518,6 +617,43 @@ impl Renderer {
             .map_err(|e| anyhow::anyhow!("GPU device lost: {e}"))?;
         Ok(())
     }
+}
+
+/// A render pass into `target`: cleared to the background of `clear`, or
+/// drawing over what is there with `None`.
+fn begin_pass<'a>(
+    encoder: &'a mut wgpu::CommandEncoder,
+    target: &'a wgpu::TextureView,
+    clear: Option<&FrameOptions>,
+) -> wgpu::RenderPass<'a> {
+    let load = match clear {
+        Some(opts) => {
+            let bg = premultiplied(opts.background, opts.background_alpha);
+            wgpu::LoadOp::Clear(wgpu::Color {
+                r: f64::from(bg[0]),
+                g: f64::from(bg[1]),
+                b: f64::from(bg[2]),
+                a: f64::from(bg[3]),
+            })
+        }
+        None => wgpu::LoadOp::Load,
+    };
+    encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+        label: Some("map"),
+        color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+            view: target,
+            depth_slice: None,
+            resolve_target: None,
+            ops: wgpu::Operations {
+                load,
+                store: wgpu::StoreOp::Store,
+            },
+        })],
+        depth_stencil_attachment: None,
+        timestamp_writes: None,
+        occlusion_query_set: None,
+        multiview_mask: None,
+    })
 }
 
 /// 0xRRGGBB and opacity → premultiplied RGBA floats.
