@@ -7,12 +7,16 @@
 #   scripts/bench-before-after.sh BEFORE_BINARY AFTER_BINARY [ROUNDS] [-- FLAGS]
 #
 # FLAGS go to `bench fetch` (default: --images 200 --downloads 4000).
+# With COUNT=instructions, each part (downloads, thumbnails) runs once per
+# build under valgrind's callgrind and the instructions it executes are
+# compared instead of the times: they repeat to about 0.02 %, where times on
+# a shared machine vary by 20 % (use small FLAGS: valgrind is ~50x slower).
 # Build the "before" binary from the commit to compare against, e.g.
 #   git worktree add /tmp/before COMMIT && (cd /tmp/before && cargo build --release)
 set -euo pipefail
 
 if [ $# -lt 2 ]; then
-    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
 fi
 before=$1
@@ -33,6 +37,39 @@ done
 
 work=$(mktemp -d)
 trap 'rm -rf "$work/data"' EXIT
+
+if [ "${COUNT:-time}" = instructions ]; then
+    command -v valgrind >/dev/null || { echo "bench-before-after: COUNT=instructions needs valgrind (apt-get install valgrind)" >&2; exit 2; }
+    # Each part runs alone: the FLAGS without --images/--downloads, then one of them.
+    images=200 downloads=4000 rest=()
+    for ((i = 0; i < ${#flags[@]}; i++)); do
+        case ${flags[i]} in
+            --images) images=${flags[i + 1]}; i=$((i + 1)) ;;
+            --downloads) downloads=${flags[i + 1]}; i=$((i + 1)) ;;
+            *) rest+=("${flags[i]}") ;;
+        esac
+    done
+    # Generate the JPEGs once, outside the counts.
+    "$after" bench fetch --work-dir "$work/data" "${rest[@]}" --images "$images" --downloads 0 >/dev/null
+    head -1 < <("$after" bench fetch --work-dir "$work/data" --images 0 --downloads 0)
+    printf '%-24s %16s %16s %8s\n' part before after ratio
+    for part in downloads thumbnails; do
+        only=(--images 0 --downloads "$downloads")
+        [ $part = thumbnails ] && only=(--images "$images" --downloads 0)
+        for side in before after; do
+            bin=$before
+            [ $side = after ] && bin=$after
+            valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+                "$bin" bench fetch --work-dir "$work/data" "${rest[@]}" "${only[@]}" \
+                >"$work/$side.$part" 2>"$work/$side.$part.valgrind"
+            sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/$side.$part.valgrind" >"$work/$side.$part.count"
+        done
+        awk -v p="$part" -v b="$(cat "$work/before.$part.count")" -v a="$(cat "$work/after.$part.count")" \
+            'BEGIN {printf "%-24s %16.0f %16.0f %8.4f  (instructions)\n", p, b, a, a / b}'
+    done
+    echo "each run's output: $work"
+    exit 0
+fi
 # Generated JPEGs are shared by both builds (made once, by the first run).
 for ((r = 1; r <= rounds; r++)); do
     for side in before after; do

@@ -12,7 +12,8 @@ use crate::ui;
 
 /// Manage tours: named keyframes (a view, a caption, a cluster to
 /// highlight) to present the map with; `show` gives when the camera
-/// reaches each. Playing them in the viewer and as video comes later.
+/// reaches each. `tagscape view DIR --tour NAME` plays one (P in the
+/// viewer), `tagscape export DIR --format video --tour NAME` records it.
 ///
 /// A project without a tour of its own has the automatic tour "auto": the
 /// whole map, each of the largest clusters with its name, the whole map.

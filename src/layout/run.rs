@@ -124,8 +124,8 @@ impl fmt::Display for LayoutReport {
                 if m.snapped > 0 {
                     write!(
                         f,
-                        ", {} large regions snapped onto a grid of their images",
-                        m.snapped
+                        ", {} snapped onto a grid of their images",
+                        crate::collect::plural(m.snapped as u64, "large region", "large regions")
                     )?;
                 }
                 if m.untagged > 0 {
@@ -361,7 +361,10 @@ pub fn lay_out_map(
         let sub = map::subgraph(graph, members);
         let n = sub.node_count();
         let sub_half: Vec<f64> = members.iter().map(|&v| half[v as usize]).collect();
-        let raw = if n < 3 || stop.load(Ordering::SeqCst) {
+        let loose = regions.loose == Some(r as u32);
+        // The loose images go onto a grid from their start: ForceAtlas2 has
+        // nothing to arrange among images that share no tag.
+        let raw = if n < 3 || loose || stop.load(Ordering::SeqCst) {
             members.iter().map(|&v| start[v as usize]).collect()
         } else {
             let mut fa2 = settings.fa2.clone();
@@ -394,9 +397,9 @@ pub fn lay_out_map(
             backend.positions()?
         };
         done_before += n as u64 * u64::from(settings.iterations);
-        let fit = map::fit_region(&sub, &raw, &sub_half, map::IMAGE_GAP * image_half);
+        let fit = map::fit_region(&sub, &raw, &sub_half, map::IMAGE_GAP * image_half, loose);
         overlaps_removed += fit.overlaps;
-        snapped += usize::from(fit.snapped);
+        snapped += usize::from(fit.snapped && !loose);
         fitted.push(fit);
     }
     bar.finish_and_clear();

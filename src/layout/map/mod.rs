@@ -94,7 +94,14 @@ pub struct FittedRegion {
 /// the repulsion and the graph's size), so only the shape of its layout is
 /// kept. Tags are not drawn on the map by default: they take no room, and
 /// each goes to the weighted centre of its images in the region.
-pub fn fit_region(sub: &Graph, raw: &[[f32; 2]], half: &[f64], gap: f64) -> FittedRegion {
+/// `grid` snaps images of one size onto a grid whatever their number.
+pub fn fit_region(
+    sub: &Graph,
+    raw: &[[f32; 2]],
+    half: &[f64],
+    gap: f64,
+    grid: bool,
+) -> FittedRegion {
     let images = sub.n_images;
     let mut p: Vec<[f64; 2]> = raw[..images]
         .iter()
@@ -102,7 +109,8 @@ pub fn fit_region(sub: &Graph, raw: &[[f32; 2]], half: &[f64], gap: f64) -> Fitt
         .collect();
     let image_half = &half[..images];
     let mut overlaps = 0;
-    let snapped = images >= snap::SNAP_MIN_IMAGES && image_half.iter().all(|&h| h == image_half[0]);
+    let snapped =
+        (grid || images >= snap::SNAP_MIN_IMAGES) && image_half.iter().all(|&h| h == image_half[0]);
     if images > 0 {
         recentre(&mut p);
         let area: f64 = image_half
@@ -322,7 +330,7 @@ mod tests {
         let sub = images_with_one_tag_each(200, 1);
         let mut half = vec![10.0; 200];
         half.push(3.0);
-        let fit = fit_region(&sub, &raw, &half, 1.0);
+        let fit = fit_region(&sub, &raw, &half, 1.0, false);
         assert_eq!(
             overlap::count_overlaps(&fit.positions[..200], &half[..200], 1.0, Shape::Square),
             0
@@ -355,7 +363,7 @@ mod tests {
         let sub = images_with_one_tag_each(n, 3);
         let mut half = vec![10.0; n];
         half.extend([3.0; 3]);
-        let fit = fit_region(&sub, &raw, &half, 1.0);
+        let fit = fit_region(&sub, &raw, &half, 1.0, false);
         assert!(fit.snapped);
         assert_eq!(
             overlap::count_overlaps(&fit.positions[..n], &half[..n], 1.0, Shape::Square),
@@ -381,6 +389,6 @@ mod tests {
         );
         // Images of different sizes keep the overlap removal.
         half[0] = 14.0;
-        assert!(!fit_region(&sub, &raw, &half, 1.0).snapped);
+        assert!(!fit_region(&sub, &raw, &half, 1.0, false).snapped);
     }
 }

@@ -22,6 +22,10 @@ pub struct Regions {
     pub of_node: Vec<Option<u32>>,
     /// Images without tags, ascending.
     pub untagged: Vec<u32>,
+    /// The region of the images that share no tag with any image outside
+    /// the clusters (the last one), laid out as a grid: how they sit
+    /// among themselves means nothing.
+    pub loose: Option<u32>,
 }
 
 /// `image_group[i]`: the drawn cluster (0-based) of image `i`, if any.
@@ -93,11 +97,12 @@ pub fn regions(graph: &Graph, image_group: &[Option<u32>], clusters: usize) -> R
     };
     let (loose, related): (Vec<Vec<u32>>, Vec<Vec<u32>>) = pieces.into_iter().partition(is_loose);
     members.extend(related);
-    if !loose.is_empty() {
+    let loose = (!loose.is_empty()).then(|| {
         let mut block: Vec<u32> = loose.into_iter().flatten().collect();
         block.sort_unstable();
         members.push(block);
-    }
+        (members.len() - 1) as u32
+    });
 
     let mut of_node = vec![None; n];
     for (r, m) in members.iter().enumerate() {
@@ -109,6 +114,7 @@ pub fn regions(graph: &Graph, image_group: &[Option<u32>], clusters: usize) -> R
         members,
         of_node,
         untagged,
+        loose,
     }
 }
 
@@ -180,6 +186,7 @@ mod tests {
         assert_eq!(r.members[1], vec![2, 3, 7]);
         assert_eq!(r.members[2], vec![4, 8]);
         assert_eq!(r.members.len(), 3);
+        assert_eq!(r.loose, Some(2));
         assert_eq!(r.untagged, vec![5]);
         assert_eq!(r.of_node[5], None);
         // Image 4 → tag 9 crosses from region 2 into region 0.
@@ -206,6 +213,7 @@ mod tests {
         );
         let r = regions(&g, &[Some(0), Some(0), None, None], 1);
         assert_eq!(r.members, vec![vec![0, 1, 4], vec![2, 3, 5, 6]]);
+        assert_eq!(r.loose, Some(1));
         assert_eq!(affinities(&g, &r.of_node), vec![(0, 1, 2.0)]);
     }
 
@@ -215,6 +223,7 @@ mod tests {
         let r = regions(&g, &[None; 6], 0);
         // {0,1,4,6,8,9} through tags 6 and 9, then {2,3,7}.
         assert_eq!(r.members, vec![vec![0, 1, 4, 6, 8, 9], vec![2, 3, 7]]);
+        assert_eq!(r.loose, None);
         assert!(affinities(&g, &r.of_node).is_empty());
     }
 }
