@@ -37,7 +37,7 @@ const TAIL_QUANTILE: f64 = 0.85;
 /// How much of their distance beyond that quantile tail nodes keep.
 const TAIL_KEEP: f64 = 0.3;
 /// Tightening: rounds, and the shrink factor of each.
-const TIGHTEN_ROUNDS: usize = 6;
+const TIGHTEN_ROUNDS: usize = 12;
 const SHRINK: f64 = 0.85;
 
 /// Free space between two images, as a share of the image half-size.
