@@ -103,13 +103,7 @@ pub fn read_gui(
             }
             if labels.is_empty() {
                 emit(
-                    TagRecord {
-                        line: row.line,
-                        image: image.to_string(),
-                        tag: None,
-                        confidence: None,
-                        source,
-                    },
+                    TagRecord::no_tags(row.line, image, source),
                     table.byte_offset(),
                 )?;
                 continue;
@@ -176,13 +170,7 @@ pub fn read_python(
             .collect();
         if items.is_empty() {
             emit(
-                TagRecord {
-                    line: row.line,
-                    image: image.to_string(),
-                    tag: None,
-                    confidence: None,
-                    source: source.to_string(),
-                },
+                TagRecord::no_tags(row.line, image, source.to_string()),
                 table.byte_offset(),
             )?;
         }

@@ -16,6 +16,19 @@ pub struct TagRecord {
     pub source: String,
 }
 
+impl TagRecord {
+    /// The file says `image` has no tags.
+    pub fn no_tags(line: u64, image: &str, source: String) -> TagRecord {
+        TagRecord {
+            line,
+            image: image.to_string(),
+            tag: None,
+            confidence: None,
+            source,
+        }
+    }
+}
+
 /// Where a reader hands each record, with the bytes of the file read so far
 /// (for the progress bar); an error stops the reading.
 pub type Emit<'a> = &'a mut dyn FnMut(TagRecord, u64) -> anyhow::Result<()>;

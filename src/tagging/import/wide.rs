@@ -147,13 +147,7 @@ pub fn read(
         for image in images {
             if tags.is_empty() {
                 emit(
-                    TagRecord {
-                        line: row.line,
-                        image: image.to_string(),
-                        tag: None,
-                        confidence: None,
-                        source: source.to_string(),
-                    },
+                    TagRecord::no_tags(row.line, image, source.to_string()),
                     table.byte_offset(),
                 )?;
             }
