@@ -14,6 +14,7 @@ use std::io::Cursor;
 use std::time::Instant;
 
 use anyhow::{Result, bail};
+use image::buffer::ConvertBuffer;
 use image::{DynamicImage, Rgb, RgbImage, Rgba, RgbaImage};
 use rand::{RngExt, SeedableRng};
 use rayon::prelude::*;
@@ -375,7 +376,7 @@ fn original(seed: u64, index: u32) -> Original {
     let height = HEIGHTS[rng.random_range(0..HEIGHTS.len())];
     let logo = (kind == Kind::Logo).then(|| LogoSpec::random(&mut rng));
     let image = match (kind, &logo) {
-        (_, Some(spec)) => flatten(&draw_logo(spec, height, true)),
+        (_, Some(spec)) => draw_logo(spec, height, true).convert(),
         (Kind::Screenshot, _) => screenshot(&mut rng, height),
         (Kind::Flat, _) => flat(&mut rng, height),
         (Kind::Meme, _) => meme(&mut rng, height),
@@ -642,13 +643,6 @@ fn draw_logo(spec: &LogoSpec, height: u32, opaque: bool) -> RgbaImage {
         } else {
             Rgba([spec.colour[0], spec.colour[1], spec.colour[2], alpha])
         }
-    })
-}
-
-fn flatten(rgba: &RgbaImage) -> RgbImage {
-    RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
-        let p = rgba.get_pixel(x, y).0;
-        Rgb([p[0], p[1], p[2]])
     })
 }
 

@@ -219,8 +219,6 @@ pub fn levels(width: u32, height: u32) -> Vec<(u32, u32)> {
         .collect()
 }
 
-/// The pixels of tile `index` along one axis of a level `length` long:
-/// (first pixel, count), overlapping its neighbours by `OVERLAP`.
 /// The most bytes the tiles of a `width`×`height` pyramid take: every
 /// tile at its uncompressed RGB size (JPEG tiles of a map are far smaller;
 /// of noise at this quality, about that size) and 4 KiB of file-system
@@ -242,6 +240,8 @@ pub fn tiles_size_bound(width: u32, height: u32) -> u64 {
         .sum()
 }
 
+/// The pixels of tile `index` along one axis of a level `length` long:
+/// (first pixel, count), overlapping its neighbours by `OVERLAP`.
 pub fn tile_span(index: u32, length: u32) -> (u32, u32) {
     let start = if index == 0 {
         0

@@ -317,13 +317,19 @@ pub fn decode_thumbnail(path: &std::path::Path, cell: u32) -> Result<(u32, u32, 
     }
     let (w, h) = rgba.dimensions();
     let mut px = rgba.into_raw();
+    premultiply(&mut px);
+    Ok((w, h, px))
+}
+
+/// Straight-alpha RGBA8 pixels to premultiplied, in place (what the
+/// renderer blends).
+pub fn premultiply(px: &mut [u8]) {
     for p in px.chunks_exact_mut(4) {
         let a = u16::from(p[3]);
         for c in &mut p[..3] {
             *c = ((u16::from(*c) * a + 127) / 255) as u8;
         }
     }
-    Ok((w, h, px))
 }
 
 /// What an image's sprite shows: `[location, thumbnail size]` as the shader

@@ -270,12 +270,7 @@ fn premultiplied(rgba: &RgbaImage) -> Vec<u8> {
             .ok()
     });
     if done.is_none() {
-        for p in px.chunks_exact_mut(4) {
-            let a = u16::from(p[3]);
-            for c in &mut p[..3] {
-                *c = ((u16::from(*c) * a + 127) / 255) as u8;
-            }
-        }
+        super::atlas::premultiply(&mut px);
     }
     px
 }
