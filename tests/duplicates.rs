@@ -7,12 +7,12 @@ use cli::tagscape_ok;
 
 use std::io::Cursor;
 
-use tagscape::fetch::phash::distance;
-use tagscape::fetch::phash::to_column;
+use tagscape::fetch::phash::{distance, grid_difference, to_column};
 use tagscape::fetch::process_body;
 use tagscape::fetch::thumbnail::DecodeLimits;
 use tagscape::graph::duplicates::{
-    DEFAULT_HASH_DISTANCE, Hashed, Stack, find_stacks, load_stack_sizes, project_stacks,
+    DEFAULT_HASH_DISTANCE, Hashed, Stack, backfill_hashes, find_stacks, load_stack_sizes,
+    project_stacks,
 };
 use tagscape::project::{Access, Project};
 
@@ -60,6 +60,7 @@ fn fetched(dir: &std::path::Path, image_id: i64, bytes: &[u8]) -> Hashed {
         frequency: 1,
         colour: (p.thumb_ext == "jpg").then_some(p.mean_color),
         aspect: Some(p.width as f32 / p.height as f32),
+        grid: Some(p.colour_grid),
     }
 }
 
@@ -99,6 +100,7 @@ fn a_resized_reencoded_copy_stacks_and_a_different_image_does_not() {
             frequency: 2,
             colour: None,
             aspect: None,
+            grid: None,
         },
         Hashed {
             image_id: 2,
@@ -106,6 +108,7 @@ fn a_resized_reencoded_copy_stacks_and_a_different_image_does_not() {
             frequency: 7,
             colour: None,
             aspect: None,
+            grid: None,
         },
         Hashed {
             image_id: 3,
@@ -113,6 +116,7 @@ fn a_resized_reencoded_copy_stacks_and_a_different_image_does_not() {
             frequency: 1,
             colour: None,
             aspect: None,
+            grid: None,
         },
     ];
     let stacks = find_stacks(&images, DEFAULT_HASH_DISTANCE);
@@ -238,6 +242,7 @@ fn a_chain_of_close_hashes_is_not_one_stack() {
             frequency: 1,
             colour: None,
             aspect: None,
+            grid: None,
         })
         .collect();
     let stacks = find_stacks(&images, DEFAULT_HASH_DISTANCE);
@@ -363,6 +368,18 @@ fn the_graph_summary_counts_the_stacked_graph() {
         edges[2].0 == "http://x/3.jpg" && edges[2].1 == "dog",
         "{edges:?}"
     );
+    drop(stmt);
+    drop(project);
+    // --min-tag-degree counts the stacked nodes: cat was on 1 and 2 only,
+    // so it is on one node now and goes; dog (1 and 3) stays.
+    let out = tagscape_ok(&[
+        "graph",
+        dir.path().to_str().unwrap(),
+        "--stack-duplicates",
+        "--min-tag-degree",
+        "2",
+    ]);
+    assert!(out.contains("graph: 2 images, 1 tags, 2 edges"), "{out}");
 }
 
 #[test]
@@ -395,4 +412,108 @@ fn stored_sizes_and_colours_confirm_a_stack() {
         .map(|s| s.members.iter().map(|m| m.0).collect())
         .collect();
     assert_eq!(members, [vec![1, 2, 5]]);
+}
+
+/// A small disc logo in `colour` on white, `w`×`h`.
+fn logo(w: u32, h: u32, colour: [u8; 3]) -> image::RgbImage {
+    image::RgbImage::from_fn(w, h, |x, y| {
+        let (fx, fy) = (x as f32 / w as f32, (y as f32 / h as f32) * 0.75);
+        if (fx - 0.4).powi(2) + (fy - 0.3).powi(2) < 0.1f32.powi(2) {
+            image::Rgb(colour)
+        } else {
+            image::Rgb([255, 255, 255])
+        }
+    })
+}
+
+#[test]
+fn the_same_logo_in_another_colour_does_not_stack() {
+    let dir = tempfile::tempdir().unwrap();
+    let red = logo(800, 600, [170, 60, 60]);
+    let blue = logo(800, 600, [60, 60, 170]);
+    let red_copy = image::imageops::resize(&red, 500, 375, image::imageops::FilterType::Triangle);
+    let mut images = vec![
+        fetched(dir.path(), 1, &png(&red)),
+        fetched(dir.path(), 2, &jpeg(&blue, 90)),
+        fetched(dir.path(), 3, &jpeg(&red_copy, 60)),
+    ];
+    images[0].frequency = 2;
+    // What the hash and the mean colour cannot tell apart ...
+    assert!(distance(images[0].hash, images[1].hash) <= DEFAULT_HASH_DISTANCE);
+    assert!(tagscape::graph::duplicates::colours_agree(
+        images[0].colour,
+        images[1].colour
+    ));
+    let stacks = find_stacks(&images, DEFAULT_HASH_DISTANCE);
+    let members: Vec<Vec<i64>> = stacks
+        .iter()
+        .map(|s| s.members.iter().map(|m| m.0).collect())
+        .collect();
+    // ... the colour grid does: the red logo stacks with its copy only.
+    assert_eq!(members, [vec![1, 3]], "{images:?}");
+}
+
+#[test]
+fn projects_fetched_before_colour_grids_get_them_from_their_thumbnails() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut project = Project::init(dir.path()).unwrap();
+    // Two logos fetched by an older tagscape: hashes stored, no colour grid.
+    let bodies = [
+        png(&logo(800, 600, [170, 60, 60])),
+        jpeg(&logo(800, 600, [60, 60, 170]), 90),
+    ];
+    let mut grids = Vec::new();
+    for (id, body) in (1i64..).zip(&bodies) {
+        let p = process_body(dir.path(), body, &DecodeLimits::default())
+            .unwrap()
+            .unwrap();
+        grids.push(p.colour_grid);
+        project
+            .conn()
+            .execute(
+                "INSERT INTO images(id, url, frequency, status, phash, width, height, mean_color,
+                                    thumb_ext, content_hash)
+                 VALUES (?1, ?2, 1, 'done', ?3, ?4, ?5, ?6, ?7, ?8)",
+                (
+                    id,
+                    format!("http://x/{id}.png"),
+                    to_column(p.phash.unwrap()),
+                    p.width,
+                    p.height,
+                    p.mean_color,
+                    p.thumb_ext,
+                    &p.content_hash,
+                ),
+            )
+            .unwrap();
+    }
+    // Without grids, nothing tells them apart.
+    assert_eq!(
+        project_stacks(&project, DEFAULT_HASH_DISTANCE)
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(backfill_hashes(&mut project).unwrap(), 2);
+    for (id, fetched) in (1i64..).zip(&grids) {
+        let stored: Vec<u8> = project
+            .conn()
+            .query_row("SELECT colour_grid FROM images WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        // Read back from the JPEG thumbnail, within a few levels of fetch's.
+        let stored: [u8; 48] = stored.try_into().unwrap();
+        assert!(
+            grid_difference(&stored, fetched) <= 3,
+            "{stored:?} {fetched:?}"
+        );
+    }
+    assert!(
+        project_stacks(&project, DEFAULT_HASH_DISTANCE)
+            .unwrap()
+            .is_empty()
+    );
+    // Nothing is left to fill.
+    assert_eq!(backfill_hashes(&mut project).unwrap(), 0);
 }

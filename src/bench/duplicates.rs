@@ -89,6 +89,7 @@ struct Sample {
     /// The mean colour as `project_stacks` sees it (`None`: transparent).
     colour: Option<u32>,
     aspect: f32,
+    grid: phash::ColourGrid,
     original: u32,
     variant: Option<Variant>,
     kind: Kind,
@@ -220,6 +221,7 @@ pub fn measure(opts: &Options) -> Result<Report> {
             hash: s.hash,
             colour: s.colour,
             aspect: Some(s.aspect),
+            grid: Some(s.grid),
             // Originals are shared more often than their variants, and not
             // all alike, so representatives and ties both occur.
             frequency: if s.variant.is_some() {
@@ -404,6 +406,7 @@ fn generate(seed: u64, index: u32, variant_every: usize) -> Vec<Sample> {
         colour: (!picture.color().has_alpha())
             .then(|| thumbnail::mean_rgb(picture.to_rgb8().as_raw(), false)),
         aspect: picture.width() as f32 / picture.height() as f32,
+        grid: phash::colour_grid(picture),
         original: index,
         variant,
         kind,

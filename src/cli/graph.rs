@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 
 use super::ranges;
-use crate::graph::{GraphSettings, build_graph, duplicates, knn};
+use crate::graph::{GraphSettings, build_graph, drop_rare_tags, duplicates, knn};
 use crate::project::{Access, Project};
 
 /// Build the image–tag network from the project's tags (nothing filtered by default).
@@ -106,6 +106,11 @@ pub fn run(args: Args) -> Result<()> {
         stack_sizes = duplicates::stack_sizes(&graph, &stacks);
         let images = graph.n_images;
         graph = duplicates::stack_graph(&graph, &stacks);
+        if let (Some(min_degree), Summary::Tags(s)) = (settings.min_tag_degree, &mut summary) {
+            let (kept, dropped) = drop_rare_tags(&graph, min_degree);
+            graph = kept;
+            s.filtered_edges += dropped;
+        }
         // The summary describes the graph saved: the stacked one.
         match &mut summary {
             Summary::Tags(s) => s.recount(&graph),

@@ -201,6 +201,8 @@ pub struct Processed {
     pub thumb_ext: &'static str,
     /// Perceptual hash of the 256 px thumbnail (`phash`).
     pub phash: Option<u64>,
+    /// Colour grid of the 256 px thumbnail (`phash::colour_grid_pixels`).
+    pub colour_grid: phash::ColourGrid,
 }
 
 /// The CPU half of fetching one image: hash, sniff, decode, build the pyramid
@@ -239,6 +241,7 @@ pub fn process_body(
         byte_size: bytes.len() as u64,
         thumb_ext: thumbs.extension,
         phash: thumbs.phash,
+        colour_grid: thumbs.colour_grid,
     }))
 }
 
@@ -410,9 +413,13 @@ fn record(conn: &Connection, outcome: &Outcome) -> rusqlite::Result<()> {
                     outcome.id
                 ],
             )? + conn.execute(
-                // The perceptual hash, for stacking near-duplicates (graph::duplicates).
-                "UPDATE images SET phash = ?1 WHERE id = ?2",
-                rusqlite::params![p.phash.map(phash::to_column), outcome.id],
+                // The perceptual hash and colour grid, for stacking near-duplicates (graph::duplicates).
+                "UPDATE images SET phash = ?1, colour_grid = ?2 WHERE id = ?3",
+                rusqlite::params![
+                    p.phash.map(phash::to_column),
+                    &p.colour_grid[..],
+                    outcome.id
+                ],
             )?
         }
         Err(f) => conn.execute(

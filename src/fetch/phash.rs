@@ -7,6 +7,11 @@
 //! brightness rises from one pixel to the next in a 9×8 grey copy. In our
 //! evaluation (notes/CRATES.md) variants of one image were 7 bits apart on
 //! average, unrelated images about 30.
+//!
+//! The hash reads brightness steps only, so the same shape in another
+//! colour (a red logo and a blue one on white) hashes alike. A coarse
+//! colour grid (`colour_grid`), stored beside it, lets stacking check
+//! what the hash cannot see.
 
 use image::DynamicImage;
 use image_hasher::{HashAlg, HasherConfig};
@@ -51,6 +56,98 @@ pub fn hash_pixels(buffer: &[u8], width: u32, height: u32, rgba: bool) -> Option
     Some(perceptual_hash(&image))
 }
 
+/// Cells a side of the colour grid.
+pub const GRID: usize = 4;
+
+/// The mean colour of each cell of a `GRID`×`GRID` grid laid over an image
+/// (RGB, row by row), composited over white as `perceptual_hash` is.
+pub type ColourGrid = [u8; GRID * GRID * 3];
+
+/// The colour grid of a packed 8-bit RGB or RGBA buffer (not premultiplied):
+/// each cell the area-weighted mean of the pixels under it, so a grid does
+/// not depend on the picture's size, only on where its colours are. Coarse
+/// on purpose: a light crop moves content by an eighth of a cell, and
+/// recompression changes a cell's mean by a level or two.
+pub fn colour_grid_pixels(buffer: &[u8], width: u32, height: u32, rgba: bool) -> ColourGrid {
+    let channels = if rgba { 4 } else { 3 };
+    let (xs, ys) = (cell_weights(width), cell_weights(height));
+    let mut sums = [0f64; GRID * GRID * 3];
+    let mut areas = [0f64; GRID * GRID];
+    for (y, row) in buffer
+        .chunks_exact(width as usize * channels)
+        .take(height as usize)
+        .enumerate()
+    {
+        for (x, px) in row.chunks_exact(channels).enumerate() {
+            let alpha = if rgba { f64::from(px[3]) / 255.0 } else { 1.0 };
+            let colour = [0, 1, 2].map(|c| f64::from(px[c]) * alpha + 255.0 * (1.0 - alpha));
+            for &(cy, wy) in &ys[y] {
+                for &(cx, wx) in &xs[x] {
+                    let cell = cy * GRID + cx;
+                    let w = wx * wy;
+                    areas[cell] += w;
+                    for c in 0..3 {
+                        sums[cell * 3 + c] += w * colour[c];
+                    }
+                }
+            }
+        }
+    }
+    let mut grid = [255u8; GRID * GRID * 3];
+    for (i, value) in grid.iter_mut().enumerate() {
+        if areas[i / 3] > 0.0 {
+            *value = (sums[i] / areas[i / 3]).round().clamp(0.0, 255.0) as u8;
+        }
+    }
+    grid
+}
+
+/// For each of `len` pixels along an axis, the grid cells it overlaps and
+/// by how much (cell c spans [c·len/GRID, (c+1)·len/GRID) in pixels).
+fn cell_weights(len: u32) -> Vec<Vec<(usize, f64)>> {
+    let scale = GRID as f64 / f64::from(len.max(1));
+    (0..len)
+        .map(|p| {
+            let (start, end) = (f64::from(p) * scale, f64::from(p + 1) * scale);
+            let mut cells = Vec::with_capacity(2);
+            let mut cell = start.floor();
+            while cell < end && (cell as usize) < GRID {
+                let overlap = end.min(cell + 1.0) - start.max(cell);
+                if overlap > 0.0 {
+                    cells.push((cell as usize, overlap));
+                }
+                cell += 1.0;
+            }
+            cells
+        })
+        .collect()
+}
+
+/// The colour grid of an (upright) image.
+pub fn colour_grid(image: &DynamicImage) -> ColourGrid {
+    if image.color().has_alpha() {
+        let rgba = image.to_rgba8();
+        colour_grid_pixels(rgba.as_raw(), rgba.width(), rgba.height(), true)
+    } else {
+        let rgb = image.to_rgb8();
+        colour_grid_pixels(rgb.as_raw(), rgb.width(), rgb.height(), false)
+    }
+}
+
+/// The largest difference, in levels of one channel, between two grids' cells.
+pub fn grid_difference(a: &ColourGrid, b: &ColourGrid) -> u32 {
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| u32::from(x.abs_diff(y)))
+        .max()
+        .unwrap_or(0)
+}
+
+/// `images.colour_grid` holds a grid as its 48 bytes; anything else reads as none.
+pub fn grid_from_column(bytes: &[u8]) -> Option<ColourGrid> {
+    bytes.try_into().ok()
+}
+
 /// Bits that differ between two hashes.
 pub fn distance(a: u64, b: u64) -> u32 {
     (a ^ b).count_ones()
@@ -68,6 +165,42 @@ pub fn from_column(value: i64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_colour_grid_averages_each_quarter_over_white() {
+        // 6×4: the left half red, the right half transparent; the 6 px do
+        // not split evenly into 4 cells, so columns 1 and 4 are shared.
+        let (w, h) = (6u32, 4u32);
+        let mut rgba = Vec::new();
+        for _ in 0..h {
+            for x in 0..w {
+                rgba.extend(if x < 3 {
+                    [255, 0, 0, 255]
+                } else {
+                    [0, 0, 0, 0]
+                });
+            }
+        }
+        let grid = colour_grid_pixels(&rgba, w, h, true);
+        for row in 0..GRID {
+            let cell = |c: usize| &grid[(row * GRID + c) * 3..(row * GRID + c) * 3 + 3];
+            assert_eq!(cell(0), [255, 0, 0]);
+            assert_eq!(cell(1), [255, 0, 0]);
+            assert_eq!(cell(2), [255, 255, 255]);
+            assert_eq!(cell(3), [255, 255, 255]);
+        }
+        // A red stripe in the first of 8 columns covers half of cell 0.
+        let mut rgb = Vec::new();
+        for _ in 0..8 {
+            for x in 0..8 {
+                rgb.extend(if x == 0 { [255, 0, 0] } else { [255, 255, 255] });
+            }
+        }
+        let grid = colour_grid_pixels(&rgb, 8, 8, false);
+        assert_eq!(&grid[0..3], [255, 128, 128]);
+        assert_eq!(&grid[3..6], [255, 255, 255]);
+        assert_eq!(grid_difference(&grid, &[255; GRID * GRID * 3]), 127);
+    }
 
     fn pattern(w: u32, h: u32, shift: u32) -> DynamicImage {
         DynamicImage::ImageRgb8(image::RgbImage::from_fn(w, h, |x, y| {

@@ -13,6 +13,7 @@ use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageError, ImageReader, RgbImage, RgbaImage};
 
+use super::phash;
 use super::sniff::{self, Format};
 use super::{Failure, jpeg};
 
@@ -107,6 +108,8 @@ pub struct Thumbnails {
     pub levels: Vec<(u32, u32, u32, Vec<u8>)>,
     /// Perceptual hash of the largest level (see `phash`), for stacking near-duplicates.
     pub phash: Option<u64>,
+    /// Colour grid of the largest level (`phash::colour_grid_pixels`), checked beside the hash.
+    pub colour_grid: phash::ColourGrid,
 }
 
 /// Pixels of a decoded (possibly DCT-downscaled) image, oriented.
@@ -160,6 +163,7 @@ pub fn make_thumbnails_with(
     let mut levels = Vec::with_capacity(LEVELS.len());
     let mut mean_color = 0;
     let mut phash = None;
+    let mut colour_grid = [255; phash::GRID * phash::GRID * 3];
     for (i, &level) in LEVELS.iter().enumerate() {
         // Each level is made from the one above it: cheaper, and as sharp.
         let (w, h) = fit(decoded.width, decoded.height, level);
@@ -172,8 +176,9 @@ pub fn make_thumbnails_with(
         }
         if i == 0 {
             mean_color = mean_rgb(current.buffer(), pixel_type == PixelType::U8x4);
-            phash =
-                super::phash::hash_pixels(current.buffer(), w, h, pixel_type == PixelType::U8x4);
+            let rgba = pixel_type == PixelType::U8x4;
+            phash = phash::hash_pixels(current.buffer(), w, h, rgba);
+            colour_grid = phash::colour_grid_pixels(current.buffer(), w, h, rgba);
         }
         levels.push((level, w, h, encode(&current, opaque)?));
     }
@@ -184,6 +189,7 @@ pub fn make_thumbnails_with(
         extension: if opaque { "jpg" } else { "png" },
         levels,
         phash,
+        colour_grid,
     })
 }
 

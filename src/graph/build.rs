@@ -308,6 +308,36 @@ fn filter_pairs(pairs: Vec<Pair>, settings: &GraphSettings) -> Vec<Pair> {
     kept
 }
 
+/// `graph` without the tags on fewer than `min_degree` image nodes, and how
+/// many edges went with them: `--min-tag-degree` again after stacking
+/// near-duplicates, where a tag that only two stacked images shared is left
+/// on one node (`filter_pairs` applied it to the unstacked images).
+pub fn drop_rare_tags(graph: &Graph, min_degree: usize) -> (Graph, usize) {
+    let keep: Vec<bool> = (0..graph.node_count())
+        .map(|i| graph.nodes[i].kind == NodeKind::Image || graph.degree(i) as usize >= min_degree)
+        .collect();
+    let mut new_index = vec![u32::MAX; keep.len()];
+    let mut nodes = Vec::with_capacity(keep.len());
+    for (i, node) in graph.nodes.iter().enumerate() {
+        if keep[i] {
+            new_index[i] = nodes.len() as u32;
+            nodes.push(node.clone());
+        }
+    }
+    let edges: Vec<Edge> = graph
+        .edges
+        .iter()
+        .filter(|e| keep[e.source as usize] && keep[e.target as usize])
+        .map(|e| Edge {
+            source: new_index[e.source as usize],
+            target: new_index[e.target as usize],
+            weight: e.weight,
+        })
+        .collect();
+    let dropped = graph.edges.len() - edges.len();
+    (Graph::new(nodes, graph.n_images, edges), dropped)
+}
+
 /// The file name at the end of a URL, percent-decoded, as the recipe labels
 /// images (`…/media/a%20b.jpg?x=1` → `a b.jpg`); the URL itself when it has
 /// none. Control characters a decoded name may hold are cleaned out.

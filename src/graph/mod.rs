@@ -10,7 +10,7 @@ mod build;
 pub mod duplicates;
 pub mod knn;
 
-pub use build::{GraphSettings, GraphSummary, build_graph, file_name_of};
+pub use build::{GraphSettings, GraphSummary, build_graph, drop_rare_tags, file_name_of};
 
 use anyhow::{Context, Result, bail};
 

@@ -242,6 +242,12 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX image_aliases_image ON image_aliases(image_id);
     "#,
+    // 10 -> 11: `fetch` stores a coarse colour grid beside the perceptual
+    // hash, which reads brightness only, so stacking can tell a red logo
+    // from the same logo in blue (graph::duplicates::grids_agree).
+    r#"
+    ALTER TABLE images ADD COLUMN colour_grid BLOB; -- 4×4 cells of mean RGB over white of the 256 px thumbnail, 48 bytes
+    "#,
 ];
 
 /// The schema version this build writes.
