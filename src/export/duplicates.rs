@@ -30,7 +30,7 @@ impl std::fmt::Display for DuplicatesReport {
         if self.unhashed > 0 {
             write!(
                 f,
-                "; {} downloaded images have no hash yet (run `tagscape graph --stack-duplicates` to compute them)",
+                "; {} downloaded images have no hash or colour grid yet (run `tagscape graph --stack-duplicates` to compute them)",
                 self.unhashed
             )?;
         }
@@ -49,7 +49,7 @@ pub fn write(project: &Project, out: &Path, opts: CsvOptions) -> Result<Duplicat
     let stacks = project_stacks(project, hash_distance)?;
     let conn = project.conn();
     let unhashed: i64 = conn.query_row(
-        "SELECT count(*) FROM images WHERE status = 'done' AND phash IS NULL",
+        "SELECT count(*) FROM images WHERE status = 'done' AND (phash IS NULL OR colour_grid IS NULL)",
         [],
         |r| r.get(0),
     )?;
