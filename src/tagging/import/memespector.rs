@@ -117,13 +117,7 @@ pub fn read_gui(
                 let confidence =
                     parse_confidence(score).map_err(|e| row_error(table.path(), row.line, e))?;
                 emit(
-                    TagRecord {
-                        line: row.line,
-                        image: image.to_string(),
-                        tag: Some(label.to_string()),
-                        confidence,
-                        source: source.clone(),
-                    },
+                    TagRecord::tagged(row.line, image, label, confidence, source.clone()),
                     table.byte_offset(),
                 )?;
             }
@@ -178,13 +172,7 @@ pub fn read_python(
             let (tag, confidence) =
                 split_scored(item).map_err(|e| row_error(table.path(), row.line, e))?;
             emit(
-                TagRecord {
-                    line: row.line,
-                    image: image.to_string(),
-                    tag: Some(tag.to_string()),
-                    confidence,
-                    source: source.to_string(),
-                },
+                TagRecord::tagged(row.line, image, tag, confidence, source.to_string()),
                 table.byte_offset(),
             )?;
         }

@@ -27,6 +27,23 @@ impl TagRecord {
             source,
         }
     }
+
+    /// The file gives `image` the tag `tag`.
+    pub fn tagged(
+        line: u64,
+        image: &str,
+        tag: &str,
+        confidence: Option<f64>,
+        source: String,
+    ) -> TagRecord {
+        TagRecord {
+            line,
+            image: image.to_string(),
+            tag: Some(tag.to_string()),
+            confidence,
+            source,
+        }
+    }
 }
 
 /// Where a reader hands each record, with the bytes of the file read so far

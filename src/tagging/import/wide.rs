@@ -161,13 +161,7 @@ pub fn read(
                     None => inline,
                 };
                 emit(
-                    TagRecord {
-                        line: row.line,
-                        image: image.to_string(),
-                        tag: Some(tag.to_string()),
-                        confidence,
-                        source: source.to_string(),
-                    },
+                    TagRecord::tagged(row.line, image, tag, confidence, source.to_string()),
                     table.byte_offset(),
                 )?;
             }
