@@ -60,7 +60,7 @@ fn fetched(dir: &std::path::Path, image_id: i64, bytes: &[u8]) -> Hashed {
         frequency: 1,
         colour: (p.thumb_ext == "jpg").then_some(p.mean_color),
         aspect: Some(p.width as f32 / p.height as f32),
-        grid: Some(p.colour_grid),
+        grid: p.colour_grid,
     }
 }
 
@@ -467,7 +467,7 @@ fn projects_fetched_before_colour_grids_get_them_from_their_thumbnails() {
         let p = process_body(dir.path(), body, &DecodeLimits::default())
             .unwrap()
             .unwrap();
-        grids.push(p.colour_grid);
+        grids.push(p.colour_grid.unwrap());
         project
             .conn()
             .execute(

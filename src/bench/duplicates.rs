@@ -401,15 +401,18 @@ fn generate(seed: u64, index: u32, variant_every: usize) -> Vec<Sample> {
         mut rng,
     } = original(seed, index);
     let height = image.height();
-    let sample = |picture: &DynamicImage, variant| Sample {
-        hash: phash::perceptual_hash(picture),
-        colour: (!picture.color().has_alpha())
-            .then(|| thumbnail::mean_rgb(picture.to_rgb8().as_raw(), false)),
-        aspect: picture.width() as f32 / picture.height() as f32,
-        grid: phash::colour_grid(picture),
-        original: index,
-        variant,
-        kind,
+    let sample = |picture: &DynamicImage, variant| {
+        let (hash, grid) = phash::signature(picture);
+        Sample {
+            hash,
+            colour: (!picture.color().has_alpha())
+                .then(|| thumbnail::mean_rgb(picture.to_rgb8().as_raw(), false)),
+            aspect: picture.width() as f32 / picture.height() as f32,
+            grid,
+            original: index,
+            variant,
+            kind,
+        }
     };
     let mut out = vec![sample(&DynamicImage::ImageRgb8(image.clone()), None)];
     if (index as usize).is_multiple_of(variant_every) {

@@ -201,8 +201,8 @@ pub struct Processed {
     pub thumb_ext: &'static str,
     /// Perceptual hash of the 256 px thumbnail (`phash`).
     pub phash: Option<u64>,
-    /// Colour grid of the 256 px thumbnail (`phash::colour_grid_pixels`).
-    pub colour_grid: phash::ColourGrid,
+    /// Colour grid of the 256 px thumbnail (`phash::signature`).
+    pub colour_grid: Option<phash::ColourGrid>,
 }
 
 /// The CPU half of fetching one image: hash, sniff, decode, build the pyramid
@@ -417,7 +417,7 @@ fn record(conn: &Connection, outcome: &Outcome) -> rusqlite::Result<()> {
                 "UPDATE images SET phash = ?1, colour_grid = ?2 WHERE id = ?3",
                 rusqlite::params![
                     p.phash.map(phash::to_column),
-                    &p.colour_grid[..],
+                    p.colour_grid.as_ref().map(|g| &g[..]),
                     outcome.id
                 ],
             )?

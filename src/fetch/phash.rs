@@ -10,31 +10,34 @@
 //!
 //! The hash reads brightness steps only, so the same shape in another
 //! colour (a red logo and a blue one on white) hashes alike. A coarse
-//! colour grid (`colour_grid`), stored beside it, lets stacking check
+//! colour grid (`signature`), stored beside it, lets stacking check
 //! what the hash cannot see.
 
 use image::DynamicImage;
 use image_hasher::{HashAlg, HasherConfig};
 
-/// The 64-bit hash of an (upright) image. Transparency is composited over
-/// white first, as the map draws it: a transparent PNG and its white-backed
-/// JPEG re-post look alike and must hash alike (the hash reads only the
-/// colour channels, where transparent pixels are often stored black).
-pub fn perceptual_hash(image: &DynamicImage) -> u64 {
+/// What stacking compares of an (upright) image: its 64-bit perceptual
+/// hash and its colour grid. Transparency is composited over white first,
+/// as the map draws it: a transparent PNG and its white-backed JPEG re-post
+/// look alike and must compare alike (the hash reads only the colour
+/// channels, where transparent pixels are often stored black).
+pub fn signature(image: &DynamicImage) -> (u64, ColourGrid) {
+    let flattened;
+    let opaque = if image.color().has_alpha() {
+        flattened = DynamicImage::ImageRgb8(over_white(&image.to_rgba8()));
+        &flattened
+    } else {
+        image
+    };
     let hasher = HasherConfig::new()
         .hash_alg(HashAlg::Gradient)
         .hash_size(8, 8)
         .to_hasher();
-    let hash = if image.color().has_alpha() {
-        hasher.hash_image(&DynamicImage::ImageRgb8(over_white(&image.to_rgba8())))
-    } else {
-        hasher.hash_image(image)
-    };
     let mut bytes = [0u8; 8];
-    for (b, h) in bytes.iter_mut().zip(hash.as_bytes()) {
+    for (b, h) in bytes.iter_mut().zip(hasher.hash_image(opaque).as_bytes()) {
         *b = *h;
     }
-    u64::from_be_bytes(bytes)
+    (u64::from_be_bytes(bytes), colour_grid(&opaque.to_rgb8()))
 }
 
 fn over_white(rgba: &image::RgbaImage) -> image::RgbImage {
@@ -45,15 +48,20 @@ fn over_white(rgba: &image::RgbaImage) -> image::RgbImage {
     })
 }
 
-/// The hash of a packed 8-bit RGB or RGBA buffer (a thumbnail level, not
-/// premultiplied).
-pub fn hash_pixels(buffer: &[u8], width: u32, height: u32, rgba: bool) -> Option<u64> {
+/// The signature of a packed 8-bit RGB or RGBA buffer (a thumbnail level,
+/// not premultiplied).
+pub fn signature_pixels(
+    buffer: &[u8],
+    width: u32,
+    height: u32,
+    rgba: bool,
+) -> Option<(u64, ColourGrid)> {
     let image = if rgba {
         DynamicImage::ImageRgba8(image::RgbaImage::from_raw(width, height, buffer.to_vec())?)
     } else {
         DynamicImage::ImageRgb8(image::RgbImage::from_raw(width, height, buffer.to_vec())?)
     };
-    Some(perceptual_hash(&image))
+    Some(signature(&image))
 }
 
 /// Cells a side of the colour grid.
@@ -63,32 +71,23 @@ pub const GRID: usize = 4;
 /// (RGB, row by row), composited over white as `perceptual_hash` is.
 pub type ColourGrid = [u8; GRID * GRID * 3];
 
-/// The colour grid of a packed 8-bit RGB or RGBA buffer (not premultiplied):
-/// each cell the area-weighted mean of the pixels under it, so a grid does
-/// not depend on the picture's size, only on where its colours are. Coarse
-/// on purpose: a light crop moves content by an eighth of a cell, and
-/// recompression changes a cell's mean by a level or two.
-pub fn colour_grid_pixels(buffer: &[u8], width: u32, height: u32, rgba: bool) -> ColourGrid {
-    let channels = if rgba { 4 } else { 3 };
-    let (xs, ys) = (cell_weights(width), cell_weights(height));
+/// The colour grid of an opaque picture: each cell the area-weighted mean
+/// of the pixels under it, so a grid does not depend on the picture's size,
+/// only on where its colours are. Coarse on purpose: a light crop moves
+/// content by an eighth of a cell, and recompression changes a cell's mean
+/// by a level or two.
+fn colour_grid(rgb: &image::RgbImage) -> ColourGrid {
+    let (xs, ys) = (cell_weights(rgb.width()), cell_weights(rgb.height()));
     let mut sums = [0f64; GRID * GRID * 3];
     let mut areas = [0f64; GRID * GRID];
-    for (y, row) in buffer
-        .chunks_exact(width as usize * channels)
-        .take(height as usize)
-        .enumerate()
-    {
-        for (x, px) in row.chunks_exact(channels).enumerate() {
-            let alpha = if rgba { f64::from(px[3]) / 255.0 } else { 1.0 };
-            let colour = [0, 1, 2].map(|c| f64::from(px[c]) * alpha + 255.0 * (1.0 - alpha));
-            for &(cy, wy) in &ys[y] {
-                for &(cx, wx) in &xs[x] {
-                    let cell = cy * GRID + cx;
-                    let w = wx * wy;
-                    areas[cell] += w;
-                    for c in 0..3 {
-                        sums[cell * 3 + c] += w * colour[c];
-                    }
+    for (x, y, px) in rgb.enumerate_pixels() {
+        for &(cy, wy) in &ys[y as usize] {
+            for &(cx, wx) in &xs[x as usize] {
+                let cell = cy * GRID + cx;
+                let w = wx * wy;
+                areas[cell] += w;
+                for c in 0..3 {
+                    sums[cell * 3 + c] += w * f64::from(px.0[c]);
                 }
             }
         }
@@ -121,17 +120,6 @@ fn cell_weights(len: u32) -> Vec<Vec<(usize, f64)>> {
             cells
         })
         .collect()
-}
-
-/// The colour grid of an (upright) image.
-pub fn colour_grid(image: &DynamicImage) -> ColourGrid {
-    if image.color().has_alpha() {
-        let rgba = image.to_rgba8();
-        colour_grid_pixels(rgba.as_raw(), rgba.width(), rgba.height(), true)
-    } else {
-        let rgb = image.to_rgb8();
-        colour_grid_pixels(rgb.as_raw(), rgb.width(), rgb.height(), false)
-    }
 }
 
 /// The largest difference, in levels of one channel, between two grids' cells.
@@ -181,7 +169,7 @@ mod tests {
                 });
             }
         }
-        let grid = colour_grid_pixels(&rgba, w, h, true);
+        let grid = signature_pixels(&rgba, w, h, true).unwrap().1;
         for row in 0..GRID {
             let cell = |c: usize| &grid[(row * GRID + c) * 3..(row * GRID + c) * 3 + 3];
             assert_eq!(cell(0), [255, 0, 0]);
@@ -196,7 +184,7 @@ mod tests {
                 rgb.extend(if x == 0 { [255, 0, 0] } else { [255, 255, 255] });
             }
         }
-        let grid = colour_grid_pixels(&rgb, 8, 8, false);
+        let grid = signature_pixels(&rgb, 8, 8, false).unwrap().1;
         assert_eq!(&grid[0..3], [255, 128, 128]);
         assert_eq!(&grid[3..6], [255, 255, 255]);
         assert_eq!(grid_difference(&grid, &[255; GRID * GRID * 3]), 127);
@@ -211,13 +199,11 @@ mod tests {
 
     #[test]
     fn resizing_keeps_the_hash_close_and_other_images_are_far() {
-        let a = perceptual_hash(&pattern(256, 192, 0));
-        let a_small = perceptual_hash(&pattern(256, 192, 0).resize(
-            97,
-            73,
-            image::imageops::FilterType::Triangle,
-        ));
-        let b = perceptual_hash(&pattern(256, 192, 5));
+        let a = signature(&pattern(256, 192, 0)).0;
+        let a_small =
+            signature(&pattern(256, 192, 0).resize(97, 73, image::imageops::FilterType::Triangle))
+                .0;
+        let b = signature(&pattern(256, 192, 5)).0;
         assert!(distance(a, a_small) <= 6, "{}", distance(a, a_small));
         assert!(distance(a, b) > 12, "{}", distance(a, b));
     }
@@ -242,15 +228,15 @@ mod tests {
                 }
             }
         }
-        let a = hash_pixels(&rgba, w, h, true).unwrap();
-        let b = hash_pixels(&rgb, w, h, false).unwrap();
+        let a = signature_pixels(&rgba, w, h, true).unwrap().0;
+        let b = signature_pixels(&rgb, w, h, false).unwrap().0;
         assert_eq!(distance(a, b), 0);
         // Read as black, the background would have made them far apart.
         let black: Vec<u8> = rgba
             .chunks_exact(4)
             .flat_map(|p| [p[0], p[1], p[2]])
             .collect();
-        let c = hash_pixels(&black, w, h, false).unwrap();
+        let c = signature_pixels(&black, w, h, false).unwrap().0;
         assert!(distance(b, c) > 6, "{}", distance(b, c));
     }
 

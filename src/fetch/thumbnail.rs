@@ -108,8 +108,8 @@ pub struct Thumbnails {
     pub levels: Vec<(u32, u32, u32, Vec<u8>)>,
     /// Perceptual hash of the largest level (see `phash`), for stacking near-duplicates.
     pub phash: Option<u64>,
-    /// Colour grid of the largest level (`phash::colour_grid_pixels`), checked beside the hash.
-    pub colour_grid: phash::ColourGrid,
+    /// Colour grid of the largest level (`phash::signature`), checked beside the hash.
+    pub colour_grid: Option<phash::ColourGrid>,
 }
 
 /// Pixels of a decoded (possibly DCT-downscaled) image, oriented.
@@ -162,8 +162,7 @@ pub fn make_thumbnails_with(
     let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
     let mut levels = Vec::with_capacity(LEVELS.len());
     let mut mean_color = 0;
-    let mut phash = None;
-    let mut colour_grid = [255; phash::GRID * phash::GRID * 3];
+    let mut signature = None;
     for (i, &level) in LEVELS.iter().enumerate() {
         // Each level is made from the one above it: cheaper, and as sharp.
         let (w, h) = fit(decoded.width, decoded.height, level);
@@ -176,9 +175,8 @@ pub fn make_thumbnails_with(
         }
         if i == 0 {
             mean_color = mean_rgb(current.buffer(), pixel_type == PixelType::U8x4);
-            let rgba = pixel_type == PixelType::U8x4;
-            phash = phash::hash_pixels(current.buffer(), w, h, rgba);
-            colour_grid = phash::colour_grid_pixels(current.buffer(), w, h, rgba);
+            signature =
+                phash::signature_pixels(current.buffer(), w, h, pixel_type == PixelType::U8x4);
         }
         levels.push((level, w, h, encode(&current, opaque)?));
     }
@@ -188,8 +186,8 @@ pub fn make_thumbnails_with(
         mean_color,
         extension: if opaque { "jpg" } else { "png" },
         levels,
-        phash,
-        colour_grid,
+        phash: signature.map(|s| s.0),
+        colour_grid: signature.map(|s| s.1),
     })
 }
 

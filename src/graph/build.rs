@@ -180,7 +180,7 @@ pub fn build_graph(project: &Project, settings: &GraphSettings) -> Result<(Graph
     });
     let total_pairs = pairs.len();
     let kept = filter_pairs(pairs, settings);
-    let filtered_edges = total_pairs - kept.len();
+    let mut filtered_edges = total_pairs - kept.len();
 
     // Tags: shown in their most common spelling, ordered by key for stable indices.
     let mut spellings: HashMap<&str, HashMap<&str, usize>> = HashMap::new();
@@ -225,7 +225,13 @@ pub fn build_graph(project: &Project, settings: &GraphSettings) -> Result<(Graph
         });
     }
     nodes.extend(tag_nodes);
-    let graph = Graph::new(nodes, n_images, edges);
+    let mut graph = Graph::new(nodes, n_images, edges);
+    // The last filter, on the graph, so that stacking can apply it again.
+    if let Some(min_degree) = settings.min_tag_degree {
+        let dropped;
+        (graph, dropped) = drop_rare_tags(&graph, min_degree);
+        filtered_edges += dropped;
+    }
 
     let mut summary = GraphSummary {
         filtered_edges,
@@ -258,7 +264,8 @@ fn tag_id(shown: &str, taken: &mut HashSet<String>) -> String {
     id
 }
 
-/// Applies stop tags, minimum confidence, top-k and minimum tag degree, in that order.
+/// Applies stop tags, minimum confidence and top-k, in that order (the
+/// minimum tag degree comes last, on the graph: `drop_rare_tags`).
 fn filter_pairs(pairs: Vec<Pair>, settings: &GraphSettings) -> Vec<Pair> {
     let stop: std::collections::HashSet<&str> =
         settings.stop_tags.iter().map(String::as_str).collect();
@@ -293,25 +300,13 @@ fn filter_pairs(pairs: Vec<Pair>, settings: &GraphSettings) -> Vec<Pair> {
             rank <= k
         });
     }
-    if let Some(min_degree) = settings.min_tag_degree {
-        let mut degree: HashMap<&str, usize> = HashMap::new();
-        for p in &kept {
-            *degree.entry(p.tag_key.as_str()).or_default() += 1;
-        }
-        let keep: std::collections::HashSet<String> = degree
-            .into_iter()
-            .filter(|(_, d)| *d >= min_degree)
-            .map(|(k, _)| k.to_string())
-            .collect();
-        kept.retain(|p| keep.contains(&p.tag_key));
-    }
     kept
 }
 
 /// `graph` without the tags on fewer than `min_degree` image nodes, and how
-/// many edges went with them: `--min-tag-degree` again after stacking
-/// near-duplicates, where a tag that only two stacked images shared is left
-/// on one node (`filter_pairs` applied it to the unstacked images).
+/// many edges went with them: `--min-tag-degree`, applied by `build_graph`
+/// and again after stacking near-duplicates, where a tag that only two
+/// stacked images shared is left on one node.
 pub fn drop_rare_tags(graph: &Graph, min_degree: usize) -> (Graph, usize) {
     let keep: Vec<bool> = (0..graph.node_count())
         .map(|i| graph.nodes[i].kind == NodeKind::Image || graph.degree(i) as usize >= min_degree)

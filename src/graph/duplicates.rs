@@ -32,7 +32,7 @@ pub struct Hashed {
     pub colour: Option<u32>,
     /// Width / height of the original; `None` when unknown.
     pub aspect: Option<f32>,
-    /// The colour grid (`phash::colour_grid_pixels`); `None` when unknown.
+    /// The colour grid (`phash::signature`); `None` when unknown.
     pub grid: Option<ColourGrid>,
 }
 
@@ -379,9 +379,7 @@ pub fn backfill_hashes(project: &mut Project) -> Result<u64> {
             .map(|(id, hash, ext)| {
                 bar.inc(1);
                 let path = dir.join(crate::fetch::store::thumb_path(level, hash, ext));
-                let hashed = image::open(&path)
-                    .ok()
-                    .map(|img| (phash::perceptual_hash(&img), phash::colour_grid(&img)));
+                let hashed = image::open(&path).ok().map(|img| phash::signature(&img));
                 if hashed.is_none() {
                     tracing::warn!(
                         "no perceptual hash for image {id}: cannot read {} (run `tagscape fetch` again)",
